@@ -1,0 +1,1 @@
+// LineBridge frame helpers
