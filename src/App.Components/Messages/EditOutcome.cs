@@ -1,0 +1,16 @@
+namespace LineBridge.Components.Messages;
+
+/// <summary>What happened to an edit request.</summary>
+public abstract record EditOutcome
+{
+    /// <summary>Stored and queued for the portal; watch <see cref="IMessageUpdates"/> for it to become sent or failed.</summary>
+    public sealed record Accepted(SentMessage Message) : EditOutcome;
+
+    /// <summary>Someone changed the message first; <see cref="Current"/> holds their text and name.</summary>
+    public sealed record Conflict(SentMessage Current) : EditOutcome;
+
+    public sealed record NotFound : EditOutcome;
+
+    /// <summary>The edit is invalid (e.g. empty or too long); <see cref="Reason"/> says what to fix.</summary>
+    public sealed record Rejected(string Reason) : EditOutcome;
+}

@@ -1,0 +1,62 @@
+namespace LineBridge.Components.Messages;
+
+/// <summary>Where the latest change of a message stands with the portal.</summary>
+public enum MessageStatus
+{
+    Queued,
+    Sent,
+    Failed,
+    Deleted,
+}
+
+public enum MessageDirection
+{
+    /// <summary>From the external system into the open line (sent with imconnector.send.messages).</summary>
+    Incoming,
+    /// <summary>An operator's reply, forwarded to the external system.</summary>
+    Outgoing,
+}
+
+/// <summary>A message as LineBridge recorded it.</summary>
+public sealed record SentMessage
+{
+    /// <summary>LineBridge's own id.</summary>
+    public required string Id { get; init; }
+    public required int LineId { get; init; }
+    public required string ChatId { get; init; }
+    public string? ChatName { get; init; }
+    public required string ExternalMessageId { get; init; }
+    public required string ExternalUserId { get; init; }
+    public string? ExternalUserName { get; init; }
+    public required string Text { get; init; }
+    public required MessageStatus Status { get; init; }
+    /// <summary>The portal's reason when <see cref="Status"/> is <see cref="MessageStatus.Failed"/>.</summary>
+    public string? FailureReason { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>Starts at 1 and grows with each edit; an edit names the version it starts from.</summary>
+    public required int Version { get; init; }
+    public bool IsEdited => Version > 1;
+    public string? LastEditedBy { get; init; }
+    public MessageDirection Direction { get; init; } = MessageDirection.Incoming;
+}
+
+/// <summary>One step in a message's life: the text before and after, who, when, from where, and the portal's answer.</summary>
+public sealed record MessageVersion(
+    int Version,
+    string? OldText,
+    string NewText,
+    string ChangedBy,
+    string Source,
+    DateTimeOffset ChangedAt,
+    MessageStatus Status,
+    string? PortalAnswer);
+
+/// <summary>A page of a line's messages, newest first. Page is zero-based.</summary>
+public sealed record MessageQuery(
+    int LineId, string? ChatId = null, MessageStatus? Status = null, string? Text = null, int Page = 0, int PageSize = 25);
+
+public sealed record MessagePage(IReadOnlyList<SentMessage> Items, int TotalCount);
+
+/// <summary>A message a find-and-replace would change, and its text afterwards.</summary>
+public sealed record ReplacementPreview(SentMessage Message, string NewText);
