@@ -1,0 +1,31 @@
+using LineBridge.Sandbox;
+
+namespace LineBridge.SandboxMode;
+
+/// <summary>Tells the person who just ran the app where to go: the app's address and, in sandbox mode, the portal's.</summary>
+public static class StartupBanner
+{
+    public static void PrintStartupBanner(this WebApplication app, Func<string?>? sandboxApiKey = null)
+    {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var address = SandboxModeExtensions.ListeningAddress(app) ?? "(unknown)";
+            var sandbox = app.Services.GetService<SandboxHost>();
+            var lines = new List<string> { "", "LineBridge is running.", $"  App:            {address}" };
+            if (sandbox is not null)
+            {
+                foreach (var portal in sandbox.Portals)
+                    lines.Add($"  Sandbox portal: {portal.BaseUri.ToString().TrimEnd('/')}   <- open this in a browser");
+                if (sandboxApiKey?.Invoke() is { } key)
+                    lines.Add($"  API key of the sandbox portal (shown once, stored hashed): {key}");
+            }
+            else
+            {
+                lines.Add("  Real portal mode: install it from your Bitrix24 portal (install.md).");
+            }
+            lines.Add("");
+            // Written to the console, not the log: it is for the person at the terminal, once.
+            Console.WriteLine(string.Join(Environment.NewLine, lines));
+        });
+    }
+}

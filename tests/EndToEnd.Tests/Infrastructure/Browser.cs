@@ -1,0 +1,64 @@
+using Microsoft.Playwright;
+
+namespace LineBridge.EndToEnd.Infrastructure;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright. Playwright never downloads a browser here: we launch the system one.
+/// Without Chromium, browser tests skip with a message, except under CI=true, where a missing browser is a failure.
+/// </summary>
+public sealed class Browser : IAsyncLifetime
+{
+    private static readonly string[] CandidatePaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public static string? ExecutablePath =>
+        Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
+            ? configured
+            : CandidatePaths.FirstOrDefault(File.Exists);
+
+    public static bool RunningInCi =>
+        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public async ValueTask InitializeAsync()
+    {
+        if (ExecutablePath is not { } path) return;
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = path,
+            Headless = true,
+            // This machine has no network beyond loopback: keep Chromium from reaching out at all.
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+            ],
+        });
+    }
+
+    /// <summary>A fresh context (own cookies and storage) for one test; skips or fails when there is no browser.</summary>
+    public async Task<IBrowserContext> NewContextAsync(string? locale = null)
+    {
+        if (_browser is null)
+        {
+            const string message = "Chromium was not found (set CHROMIUM_PATH or install the 'chromium' package).";
+            if (RunningInCi) Assert.Fail(message + " Browser tests must run under CI=true.");
+            Assert.Skip(message + " Browser test skipped.");
+        }
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            Locale = locale ?? "en-US",
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        context.SetDefaultTimeout(20_000);
+        return context;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+    }
+}
