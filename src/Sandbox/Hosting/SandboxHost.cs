@@ -128,7 +128,6 @@ public sealed class SandboxHost : IAsyncDisposable
         var oauth = new OAuthEndpoints(_core);
         web.Map("/rest/{**path}", (HttpContext http, string? path) => rest.HandleAsync(http, path ?? ""));
         web.MapMethods("/oauth/token/", ["GET", "POST"], oauth.TokenAsync);
-        web.MapMethods("/oauth/token", ["GET", "POST"], oauth.TokenAsync);
         InspectionEndpoints.Map(web, _core);
         PortalPages.Map(web, _core, oauth);
     }
