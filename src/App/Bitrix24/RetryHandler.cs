@@ -77,7 +77,8 @@ internal sealed class RetryHandler(
     }
 
     private static bool IsTransient(HttpStatusCode status, Bitrix24Error? error) =>
-        (int)status >= 500 && error?.Code is not Bitrix24Errors.PortalDeleted;
+        (int)status >= 500 &&
+        error?.Code is not (Bitrix24Errors.PortalDeleted or Bitrix24Errors.QueryLimitExceeded or Bitrix24Errors.OperationTimeLimit);
 
     private TimeSpan? LimitDelay(Bitrix24Error error, int attempt)
     {
