@@ -1,8 +1,16 @@
 using LineBridge.Components;
+using LineBridge.Install;
+using LineBridge.Placement;
+using LineBridge.Storage;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 
+// Storage: one LiteDB file and the data-protection key ring beside it.
+builder.AddStorage();
+// Bitrix24: options, typed client, portal registry, install, events, iframe sessions.
+builder.AddBitrix24App();
+// UI: Blazor Server + MudBlazor.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
@@ -10,7 +18,11 @@ var app = builder.Build();
 
 app.UseAntiforgery();
 app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// Portal entry points: POST /install, /events, /placement.
+app.MapBitrix24Endpoints();
+// Pages; only the configured portals may frame them.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o =>
+    o.ContentSecurityFrameAncestorsPolicy = Framing.FrameAncestorsPolicy(app.Services));
 
 app.Run();
 
