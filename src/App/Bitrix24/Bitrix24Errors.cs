@@ -20,6 +20,15 @@ public static class Bitrix24Errors
     public const string InternalServerError = "INTERNAL_SERVER_ERROR";
     public const string PortalDeleted = "PORTAL_DELETED";
 
+    public const string UnexpectedAnswer = "ERROR_UNEXPECTED_ANSWER";
+    public const string ErrorCore = "ERROR_CORE";
+
     /// <summary>Our own code for a call that got no answer at all (connection lost, timeout).</summary>
     public const string NetworkError = "NETWORK_ERROR";
+
+    /// <summary>Our own code: the portal is not installed (unknown <c>member_id</c>, or uninstalled).</summary>
+    public const string PortalNotInstalled = "PORTAL_NOT_INSTALLED";
+
+    /// <summary>Our own code: the portal refused our refresh token; an administrator must open the app again.</summary>
+    public const string ReauthorizationRequired = "REAUTHORIZATION_REQUIRED";
 }

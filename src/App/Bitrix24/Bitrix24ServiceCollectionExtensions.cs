@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using LineBridge.Install;
+
+namespace LineBridge.Bitrix24;
+
+public static class Bitrix24ServiceCollectionExtensions
+{
+    /// <summary>
+    /// The typed Bitrix24 client: <see cref="Bitrix24ClientFactory"/>, the token-server client, and one HTTP pipeline
+    /// (retry/back-off → token → per-portal limiter). Blanket resilience handlers are deliberately absent: retries are
+    /// decided per REST method. Needs <see cref="Bitrix24AppOptions"/> and an <see cref="IPortalTokenSource"/>.
+    /// </summary>
+    public static IServiceCollection AddBitrix24Client(this IServiceCollection services)
+    {
+        services.AddOptions<Bitrix24ClientOptions>().BindConfiguration(Bitrix24ClientOptions.Section);
+        services.AddOptions<Bitrix24AppOptions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Bitrix24RateLimiter>();
+        services.AddTransient<RetryHandler>();
+        services.AddTransient<AccessTokenHandler>();
+        services.AddTransient<RateLimitHandler>();
+        services.AddSingleton<Bitrix24ClientFactory>();
+
+        services.AddHttpClient(Bitrix24Client.HttpClientName, http =>
+            {
+                // Attempts time out in RateLimitHandler; a whole call may wait out rate limits for longer.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                http.DefaultRequestHeaders.UserAgent.ParseAdd("LineBridge/1.0");
+            })
+            .AddHttpMessageHandler<RetryHandler>()
+            .AddHttpMessageHandler<AccessTokenHandler>()
+            .AddHttpMessageHandler<RateLimitHandler>()
+            // Portals answer a renamed domain with 302; a followed redirect would turn the POST into a GET.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+
+        services.AddHttpClient<Bitrix24OAuthClient>(Bitrix24OAuthClient.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30))
+            // The query string carries the client secret and the refresh token: keep it out of the logs entirely.
+            .RemoveAllLoggers();
+        return services;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Threading.RateLimiting;
+using LineBridge.Install;
+using Microsoft.Extensions.Options;
+
+namespace LineBridge.Bitrix24;
+
+/// <summary>
+/// One token bucket per portal, sized like the portal's leaky bucket (burst, drain per second), so paced calls are
+/// not refused. Shared by every client of the process.
+/// </summary>
+public sealed class Bitrix24RateLimiter : IAsyncDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter;
+
+    public Bitrix24RateLimiter(IOptions<Bitrix24AppOptions> options)
+    {
+        var rate = Math.Max(options.Value.RequestsPerSecond, 0.001);
+        var burst = Math.Max(options.Value.Burst, 1);
+        _limiter = PartitionedRateLimiter.Create<string, string>(memberId => RateLimitPartition.GetTokenBucketLimiter(memberId,
+            _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst,
+                TokensPerPeriod = 1,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1 / rate),
+                QueueLimit = int.MaxValue,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                AutoReplenishment = true,
+            }));
+    }
+
+    /// <summary>Waits for the portal's next free slot.</summary>
+    public ValueTask<RateLimitLease> AcquireAsync(string memberId, CancellationToken cancellationToken) =>
+        _limiter.AcquireAsync(memberId, 1, cancellationToken);
+
+    public ValueTask DisposeAsync() => _limiter.DisposeAsync();
+}
+
+/// <summary>Innermost handler: every HTTP attempt (retries included) takes a slot of its portal's bucket first.</summary>
+internal sealed class RateLimitHandler(Bitrix24RateLimiter limiter, IOptions<Bitrix24ClientOptions> options) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var memberId = Bitrix24Request.CredentialsOf(request)?.MemberId ?? "";
+        using var lease = await limiter.AcquireAsync(memberId, cancellationToken);
+        if (!lease.IsAcquired) throw new HttpRequestException("The client's rate limiter refused the call.");
+
+        // The attempt's timeout starts after the wait in the queue: a long queue is pacing, not a dead portal.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.AttemptTimeout);
+        try
+        {
+            return await base.SendAsync(request, timeout.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"No answer within {options.Value.AttemptTimeout}.", ex);
+        }
+    }
+}
