@@ -46,6 +46,8 @@ public sealed class MessageService(
         _ => $"Open line {line} cannot take messages.",
     };
 
+    public bool IsUnknownLine(string memberId, int line) => lines.GetState(memberId, line) is null;
+
     /// <summary>Records messages (idempotent on chat id + message id) and queues their sends. Validate first.</summary>
     public IReadOnlyList<AddedMessage> Send(string memberId, int line, IReadOnlyList<ConnectorMessage> messages, ChangeAuthor author)
     {
