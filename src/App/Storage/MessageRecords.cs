@@ -27,7 +27,8 @@ public sealed class MessageRecord
     /// </summary>
     public string Payload { get; set; } = "";
 
-    public string Text { get; set; } = "";
+    // LiteDB reads an empty string back as null (BsonMapper.EmptyStringToNull); a files-only message has "".
+    public string Text { get; set => field = value ?? ""; } = "";
     public bool HasFiles { get; set; }
 
     public MessageStatus Status { get; set; }
@@ -63,7 +64,7 @@ public sealed class MessageTextRecord
     public ObjectId Id { get; set; } = ObjectId.Empty;
     public byte[] LineTimeKey { get; set; } = [];
     public MessageStatus Status { get; set; }
-    public string TextLower { get; set; } = "";
+    public string TextLower { get; set => field = value ?? ""; } = "";
 }
 
 public enum ChangeKind
@@ -82,7 +83,7 @@ public sealed class MessageVersionRecord
     public int Version { get; set; }
     public ChangeKind Kind { get; set; }
     public string? OldText { get; set; }
-    public string NewText { get; set; } = "";
+    public string NewText { get; set => field = value ?? ""; } = "";
     public string ChangedBy { get; set; } = "";
     /// <summary><c>API</c>, or the portal user who made the change.</summary>
     public string Source { get; set; } = "";
