@@ -1,3 +1,26 @@
-// Benchmarks arrive with the features they measure; see README "Benchmarks".
-Console.WriteLine("usage: dotnet run -c Release --project bench -- <benchmark>");
-return 1;
+using LineBridge.Bench;
+
+// Benchmarks of LineBridge, each printing its figures. See bench/README.md.
+var command = args.FirstOrDefault();
+string Option(string name, string fallback)
+{
+    var i = Array.IndexOf(args, "--" + name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+return command switch
+{
+    "seed" => LogBenchmark.Seed(Option("data", "bench-data/log.db"), int.Parse(Option("messages", "1000000"))),
+    "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.WriteLine("""
+        usage: dotnet run -c Release --project bench -- <benchmark> [options]
+          seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
+          list  [--data bench-data/log.db]                        time first page, chat filter, text search
+        """);
+    return 1;
+}

@@ -1,5 +1,6 @@
 using LineBridge.Components;
 using LineBridge.Install;
+using LineBridge.Messages;
 using LineBridge.Placement;
 using LineBridge.SandboxMode;
 using LineBridge.Storage;
@@ -13,6 +14,8 @@ builder.AddStorage();
 await builder.AddSandboxPortalAsync();
 // Bitrix24: options, typed client, portal registry, install, events, iframe sessions.
 builder.AddBitrix24App();
+// Messages: the log, the durable outbox and its dispatcher, edits, API keys, the external API.
+builder.AddMessages();
 // UI: Blazor Server + MudBlazor.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -23,6 +26,8 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 // Portal entry points: POST /install, /events, /placement.
 app.MapBitrix24Endpoints();
+// The external system's API: /api/v1/...
+app.MapMessageApi();
 // Pages; only the configured portals may frame them.
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o =>
     o.ContentSecurityFrameAncestorsPolicy = Framing.FrameAncestorsPolicy(app.Services));

@@ -1,0 +1,200 @@
+using LineBridge.Bitrix24.Models;
+using LineBridge.Components;
+using LineBridge.Components.Messages;
+using LineBridge.Components.Portal;
+using LineBridge.Install;
+using LineBridge.Storage;
+using LiteDB;
+using Microsoft.Extensions.Options;
+
+namespace LineBridge.Messages;
+
+/// <summary>Who made a change: the external system through the API, or a person in the portal.</summary>
+public sealed record ChangeAuthor(string Name, string Source)
+{
+    public static readonly ChangeAuthor Api = new("API", "API");
+
+    public static ChangeAuthor PortalUser(PortalSession session) => new(session.UserName, $"portal user #{session.UserId}");
+}
+
+/// <summary>
+/// The one road for sends, edits and deletes, used by the external API and the UI alike: it validates, writes the
+/// change with its outbox item (durable before the caller hears "accepted"), wakes the dispatcher and tells open
+/// UI sessions. It also reads the log for the UI, always within the session's portal.
+/// </summary>
+public sealed class MessageService(
+    MessageStore store,
+    LineConnections lines,
+    MessageUpdates updates,
+    OutboxSignal signal,
+    IOptions<MessageOptions> options,
+    IOptions<Bitrix24AppOptions> app) : IMessageLog, IMessageEditor
+{
+    private const int MaxReplacePreview = 1000;
+
+    public int MaxTextLength => options.Value.MaxTextLength;
+
+    public string ConnectorId => app.Value.ConnectorId;
+
+    /// <summary>Why the line cannot take messages, or null when it can.</summary>
+    public string? LineRefusal(string memberId, int line) => lines.GetState(memberId, line) switch
+    {
+        LineConnectionState.Connected => null,
+        null => $"LineBridge is not connected to open line {line}; an administrator connects it in the app first.",
+        LineConnectionState.Disconnected => $"Open line {line} is disconnected from LineBridge; an administrator must connect it again.",
+        LineConnectionState.Deleted => $"Open line {line} was deleted in the portal.",
+        _ => $"Open line {line} cannot take messages.",
+    };
+
+    public bool IsUnknownLine(string memberId, int line) => lines.GetState(memberId, line) is null;
+
+    /// <summary>Records messages (idempotent on chat id + message id) and queues their sends. Validate first.</summary>
+    public IReadOnlyList<AddedMessage> Send(string memberId, int line, IReadOnlyList<ConnectorMessage> messages, ChangeAuthor author)
+    {
+        var added = store.Add(messages.Select(m => new NewMessage(memberId, ConnectorId, line, m)).ToList(), author.Name, author.Source);
+        signal.Notify();
+        updates.Publish(memberId, added.Where(a => !a.Duplicate).Select(a => ToSentMessage(a.Record)));
+        return added;
+    }
+
+    /// <summary>The reason a text cannot be set on a message, or null when it can.</summary>
+    public string? TextProblem(string? text, bool hasFiles)
+    {
+        if (string.IsNullOrWhiteSpace(text) && !hasFiles) return "The text is empty; a message without files needs text.";
+        if (text is not null && text.Length > MaxTextLength)
+        {
+            return $"The text has {text.Length} characters; the portal takes at most {MaxTextLength}.";
+        }
+        return null;
+    }
+
+    public ChangeResult Edit(string memberId, ObjectId messageId, int? expectedVersion, string? text, ChangeAuthor author)
+    {
+        var current = store.Get(memberId, messageId);
+        if (current is null) return new(ChangeOutcome.NotFound);
+        if (TextProblem(text, current.HasFiles) is { } problem) return new(ChangeOutcome.Rejected, current, problem);
+        return Publish(store.Change(memberId, messageId, ChangeKind.Edit, expectedVersion, text ?? "", author.Name, author.Source));
+    }
+
+    public ChangeResult Delete(string memberId, ObjectId messageId, int? expectedVersion, ChangeAuthor author) =>
+        Publish(store.Change(memberId, messageId, ChangeKind.Delete, expectedVersion, null, author.Name, author.Source));
+
+    private ChangeResult Publish(ChangeResult result)
+    {
+        if (result is { Outcome: ChangeOutcome.Accepted, Message: { } message })
+        {
+            signal.Notify();
+            updates.Publish(message.MemberId, [ToSentMessage(message)]);
+        }
+        return result;
+    }
+
+    // ---- IMessageLog ----
+
+    public Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
+    {
+        var (items, total) = store.QueryPage(session.MemberId, query);
+        return Task.FromResult(new MessagePage(items.Select(ToSentMessage).ToList(), total));
+    }
+
+    public Task<SentMessage?> GetAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(TryParseId(messageId) is { } id && store.Get(session.MemberId, id) is { } record
+            ? ToSentMessage(record)
+            : null);
+
+    public Task<IReadOnlyList<MessageVersion>> GetHistoryAsync(
+        PortalSession session, string messageId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<MessageVersion>>(TryParseId(messageId) is { } id
+            ? store.GetVersions(session.MemberId, id).Select(ToVersion).ToList()
+            : []);
+
+    // ---- IMessageEditor ----
+
+    public Task<EditOutcome> EditAsync(
+        PortalSession session, string messageId, int expectedVersion, string newText, CancellationToken cancellationToken = default)
+    {
+        if (TryParseId(messageId) is not { } id) return Task.FromResult<EditOutcome>(new EditOutcome.NotFound());
+        return Task.FromResult(ToOutcome(Edit(session.MemberId, id, expectedVersion, newText, ChangeAuthor.PortalUser(session))));
+    }
+
+    public Task<EditOutcome> RevertAsync(
+        PortalSession session, string messageId, int toVersion, int expectedVersion, CancellationToken cancellationToken = default)
+    {
+        if (TryParseId(messageId) is not { } id) return Task.FromResult<EditOutcome>(new EditOutcome.NotFound());
+        var target = store.GetVersions(session.MemberId, id).FirstOrDefault(v => v.Version == toVersion && v.Kind != ChangeKind.Delete);
+        if (target is null) return Task.FromResult<EditOutcome>(new EditOutcome.Rejected($"Version {toVersion} does not exist."));
+        var author = ChangeAuthor.PortalUser(session);
+        author = author with { Source = $"{author.Source}, revert to version {toVersion}" };
+        return Task.FromResult(ToOutcome(Edit(session.MemberId, id, expectedVersion, target.NewText, author)));
+    }
+
+    public Task<IReadOnlyList<ReplacementPreview>> PreviewReplaceAsync(
+        PortalSession session, int lineId, string? chatId, string find, string replace, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(find)) return Task.FromResult<IReadOnlyList<ReplacementPreview>>([]);
+        var found = store.FindContaining(session.MemberId, lineId, string.IsNullOrEmpty(chatId) ? null : chatId, find, MaxReplacePreview);
+        return Task.FromResult<IReadOnlyList<ReplacementPreview>>(found
+            .Select(r => new ReplacementPreview(ToSentMessage(r), r.Text.Replace(find, replace, StringComparison.Ordinal)))
+            .ToList());
+    }
+
+    public Task<SentMessage> SendTestMessageAsync(
+        PortalSession session, int lineId, string text, CancellationToken cancellationToken = default)
+    {
+        if (!session.IsAdmin) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
+        if (LineRefusal(session.MemberId, lineId) is { } refusal) throw new OperationFailedException(refusal);
+        if (TextProblem(text, hasFiles: false) is { } problem) throw new OperationFailedException(problem);
+
+        // One test chat per administrator, so their test messages read as one dialog in the portal.
+        var message = new ConnectorMessage(
+            new ConnectorUser { Id = $"linebridge-test-{session.UserId}", Name = "LineBridge", LastName = "Test" },
+            new ConnectorMessageBody { Id = "test-" + Guid.NewGuid().ToString("N"), Text = text },
+            new ConnectorChat { Id = $"linebridge-test-{session.UserId}", Name = "LineBridge test" });
+        var added = Send(session.MemberId, lineId, [message], ChangeAuthor.PortalUser(session));
+        return Task.FromResult(ToSentMessage(added[0].Record));
+    }
+
+    // ---- mapping ----
+
+    private static EditOutcome ToOutcome(ChangeResult result) => result.Outcome switch
+    {
+        ChangeOutcome.Accepted => new EditOutcome.Accepted(ToSentMessage(result.Message!)),
+        ChangeOutcome.Conflict => new EditOutcome.Conflict(ToSentMessage(result.Message!)),
+        ChangeOutcome.Rejected => new EditOutcome.Rejected(result.Reason ?? "The change was refused."),
+        _ => new EditOutcome.NotFound(),
+    };
+
+    public static ObjectId? TryParseId(string? id)
+    {
+        if (id is not { Length: 24 } || !id.All(Uri.IsHexDigit)) return null;
+        return new ObjectId(id);
+    }
+
+    public static SentMessage ToSentMessage(MessageRecord r) => new()
+    {
+        Id = r.Id.ToString(),
+        LineId = r.Line,
+        ChatId = r.ChatId,
+        ChatName = r.ChatName,
+        ExternalMessageId = r.ExternalMessageId,
+        ExternalUserId = r.ExternalUserId,
+        ExternalUserName = r.ExternalUserName,
+        Text = r.Text,
+        Status = r.Status,
+        FailureReason = r.FailureReason,
+        CreatedAt = new DateTimeOffset(r.CreatedAt.ToUniversalTime()),
+        UpdatedAt = new DateTimeOffset(r.UpdatedAt.ToUniversalTime()),
+        Version = r.Version,
+        LastEditedBy = r.LastEditedBy,
+    };
+
+    public static MessageVersion ToVersion(MessageVersionRecord v) => new(
+        v.Version,
+        v.OldText,
+        v.NewText,
+        v.ChangedBy,
+        v.Kind == ChangeKind.Delete ? v.Source + " (delete)" : v.Source,
+        new DateTimeOffset(v.ChangedAt.ToUniversalTime()),
+        v.Status,
+        v.PortalAnswer);
+}

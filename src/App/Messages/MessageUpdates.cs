@@ -1,0 +1,53 @@
+using LineBridge.Components.Messages;
+
+namespace LineBridge.Messages;
+
+/// <summary>Fans message changes out to the UI sessions of the message's portal.</summary>
+public sealed class MessageUpdates(ILogger<MessageUpdates> logger) : IMessageUpdates
+{
+    private readonly Lock _gate = new();
+    private readonly List<Subscription> _subscriptions = [];
+
+    public IDisposable Subscribe(string memberId, Func<SentMessage, Task> onChanged)
+    {
+        var subscription = new Subscription(this, memberId, onChanged);
+        lock (_gate) _subscriptions.Add(subscription);
+        return subscription;
+    }
+
+    public void Publish(string memberId, IEnumerable<SentMessage> messages)
+    {
+        Subscription[] targets;
+        lock (_gate) targets = _subscriptions.Where(s => s.MemberId == memberId).ToArray();
+        if (targets.Length == 0) return;
+        foreach (var message in messages)
+        {
+            foreach (var target in targets) _ = NotifyAsync(target, message);
+        }
+    }
+
+    // A slow or failing circuit must not hold up the dispatcher or other sessions.
+    private async Task NotifyAsync(Subscription target, SentMessage message)
+    {
+        try
+        {
+            await target.OnChanged(message);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "A message update subscriber failed for message {MessageId}", message.Id);
+        }
+    }
+
+    private void Remove(Subscription subscription)
+    {
+        lock (_gate) _subscriptions.Remove(subscription);
+    }
+
+    private sealed class Subscription(MessageUpdates owner, string memberId, Func<SentMessage, Task> onChanged) : IDisposable
+    {
+        public string MemberId { get; } = memberId;
+        public Func<SentMessage, Task> OnChanged { get; } = onChanged;
+        public void Dispose() => owner.Remove(this);
+    }
+}

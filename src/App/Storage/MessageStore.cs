@@ -1,0 +1,649 @@
+using LineBridge.Bitrix24.Models;
+using LineBridge.Components.Messages;
+using LiteDB;
+
+namespace LineBridge.Storage;
+
+/// <summary>A message to record and send: the portal, connector and line, and the <c>MESSAGES</c> element.</summary>
+public sealed record NewMessage(string MemberId, string Connector, int Line, ConnectorMessage Message);
+
+public sealed record AddedMessage(MessageRecord Record, bool Duplicate);
+
+public enum ChangeOutcome
+{
+    Accepted,
+    NotFound,
+    Conflict,
+    Rejected,
+}
+
+public sealed record ChangeResult(ChangeOutcome Outcome, MessageRecord? Message = null, string? Reason = null);
+
+/// <summary>What the portal said about one outbox item.</summary>
+public sealed record OutboxCompletion(OutboxItem Item, bool Success, string PortalAnswer, MessageItemResult? Result = null);
+
+/// <summary>
+/// The message log, its versions and the outbox, in LiteDB. Every change to a message and the outbox item that
+/// carries it to the portal are written in one transaction, so an accepted change is never lost and never sent
+/// without its record. Writes are serialized by one gate: LiteDB transactions belong to a thread, and a
+/// read-check-write (idempotency, version check) must not interleave with another.
+/// </summary>
+public sealed class MessageStore
+{
+    internal const string MessagesCollection = "messages";
+    internal const string VersionsCollection = "message_versions";
+    internal const string OutboxCollection = "message_outbox";
+    internal const string CountsCollection = "message_counts";
+    internal const string TextsCollection = "message_texts";
+
+    private static readonly System.Text.Json.JsonSerializerOptions PayloadJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly LiteDatabase _db;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly ILiteCollection<MessageRecord> _messages;
+    private readonly ILiteCollection<MessageVersionRecord> _versions;
+    private readonly ILiteCollection<OutboxItem> _outbox;
+    private readonly ILiteCollection<BsonDocument> _counts;
+    private readonly ILiteCollection<MessageTextRecord> _texts;
+
+    public MessageStore(LiteDatabase db, TimeProvider time)
+    {
+        _db = db;
+        _time = time;
+        _messages = db.GetCollection<MessageRecord>(MessagesCollection);
+        _versions = db.GetCollection<MessageVersionRecord>(VersionsCollection);
+        _outbox = db.GetCollection<OutboxItem>(OutboxCollection, BsonAutoId.Int64);
+        _counts = db.GetCollection(CountsCollection);
+        _texts = db.GetCollection<MessageTextRecord>(TextsCollection);
+
+        _messages.EnsureIndex(nameof(MessageRecord.LineTimeKey), "$.LineTimeKey");
+        _messages.EnsureIndex(nameof(MessageRecord.ChatTimeKey), "$.ChatTimeKey");
+        _messages.EnsureIndex(nameof(MessageRecord.StatusTimeKey), "$.StatusTimeKey");
+        // Binary keys are named explicitly: a lambda over byte[] would index each byte (a multikey index).
+        _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
+        _versions.EnsureIndex(x => x.MessageId);
+        _outbox.EnsureIndex(x => x.MessageId);
+        _texts.EnsureIndex(nameof(MessageTextRecord.LineTimeKey), "$.LineTimeKey");
+    }
+
+    /// <summary>The <c>MESSAGES</c> element without its text (kept once, in the record and its versions).</summary>
+    public static string SerializePayload(ConnectorMessage message) =>
+        System.Text.Json.JsonSerializer.Serialize(message with { Message = message.Message with { Text = null } }, PayloadJson);
+
+    public static ConnectorMessage DeserializePayload(string payload) =>
+        System.Text.Json.JsonSerializer.Deserialize<ConnectorMessage>(payload, PayloadJson)
+        ?? throw new InvalidDataException("A stored message has no payload.");
+
+    /// <summary>
+    /// Records new messages and queues their sends. A message whose (line, chat id, message id) is already recorded
+    /// is not added again: it comes back as a duplicate with its existing record.
+    /// </summary>
+    public IReadOnlyList<AddedMessage> Add(IReadOnlyList<NewMessage> messages, string changedBy, string source)
+    {
+        var now = Now();
+        var added = new List<AddedMessage>(messages.Count);
+        InTransaction(() =>
+        {
+            var counts = new Dictionary<string, long>();
+            foreach (var m in messages)
+            {
+                var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
+                var key = MessageKeys.External(m.MemberId, m.Line, m.Message.Chat.Id, externalId);
+                var existing = _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+                if (existing is not null)
+                {
+                    added.Add(new AddedMessage(existing, Duplicate: true));
+                    continue;
+                }
+
+                var text = m.Message.Message.Text ?? "";
+                var record = new MessageRecord
+                {
+                    Id = ObjectId.NewObjectId(),
+                    MemberId = m.MemberId,
+                    Connector = m.Connector,
+                    Line = m.Line,
+                    ChatId = m.Message.Chat.Id,
+                    ChatName = m.Message.Chat.Name,
+                    ExternalMessageId = externalId,
+                    ExternalUserId = m.Message.User.Id,
+                    ExternalUserName = string.Join(' ', new[] { m.Message.User.Name, m.Message.User.LastName }
+                        .Where(s => !string.IsNullOrWhiteSpace(s))) is { Length: > 0 } name ? name : null,
+                    Payload = SerializePayload(m.Message),
+                    Text = text,
+                    HasFiles = m.Message.Message.Files is { Count: > 0 },
+                    Status = MessageStatus.Queued,
+                    Version = 1,
+                    CreatedAt = now,
+                    UpdatedAt = now,
+                };
+                MessageKeys.Assign(record);
+                _messages.Insert(record);
+                _texts.Insert(TextOf(record));
+                _versions.Insert(new MessageVersionRecord
+                {
+                    Id = ObjectId.NewObjectId(),
+                    MessageId = record.Id,
+                    MemberId = record.MemberId,
+                    Version = 1,
+                    Kind = ChangeKind.Send,
+                    NewText = text,
+                    ChangedBy = changedBy,
+                    Source = source,
+                    ChangedAt = now,
+                    Status = MessageStatus.Queued,
+                });
+                _outbox.Insert(new OutboxItem
+                {
+                    MemberId = record.MemberId,
+                    Connector = record.Connector,
+                    Line = record.Line,
+                    Kind = ChangeKind.Send,
+                    MessageId = record.Id,
+                    Version = 1,
+                    Text = text,
+                    NextAttemptAt = now,
+                });
+                Count(record, +1, counts);
+                added.Add(new AddedMessage(record, Duplicate: false));
+            }
+            ApplyCounts(counts);
+        });
+        return added;
+    }
+
+    /// <summary>
+    /// Records an edit or a delete of a message and queues it for the portal. <paramref name="expectedVersion"/>, when
+    /// given, must be the current version, or the change is a conflict and nothing is written.
+    /// </summary>
+    public ChangeResult Change(
+        string memberId, ObjectId messageId, ChangeKind kind, int? expectedVersion, string? newText,
+        string changedBy, string source)
+    {
+        if (kind == ChangeKind.Send) throw new ArgumentException("Sends are added, not changed.", nameof(kind));
+        ChangeResult result = new(ChangeOutcome.NotFound);
+        InTransaction(() =>
+        {
+            var record = _messages.FindById(messageId);
+            if (record is null || record.MemberId != memberId) return;
+            if (expectedVersion is { } expected && expected != record.Version)
+            {
+                result = new(ChangeOutcome.Conflict, record);
+                return;
+            }
+            if (record.DeleteRequested)
+            {
+                result = new(ChangeOutcome.Rejected, record, "The message was deleted; it can no longer be changed.");
+                return;
+            }
+            if (record.Status == MessageStatus.Failed && !record.Delivered && !HasPending(record.Id))
+            {
+                result = new(ChangeOutcome.Rejected, record,
+                    $"The message never reached the portal ({record.FailureReason}); there is nothing to change.");
+                return;
+            }
+
+            var now = Now();
+            var oldStatus = record.Status;
+            var oldText = record.Text;
+            record.Version++;
+            record.Status = MessageStatus.Queued;
+            record.FailureReason = null;
+            record.LastEditedBy = changedBy;
+            record.UpdatedAt = now;
+            if (kind == ChangeKind.Edit)
+            {
+                record.Text = newText ?? "";
+            }
+            else
+            {
+                record.DeleteRequested = true;
+            }
+            Save(record, oldStatus);
+
+            _versions.Insert(new MessageVersionRecord
+            {
+                Id = ObjectId.NewObjectId(),
+                MessageId = record.Id,
+                MemberId = record.MemberId,
+                Version = record.Version,
+                Kind = kind,
+                OldText = oldText,
+                NewText = kind == ChangeKind.Edit ? record.Text : "",
+                ChangedBy = changedBy,
+                Source = source,
+                ChangedAt = now,
+                Status = MessageStatus.Queued,
+            });
+            _outbox.Insert(new OutboxItem
+            {
+                MemberId = record.MemberId,
+                Connector = record.Connector,
+                Line = record.Line,
+                Kind = kind,
+                MessageId = record.Id,
+                Version = record.Version,
+                Text = kind == ChangeKind.Edit ? record.Text : null,
+                NextAttemptAt = now,
+            });
+            result = new(ChangeOutcome.Accepted, record);
+        });
+        return result;
+    }
+
+    public MessageRecord? Get(string memberId, ObjectId id)
+    {
+        var record = _messages.FindById(id);
+        return record is not null && record.MemberId == memberId ? record : null;
+    }
+
+    /// <summary>For the dispatcher, which works across portals; never hand the result to a caller unscoped.</summary>
+    internal MessageRecord? GetById(ObjectId id) => _messages.FindById(id);
+
+    public MessageRecord? FindByExternal(string memberId, int line, string chatId, string externalMessageId)
+    {
+        var key = MessageKeys.External(memberId, line, chatId, externalMessageId);
+        var record = _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+        return record is not null && record.MemberId == memberId && record.ChatId == chatId
+            && record.ExternalMessageId == externalMessageId ? record : null;
+    }
+
+    /// <summary>Every version of a message of the portal, oldest first.</summary>
+    public IReadOnlyList<MessageVersionRecord> GetVersions(string memberId, ObjectId messageId) =>
+        _versions.Find(Query.EQ(nameof(MessageVersionRecord.MessageId), messageId))
+            .Where(v => v.MemberId == memberId)
+            .OrderBy(v => v.Version)
+            .ToList();
+
+    /// <summary>A page of a line's messages, newest first, and how many match in all.</summary>
+    public (IReadOnlyList<MessageRecord> Items, int Total) QueryPage(string memberId, MessageQuery query)
+    {
+        var pageSize = Math.Clamp(query.PageSize, 1, 500);
+        var skip = Math.Max(0, query.Page) * pageSize;
+        var search = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text.Trim().ToLowerInvariant();
+
+        if (query.ChatId is { } chatId)
+        {
+            // A chat is small next to its line: seek its range, filter the rest in memory when needed.
+            var chatPrefix = MessageKeys.Chat(memberId, query.LineId, chatId);
+            if (search is null && query.Status is null)
+            {
+                return (Range(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix, skip, pageSize, memberId), (int)Counted(chatPrefix));
+            }
+            var matches = InRange(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix)
+                .Where(r => r.MemberId == memberId && r.ChatId == chatId
+                    && (query.Status is null || r.Status == query.Status)
+                    && (search is null || r.Text.Contains(search, StringComparison.OrdinalIgnoreCase)))
+                .ToList();
+            return (matches.Skip(skip).Take(pageSize).ToList(), matches.Count);
+        }
+
+        if (search is null)
+        {
+            var (field, prefix) = query.Status is { } status
+                ? (nameof(MessageRecord.StatusTimeKey), MessageKeys.Status(memberId, query.LineId, status))
+                : (nameof(MessageRecord.LineTimeKey), MessageKeys.Line(memberId, query.LineId));
+            // Counts of a line, a status or a chat are kept beside the log, so the first page never counts a million.
+            return (Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
+        }
+
+        // Text search scans the slim search documents of the line in time order and loads only the page shown.
+        ILiteQueryable<MessageTextRecord> Texts()
+        {
+            var (low, high) = MessageKeys.Range(MessageKeys.Line(memberId, query.LineId));
+            var q = _texts.Query()
+                .Where(Query.Between(nameof(MessageTextRecord.LineTimeKey), low, high))
+                .Where(BsonExpression.Create($"INDEXOF($.{nameof(MessageTextRecord.TextLower)}, @0) >= 0", search));
+            if (query.Status is { } s) q = q.Where(BsonExpression.Create($"$.{nameof(MessageTextRecord.Status)} = @0", s.ToString()));
+            return q;
+        }
+        var ids = Texts().OrderByDescending(BsonExpression.Create("$." + nameof(MessageTextRecord.LineTimeKey)))
+            .Skip(skip).Limit(pageSize).ToList();
+        var items = ids.Select(t => _messages.FindById(t.Id)).Where(r => r is not null && r.MemberId == memberId).ToList();
+        return (items!, Texts().Count());
+    }
+
+    /// <summary>Messages of a line (or one chat) whose text contains <paramref name="find"/> (ordinal), newest first.</summary>
+    public IReadOnlyList<MessageRecord> FindContaining(string memberId, int line, string? chatId, string find, int max)
+    {
+        if (chatId is not null)
+        {
+            return InRange(_messages, nameof(MessageRecord.ChatTimeKey), MessageKeys.Chat(memberId, line, chatId))
+                .Where(r => r.MemberId == memberId && r.ChatId == chatId && !r.DeleteRequested && r.Text.Contains(find, StringComparison.Ordinal))
+                .Take(max)
+                .ToList();
+        }
+        return InRange(_texts, nameof(MessageTextRecord.LineTimeKey), MessageKeys.Line(memberId, line),
+                BsonExpression.Create($"INDEXOF($.{nameof(MessageTextRecord.TextLower)}, @0) >= 0", find.ToLowerInvariant()))
+            .Select(t => _messages.FindById(t.Id))
+            .Where(r => r is not null && r.MemberId == memberId && !r.DeleteRequested && r.Text.Contains(find, StringComparison.Ordinal))
+            .Take(max)
+            .ToList()!;
+    }
+
+    private static List<MessageRecord> Range(
+        ILiteCollection<MessageRecord> collection, string field, byte[] prefix, int skip, int take, string memberId)
+    {
+        var (low, high) = MessageKeys.Range(prefix);
+        return collection.Query()
+            .Where(Query.Between(field, low, high))
+            .OrderByDescending(BsonExpression.Create("$." + field))
+            .Skip(skip)
+            .Limit(take)
+            .ToList()
+            .Where(r => r.MemberId == memberId)
+            .ToList();
+    }
+
+    private static IEnumerable<T> InRange<T>(ILiteCollection<T> collection, string field, byte[] prefix, BsonExpression? filter = null)
+    {
+        var (low, high) = MessageKeys.Range(prefix);
+        var q = collection.Query().Where(Query.Between(field, low, high));
+        if (filter is not null) q = q.Where(filter);
+        return q.OrderByDescending(BsonExpression.Create("$." + field)).ToEnumerable();
+    }
+
+    /// <summary>
+    /// Writes messages as already delivered, without outbox work: for seeding a large log in benchmarks only.
+    /// </summary>
+    internal void ImportDelivered(IReadOnlyList<NewMessage> messages, DateTime createdAtUtc)
+    {
+        InTransaction(() =>
+        {
+            var records = new List<MessageRecord>(messages.Count);
+            var versions = new List<MessageVersionRecord>(messages.Count);
+            foreach (var m in messages)
+            {
+                var text = m.Message.Message.Text ?? "";
+                var record = new MessageRecord
+                {
+                    Id = ObjectId.NewObjectId(),
+                    MemberId = m.MemberId,
+                    Connector = m.Connector,
+                    Line = m.Line,
+                    ChatId = m.Message.Chat.Id,
+                    ChatName = m.Message.Chat.Name,
+                    ExternalMessageId = m.Message.Message.Id!,
+                    ExternalUserId = m.Message.User.Id,
+                    ExternalUserName = m.Message.User.Name,
+                    Payload = SerializePayload(m.Message),
+                    Text = text,
+                    Status = MessageStatus.Sent,
+                    Delivered = true,
+                    CreatedAt = createdAtUtc,
+                    UpdatedAt = createdAtUtc,
+                };
+                MessageKeys.Assign(record);
+                records.Add(record);
+                versions.Add(new MessageVersionRecord
+                {
+                    Id = ObjectId.NewObjectId(), MessageId = record.Id, MemberId = record.MemberId, Version = 1,
+                    Kind = ChangeKind.Send, NewText = text, ChangedBy = "API", Source = "API", ChangedAt = createdAtUtc,
+                    Status = MessageStatus.Sent, PortalAnswer = "SUCCESS",
+                });
+            }
+            _messages.InsertBulk(records);
+            _texts.InsertBulk(records.Select(TextOf));
+            _versions.InsertBulk(versions);
+            var counts = new Dictionary<string, long>();
+            foreach (var r in records) Count(r, +1, counts);
+            ApplyCounts(counts);
+        });
+    }
+
+    // ---- outbox ----
+
+    /// <summary>The oldest pending items, in the order they were accepted.</summary>
+    public IReadOnlyList<OutboxItem> LoadOutbox(int max) =>
+        _outbox.Query().OrderBy(x => x.Id).Limit(max).ToList();
+
+    public bool HasPendingWork() => _outbox.Count() > 0;
+
+    /// <summary>Marks sends as out with the portal; see <see cref="OutboxItem.InFlight"/>.</summary>
+    public void MarkInFlight(IReadOnlyList<OutboxItem> items)
+    {
+        InTransaction(() =>
+        {
+            foreach (var item in items)
+            {
+                item.InFlight = true;
+                _outbox.Update(item);
+            }
+        });
+    }
+
+    /// <summary>
+    /// At start-up: a send that was out with the portal when the process stopped may or may not have arrived, so it
+    /// is deleted at the portal before it is sent again. Returns how many were found.
+    /// </summary>
+    public int RecoverInFlight()
+    {
+        var count = 0;
+        InTransaction(() =>
+        {
+            foreach (var item in _outbox.Find(x => x.InFlight).ToList())
+            {
+                item.InFlight = false;
+                item.DeleteFirst = true;
+                _outbox.Update(item);
+                count++;
+            }
+        });
+        return count;
+    }
+
+    /// <summary>Puts items back for a later attempt after a transient failure.</summary>
+    public void Reschedule(IReadOnlyList<OutboxItem> items, string error, DateTime nextAttemptAt, bool deleteFirst)
+    {
+        InTransaction(() =>
+        {
+            foreach (var item in items)
+            {
+                var current = _outbox.FindById(item.Id);
+                if (current is null) continue;
+                current.Attempts++;
+                current.LastError = error;
+                current.NextAttemptAt = nextAttemptAt;
+                current.InFlight = false;
+                current.DeleteFirst |= deleteFirst;
+                _outbox.Update(current);
+            }
+        });
+    }
+
+    /// <summary>The delete that precedes an ambiguous send went through; the send may now go again.</summary>
+    public void ClearDeleteFirst(IReadOnlyList<OutboxItem> items)
+    {
+        InTransaction(() =>
+        {
+            foreach (var item in items)
+            {
+                var current = _outbox.FindById(item.Id);
+                if (current is null) continue;
+                current.DeleteFirst = false;
+                current.NextAttemptAt = Now();
+                _outbox.Update(current);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Records the portal's answers, removes the finished items and settles each message's status: queued while
+    /// more of its work waits, otherwise sent, deleted, or failed with the portal's reason.
+    /// Returns the messages that changed.
+    /// </summary>
+    public IReadOnlyList<MessageRecord> Complete(IReadOnlyList<OutboxCompletion> completions)
+    {
+        var changed = new Dictionary<ObjectId, MessageRecord>();
+        InTransaction(() =>
+        {
+            var now = Now();
+            foreach (var c in completions)
+            {
+                _outbox.Delete(c.Item.Id);
+                var record = _messages.FindById(c.Item.MessageId);
+                if (record is null) continue;
+                var oldStatus = record.Status;
+                SetVersionStatus(record.Id, c.Item.Version, c.Success ? Done(c.Item.Kind) : MessageStatus.Failed, c.PortalAnswer);
+
+                if (c.Item.Kind == ChangeKind.Send && c.Success)
+                {
+                    record.Delivered = true;
+                    record.PortalUserId = c.Result?.PortalUserId ?? record.PortalUserId;
+                    record.SessionId = c.Result?.SessionId ?? record.SessionId;
+                    record.PortalChatId = c.Result?.PortalChatId ?? record.PortalChatId;
+                }
+                if (c.Item.Kind == ChangeKind.Send && !c.Success)
+                {
+                    // Nothing that follows a failed send can find its message at the portal.
+                    foreach (var later in _outbox.Find(Query.EQ(nameof(OutboxItem.MessageId), record.Id)).ToList())
+                    {
+                        _outbox.Delete(later.Id);
+                        SetVersionStatus(record.Id, later.Version, MessageStatus.Failed, "Not sent: the message never reached the portal.");
+                    }
+                }
+
+                if (HasPending(record.Id))
+                {
+                    record.Status = MessageStatus.Queued;
+                }
+                else if (c.Success)
+                {
+                    record.Status = Done(c.Item.Kind);
+                    record.FailureReason = null;
+                }
+                else
+                {
+                    record.Status = MessageStatus.Failed;
+                    record.FailureReason = c.PortalAnswer;
+                }
+                record.UpdatedAt = now;
+                Save(record, oldStatus);
+                changed[record.Id] = record;
+            }
+        });
+        return changed.Values.ToList();
+    }
+
+    /// <summary>Records a transient failure on the messages whose work waits for another attempt.</summary>
+    public IReadOnlyList<MessageRecord> NoteRetry(IReadOnlyList<OutboxItem> items, string reason)
+    {
+        var changed = new List<MessageRecord>();
+        InTransaction(() =>
+        {
+            foreach (var id in items.Select(i => i.MessageId).Distinct())
+            {
+                var record = _messages.FindById(id);
+                if (record is null) continue;
+                record.FailureReason = reason;
+                _messages.Update(record);
+                changed.Add(record);
+            }
+        });
+        return changed;
+    }
+
+    // ---- counts ----
+
+    private static void Count(MessageRecord record, int delta, Dictionary<string, long> counts)
+    {
+        foreach (var prefix in new[]
+        {
+            MessageKeys.Line(record.MemberId, record.Line),
+            MessageKeys.Chat(record.MemberId, record.Line, record.ChatId),
+            MessageKeys.Status(record.MemberId, record.Line, record.Status),
+        })
+        {
+            var id = MessageKeys.CounterId(prefix);
+            counts[id] = counts.GetValueOrDefault(id) + delta;
+        }
+    }
+
+    private void ApplyCounts(Dictionary<string, long> counts)
+    {
+        foreach (var (key, delta) in counts)
+        {
+            if (delta == 0) continue;
+            var doc = _counts.FindById(key);
+            if (doc is null)
+            {
+                _counts.Insert(new BsonDocument { ["_id"] = key, ["n"] = delta });
+            }
+            else
+            {
+                doc["n"] = doc["n"].AsInt64 + delta;
+                _counts.Update(doc);
+            }
+        }
+    }
+
+    private long Counted(byte[] prefix) => _counts.FindById(MessageKeys.CounterId(prefix))?["n"].AsInt64 ?? 0;
+
+    /// <summary>Writes a changed record, its search side, and moves it between status counts.</summary>
+    private void Save(MessageRecord record, MessageStatus oldStatus)
+    {
+        MessageKeys.Assign(record);
+        _messages.Update(record);
+        _texts.Upsert(TextOf(record));
+        if (oldStatus == record.Status) return;
+        ApplyCounts(new Dictionary<string, long>
+        {
+            [MessageKeys.CounterId(MessageKeys.Status(record.MemberId, record.Line, oldStatus))] = -1,
+            [MessageKeys.CounterId(MessageKeys.Status(record.MemberId, record.Line, record.Status))] = +1,
+        });
+    }
+
+    private static MessageTextRecord TextOf(MessageRecord record) => new()
+    {
+        Id = record.Id,
+        LineTimeKey = record.LineTimeKey,
+        Status = record.Status,
+        TextLower = record.Text.ToLowerInvariant(),
+    };
+
+    // ---- helpers ----
+
+    private static MessageStatus Done(ChangeKind kind) => kind == ChangeKind.Delete ? MessageStatus.Deleted : MessageStatus.Sent;
+
+    private bool HasPending(ObjectId messageId) => _outbox.Exists(Query.EQ(nameof(OutboxItem.MessageId), messageId));
+
+    private void SetVersionStatus(ObjectId messageId, int version, MessageStatus status, string answer)
+    {
+        var v = _versions.FindOne(Query.And(
+            Query.EQ(nameof(MessageVersionRecord.MessageId), messageId),
+            Query.EQ(nameof(MessageVersionRecord.Version), version)));
+        if (v is null) return;
+        v.Status = status;
+        v.PortalAnswer = answer;
+        _versions.Update(v);
+    }
+
+    // LiteDB stores milliseconds; truncating up front keeps keys computed now equal to keys computed after a reload.
+    private DateTime Now()
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+    }
+
+    private void InTransaction(Action work)
+    {
+        lock (_gate)
+        {
+            _db.BeginTrans();
+            try
+            {
+                work();
+                _db.Commit();
+            }
+            catch
+            {
+                _db.Rollback();
+                throw;
+            }
+        }
+    }
+}

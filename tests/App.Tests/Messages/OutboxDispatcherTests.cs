@@ -1,0 +1,252 @@
+using System.Net;
+using LineBridge.Bitrix24;
+using LineBridge.Components.Messages;
+
+namespace LineBridge.Messages;
+
+public class OutboxDispatcherTests
+{
+    [Fact]
+    public async Task RunOnce_SendsPendingMessagesOfOneLineTogether_UpToTheBatchSize()
+    {
+        using var h = new MessagesHarness(o => o.BatchSize = 50);
+        h.Send(Enumerable.Range(0, 120).Select(i => MessagesHarness.Message("m" + i)).ToArray());
+
+        await h.DrainAsync();
+
+        Assert.Equal([50, 50, 20], h.Portal.Calls.Select(c => c.Request.Messages.Count));
+        Assert.All(h.Portal.Calls, c => Assert.Equal("send", c.Method));
+        Assert.Equal(Enumerable.Range(0, 120).Select(i => "m" + i), h.Portal.Calls.SelectMany(c => c.Request.Messages).Select(m => m.Message.Id));
+        var page = await h.Service.QueryAsync(MessagesHarness.Session(), new MessageQuery(1, PageSize: 200), TestContext.Current.CancellationToken);
+        Assert.All(page.Items, m => Assert.Equal(MessageStatus.Sent, m.Status));
+    }
+
+    [Fact]
+    public async Task RunOnce_KeepsLinesAndKindsInSeparateCalls()
+    {
+        using var h = new MessagesHarness();
+        var a = h.Send(1, MessagesHarness.Message("a"));
+        h.Send(2, MessagesHarness.Message("b"));
+        await h.DrainAsync();
+        h.Portal.Calls.Clear();
+
+        h.Service.Edit(MessagesHarness.MemberId, a[0].Record.Id, null, "edited", ChangeAuthor.Api);
+        h.Send(1, MessagesHarness.Message("c"));
+        await h.DrainAsync();
+
+        Assert.Equal(2, h.Portal.Calls.Count);
+        Assert.Contains(h.Portal.Calls, c => c.Method == "update" && c.Request.Line == 1 && c.Request.Messages.Single().Message.Text == "edited");
+        Assert.Contains(h.Portal.Calls, c => c.Method == "send" && c.Request.Line == 1 && c.Request.Messages.Single().Message.Id == "c");
+    }
+
+    [Fact]
+    public async Task RunOnce_DeliversAnEditAfterItsSend_AndEditsOfOneMessageInTheOrderAccepted()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(MessagesHarness.Message("m1", "v1"));
+        var id = sent[0].Record.Id;
+        h.Service.Edit(MessagesHarness.MemberId, id, 1, "v2", ChangeAuthor.Api);
+        h.Service.Edit(MessagesHarness.MemberId, id, 2, "v3", ChangeAuthor.Api);
+
+        await h.DrainAsync();
+
+        Assert.Equal(["send:v1", "update:v2", "update:v3"], h.Portal.Calls.Select(c => $"{c.Method}:{c.Request.Messages.Single().Message.Text}"));
+        var record = h.Store.Get(MessagesHarness.MemberId, id)!;
+        Assert.Equal((MessageStatus.Sent, "v3", 3), (record.Status, record.Text, record.Version));
+    }
+
+    [Fact]
+    public async Task Update_AddressesTheSameUserChatAndLineAsTheSend()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(3, MessagesHarness.Message("m1", "v1", chat: "Chat-A", user: "User-A"));
+        h.Service.Edit(MessagesHarness.MemberId, sent[0].Record.Id, null, "v2", ChangeAuthor.Api);
+        h.Service.Delete(MessagesHarness.MemberId, sent[0].Record.Id, null, ChangeAuthor.Api);
+
+        await h.DrainAsync();
+
+        Assert.Equal(["send", "update", "delete"], h.Portal.Calls.Select(c => c.Method));
+        Assert.All(h.Portal.Calls, c =>
+        {
+            var m = c.Request.Messages.Single();
+            Assert.Equal((3, "User-A", "Chat-A", "m1"), (c.Request.Line, m.User.Id, m.Chat.Id, m.Message.Id));
+        });
+        Assert.Equal(MessageStatus.Deleted, h.Record(sent[0]).Status);
+    }
+
+    [Fact]
+    public async Task PerItemFailure_IsRecordedOnItsMessageWithThePortalsReason()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Answer = (_, m) => m.Message.Id == "bad"
+            ? new() { Success = false, Errors = ["Not all the required data was transmitted"] }
+            : new() { Success = true, PortalUserId = "585" };
+        var sent = h.Send(MessagesHarness.Message("good"), MessagesHarness.Message("bad"));
+
+        await h.DrainAsync();
+
+        Assert.Single(h.Portal.Calls);
+        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        var bad = h.Record(sent[1]);
+        Assert.Equal(MessageStatus.Failed, bad.Status);
+        Assert.Equal("Not all the required data was transmitted", bad.FailureReason);
+        var history = await h.Service.GetHistoryAsync(MessagesHarness.Session(), bad.Id.ToString(), TestContext.Current.CancellationToken);
+        Assert.Equal(MessageStatus.Failed, history.Single().Status);
+    }
+
+    [Fact]
+    public async Task WholeCallRefusal_FailsEachMessageWithTheBitrix24Code()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.BadRequest, Bitrix24Errors.NotActiveLine, "The line with this ID is inactive"));
+        var sent = h.Send(MessagesHarness.Message("a"), MessagesHarness.Message("b"));
+
+        await h.DrainAsync();
+
+        Assert.Single(h.Portal.Calls);
+        Assert.All(sent, s => Assert.Equal("NOT_ACTIVE_LINE: The line with this ID is inactive", h.Record(s).FailureReason));
+        Assert.All(sent, s => Assert.Equal(MessageStatus.Failed, h.Record(s).Status));
+    }
+
+    [Fact]
+    public async Task RateLimitedSend_IsRetriedAfterBackOff_WithoutADelete()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.ServiceUnavailable, Bitrix24Errors.QueryLimitExceeded, "Too many requests"));
+        var sent = h.Send(MessagesHarness.Message("a"));
+
+        await h.DrainAsync();
+        Assert.Single(h.Portal.Calls);
+        Assert.Equal(MessageStatus.Queued, h.Record(sent[0]).Status);
+        Assert.Contains("QUERY_LIMIT_EXCEEDED", h.Record(sent[0]).FailureReason);
+
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await h.DrainAsync();
+
+        Assert.Equal(["send", "send"], h.Portal.Calls.Select(c => c.Method));
+        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        Assert.Null(h.Record(sent[0]).FailureReason);
+        Assert.Equal(["a"], h.Portal.PortalCopies);
+    }
+
+    [Fact]
+    public async Task RetryDelay_GrowsWithEachAttempt()
+    {
+        using var h = new MessagesHarness(o => { o.RetryDelay = TimeSpan.FromSeconds(10); o.MaxRetryDelay = TimeSpan.FromMinutes(10); });
+        for (var i = 0; i < 3; i++) h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.TooManyRequests, Bitrix24Errors.OperationTimeLimit));
+        h.Send(MessagesHarness.Message("a"));
+
+        await h.DrainAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(13));   // first delay: 10 s ± 25 %
+        await h.DrainAsync();
+        Assert.Equal(2, h.Portal.Calls.Count);
+        h.Time.Advance(TimeSpan.FromSeconds(14));   // second delay is 20 s ± 25 %, so not yet due
+        await h.DrainAsync();
+        Assert.Equal(2, h.Portal.Calls.Count);
+        h.Time.Advance(TimeSpan.FromSeconds(12));
+        await h.DrainAsync();
+        Assert.Equal(3, h.Portal.Calls.Count);
+    }
+
+    [Fact]
+    public async Task LostAnswerToASend_DeletesTheIdsBeforeSendingAgain_SoTheDialogHasOneCopy()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.LoseNextAnswer = true;   // the portal got it, we never heard back
+        var sent = h.Send(MessagesHarness.Message("a"), MessagesHarness.Message("b"));
+
+        await h.DrainAsync();
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+        await h.DrainAsync();
+
+        Assert.Equal(["send", "delete", "send"], h.Portal.Calls.Select(c => c.Method));
+        Assert.Equal(["a", "b"], h.Portal.Calls[1].Request.Messages.Select(m => m.Message.Id));
+        Assert.Equal(["a", "b"], h.Portal.PortalCopies.Order());
+        Assert.All(sent, s => Assert.Equal(MessageStatus.Sent, h.Record(s).Status));
+    }
+
+    [Theory]
+    [InlineData(0, Bitrix24Errors.NetworkError, true)]
+    [InlineData(500, Bitrix24Errors.InternalServerError, true)]
+    [InlineData(503, "SERVICE_UNAVAILABLE", true)]
+    [InlineData(503, Bitrix24Errors.QueryLimitExceeded, false)]
+    [InlineData(429, Bitrix24Errors.OperationTimeLimit, false)]
+    [InlineData(401, Bitrix24Errors.ExpiredToken, false)]
+    public async Task TransientSendFailure_PrecedesTheRetryWithADelete_OnlyWhenTheSendMayHaveArrived(int status, string code, bool deleteFirst)
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error((HttpStatusCode)status, code));
+        h.Send(MessagesHarness.Message("a"));
+
+        await h.DrainAsync();
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+        await h.DrainAsync();
+
+        Assert.Equal(deleteFirst ? ["send", "delete", "send"] : new[] { "send", "send" }, h.Portal.Calls.Select(c => c.Method));
+        Assert.Equal(["a"], h.Portal.PortalCopies);
+    }
+
+    [Fact]
+    public async Task Restart_DeletesSendsThatWereOutWithThePortal_BeforeSendingThemAgain()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(MessagesHarness.Message("a"));
+        // The process stops while the send is out: marked in flight, and the portal did get it.
+        h.Store.MarkInFlight(h.Store.LoadOutbox(10));
+        h.Portal.PortalCopies.Add("a");
+
+        h.Restart();
+        Assert.Equal(1, h.Store.RecoverInFlight());
+        await h.DrainAsync();
+
+        Assert.Equal(["delete", "send"], h.Portal.Calls.Select(c => c.Method));
+        Assert.Equal(["a"], h.Portal.PortalCopies);
+        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+    }
+
+    [Fact]
+    public async Task Restart_ResumesQueuedWork()
+    {
+        using var h = new MessagesHarness();
+        h.Send(MessagesHarness.Message("a"), MessagesHarness.Message("b"));
+
+        h.Restart();
+        h.Store.RecoverInFlight();
+        await h.DrainAsync();
+
+        Assert.Equal(["send"], h.Portal.Calls.Select(c => c.Method));
+        Assert.Equal(["a", "b"], h.Portal.PortalCopies);
+    }
+
+    [Fact]
+    public async Task FailedSend_FailsTheEditsWaitingBehindIt()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Answer = (_, _) => new() { Success = false, Errors = ["bad user"] };
+        var sent = h.Send(MessagesHarness.Message("a"));
+        h.Service.Edit(MessagesHarness.MemberId, sent[0].Record.Id, null, "v2", ChangeAuthor.Api);
+
+        await h.DrainAsync();
+
+        Assert.Equal(["send"], h.Portal.Calls.Select(c => c.Method));
+        Assert.Equal(MessageStatus.Failed, h.Record(sent[0]).Status);
+        var history = h.Store.GetVersions(MessagesHarness.MemberId, sent[0].Record.Id);
+        Assert.All(history, v => Assert.Equal(MessageStatus.Failed, v.Status));
+    }
+
+    [Fact]
+    public async Task Results_ArePushedToSubscribersOfThePortal()
+    {
+        using var h = new MessagesHarness();
+        var seen = new List<SentMessage>();
+        var other = new List<SentMessage>();
+        using var _ = h.Updates.Subscribe(MessagesHarness.MemberId, m => { lock (seen) seen.Add(m); return Task.CompletedTask; });
+        using var __ = h.Updates.Subscribe(MessagesHarness.OtherMemberId, m => { lock (other) other.Add(m); return Task.CompletedTask; });
+
+        h.Send(MessagesHarness.Message("a"));
+        await h.DrainAsync();
+
+        lock (seen) Assert.Equal([MessageStatus.Queued, MessageStatus.Sent], seen.Select(m => m.Status));
+        Assert.Empty(other);
+    }
+}

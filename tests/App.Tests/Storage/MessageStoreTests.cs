@@ -1,0 +1,147 @@
+using LineBridge.Components.Messages;
+using LineBridge.Messages;
+
+namespace LineBridge.Storage;
+
+public class MessageStoreTests
+{
+    [Fact]
+    public void Add_ReturnsTheExistingRecordAsADuplicate_WhenTheSameChatAndMessageIdComeAgain()
+    {
+        using var h = new MessagesHarness();
+        var first = h.Send(MessagesHarness.Message("m1", "first"));
+        var again = h.Send(MessagesHarness.Message("m1", "second"), MessagesHarness.Message("m1", "third"));
+
+        Assert.False(first[0].Duplicate);
+        Assert.All(again, a => Assert.True(a.Duplicate));
+        Assert.All(again, a => Assert.Equal(first[0].Record.Id, a.Record.Id));
+        Assert.Single(h.Store.LoadOutbox(10));
+    }
+
+    [Fact]
+    public void Add_TreatsIdsDifferingOnlyInCaseAsDifferentMessages()
+    {
+        using var h = new MessagesHarness();
+        var added = h.Send(MessagesHarness.Message("Msg-1", chat: "Chat"), MessagesHarness.Message("msg-1", chat: "Chat"),
+            MessagesHarness.Message("Msg-1", chat: "chat"));
+
+        Assert.All(added, a => Assert.False(a.Duplicate));
+        Assert.Equal("Msg-1", h.Store.FindByExternal(MessagesHarness.MemberId, 1, "Chat", "Msg-1")!.ExternalMessageId);
+        Assert.Equal("msg-1", h.Store.FindByExternal(MessagesHarness.MemberId, 1, "Chat", "msg-1")!.ExternalMessageId);
+    }
+
+    [Fact]
+    public void Add_StoresExactlyWhatThePortalGets()
+    {
+        using var h = new MessagesHarness();
+        var message = MessagesHarness.Message("m1", "hi", chat: "c-9", user: "u-9") with
+        {
+            User = new() { Id = "u-9", Name = "Ann", LastName = "Lee", Email = "ann@example.com" },
+        };
+        var record = h.Send(4, message)[0].Record;
+
+        var stored = MessageStore.DeserializePayload(h.Store.Get(MessagesHarness.MemberId, record.Id)!.Payload);
+        Assert.Equal(message.User, stored.User);
+        Assert.Equal(message.Chat, stored.Chat);
+        Assert.Equal((4, "linebridge", "hi"), (record.Line, record.Connector, record.Text));
+    }
+
+    [Fact]
+    public void QueryPage_ReturnsTheLineNewestFirst_AndOnlyThePortalsOwnMessages()
+    {
+        using var h = new MessagesHarness();
+        for (var i = 0; i < 30; i++)
+        {
+            h.Send(MessagesHarness.Message("m" + i, "text " + i));
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        h.Lines.MarkConnected(MessagesHarness.OtherMemberId, 1);
+        h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("theirs")], ChangeAuthor.Api);
+        h.Send(2, MessagesHarness.Message("other-line"));
+
+        var (first, total) = h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, PageSize: 25));
+        var (second, _) = h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Page: 1, PageSize: 25));
+
+        Assert.Equal(30, total);
+        Assert.Equal(Enumerable.Range(5, 25).Reverse().Select(i => "m" + i), first.Select(r => r.ExternalMessageId));
+        Assert.Equal(Enumerable.Range(0, 5).Reverse().Select(i => "m" + i), second.Select(r => r.ExternalMessageId));
+        Assert.Equal(1, h.Store.QueryPage(MessagesHarness.OtherMemberId, new MessageQuery(1)).Total);
+    }
+
+    [Fact]
+    public async Task QueryPage_FiltersByChatStatusAndText_WithMatchingTotals()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Answer = (_, m) => new() { Success = m.Message.Id != "m3" };
+        h.Send(MessagesHarness.Message("m1", "Hello World", chat: "a"), MessagesHarness.Message("m2", "other", chat: "a"),
+            MessagesHarness.Message("m3", "hello again", chat: "b"), MessagesHarness.Message("m4", "bye", chat: "b"));
+        await h.DrainAsync();
+
+        Assert.Equal(["m2", "m1"], Ids(h, new MessageQuery(1, ChatId: "a")));
+        Assert.Equal(["m3"], Ids(h, new MessageQuery(1, Status: MessageStatus.Failed)));
+        Assert.Equal(["m3", "m1"], Ids(h, new MessageQuery(1, Text: "HELLO")));
+        Assert.Equal(["m3"], Ids(h, new MessageQuery(1, ChatId: "b", Text: "hello")));
+        Assert.Equal(["m4"], Ids(h, new MessageQuery(1, ChatId: "b", Status: MessageStatus.Sent)));
+        Assert.Equal(["m1"], Ids(h, new MessageQuery(1, Status: MessageStatus.Sent, Text: "hello")));
+        Assert.Equal(3, h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Status: MessageStatus.Sent)).Total);
+        Assert.Equal(2, h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "hello")).Total);
+        Assert.Equal(2, h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, ChatId: "b")).Total);
+    }
+
+    [Fact]
+    public void QueryPage_FindsTheNewTextAfterAnEdit()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(MessagesHarness.Message("m1", "typo here"));
+        h.Service.Edit(MessagesHarness.MemberId, sent[0].Record.Id, 1, "fixed text", ChangeAuthor.Api);
+
+        Assert.Empty(Ids(h, new MessageQuery(1, Text: "typo")));
+        Assert.Equal(["m1"], Ids(h, new MessageQuery(1, Text: "fixed")));
+    }
+
+    [Fact]
+    public void Change_ReportsAConflict_AndWritesNothing_WhenTheExpectedVersionIsStale()
+    {
+        using var h = new MessagesHarness();
+        var id = h.Send(MessagesHarness.Message("m1", "v1"))[0].Record.Id;
+        h.Store.Change(MessagesHarness.MemberId, id, ChangeKind.Edit, 1, "v2", "Ann", "API");
+
+        var result = h.Store.Change(MessagesHarness.MemberId, id, ChangeKind.Edit, 1, "v2-other", "Bob", "API");
+
+        Assert.Equal(ChangeOutcome.Conflict, result.Outcome);
+        Assert.Equal(("v2", 2), (result.Message!.Text, result.Message.Version));
+        Assert.Equal(2, h.Store.GetVersions(MessagesHarness.MemberId, id).Count);
+        Assert.Equal(2, h.Store.LoadOutbox(10).Count);
+    }
+
+    [Fact]
+    public void Change_KeepsEachVersionWithOldAndNewTextAndAuthor()
+    {
+        using var h = new MessagesHarness();
+        var id = h.Send(MessagesHarness.Message("m1", "v1"))[0].Record.Id;
+        h.Store.Change(MessagesHarness.MemberId, id, ChangeKind.Edit, null, "v2", "Olga", "portal user #7");
+        h.Store.Change(MessagesHarness.MemberId, id, ChangeKind.Delete, null, null, "API", "API");
+
+        var versions = h.Store.GetVersions(MessagesHarness.MemberId, id);
+
+        Assert.Equal([(1, null, "v1", "API"), (2, "v1", "v2", "Olga"), (3, "v2", "", "API")],
+            versions.Select(v => (v.Version, v.OldText, v.NewText, v.ChangedBy)));
+        Assert.Equal([ChangeKind.Send, ChangeKind.Edit, ChangeKind.Delete], versions.Select(v => v.Kind));
+        Assert.Equal(ChangeOutcome.Rejected, h.Store.Change(MessagesHarness.MemberId, id, ChangeKind.Edit, null, "v4", "A", "API").Outcome);
+    }
+
+    [Fact]
+    public void Get_DoesNotReturnAnotherPortalsMessage()
+    {
+        using var h = new MessagesHarness();
+        var id = h.Send(MessagesHarness.Message("m1"))[0].Record.Id;
+
+        Assert.Null(h.Store.Get(MessagesHarness.OtherMemberId, id));
+        Assert.Null(h.Store.FindByExternal(MessagesHarness.OtherMemberId, 1, "chat-1", "m1"));
+        Assert.Empty(h.Store.GetVersions(MessagesHarness.OtherMemberId, id));
+        Assert.Equal(ChangeOutcome.NotFound, h.Store.Change(MessagesHarness.OtherMemberId, id, ChangeKind.Edit, null, "x", "A", "API").Outcome);
+    }
+
+    private static IEnumerable<string> Ids(MessagesHarness h, MessageQuery query) =>
+        h.Store.QueryPage(MessagesHarness.MemberId, query).Items.Select(r => r.ExternalMessageId);
+}
