@@ -40,11 +40,22 @@ public abstract class ComponentTestBase : BunitContext
 
     protected static TimeSpan Patience => TimeSpan.FromSeconds(10);
 
+    private bool _popoverProviderRendered;
+
+    /// <summary>MudBlazor's popovers (selects, tooltips) need one provider per context; a second one throws.</summary>
+    protected void EnsurePopoverProvider()
+    {
+        if (_popoverProviderRendered)
+            return;
+        Render<MudPopoverProvider>();
+        _popoverProviderRendered = true;
+    }
+
     /// <summary>Renders a component as a page renders it: inside the session and the portal's language.</summary>
     protected IRenderedComponent<T> RenderInPortal<T>(PortalSession session, Action<ComponentParameterCollectionBuilder<T>>? parameters = null)
         where T : IComponent
     {
-        Render<MudPopoverProvider>();
+        EnsurePopoverProvider();
         return Render<T>(p =>
         {
             p.AddCascadingValue(session);
@@ -57,7 +68,7 @@ public abstract class ComponentTestBase : BunitContext
     protected async Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Dialog)> OpenDialogAsync<TDialog>(
         DialogParameters<TDialog> parameters) where TDialog : IComponent
     {
-        Render<MudPopoverProvider>();
+        EnsurePopoverProvider();
         var provider = Render<MudDialogProvider>();
         var service = Services.GetRequiredService<IDialogService>();
         IDialogReference? reference = null;
