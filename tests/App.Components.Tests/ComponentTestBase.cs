@@ -40,22 +40,26 @@ public abstract class ComponentTestBase : BunitContext
 
     protected static TimeSpan Patience => TimeSpan.FromSeconds(10);
 
-    private bool _popoverProviderRendered;
+    private bool _prepared;
 
-    /// <summary>MudBlazor's popovers (selects, tooltips) need one provider per context; a second one throws.</summary>
-    protected void EnsurePopoverProvider()
+    /// <summary>
+    /// Renders as the app's circuit does: interactive (pages skip portal calls while prerendering), with MudBlazor's
+    /// popover provider (one per context; a second one throws). Call after registering any extra services.
+    /// </summary>
+    protected void PrepareInteractive()
     {
-        if (_popoverProviderRendered)
+        if (_prepared)
             return;
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         Render<MudPopoverProvider>();
-        _popoverProviderRendered = true;
+        _prepared = true;
     }
 
     /// <summary>Renders a component as a page renders it: inside the session and the portal's language.</summary>
     protected IRenderedComponent<T> RenderInPortal<T>(PortalSession session, Action<ComponentParameterCollectionBuilder<T>>? parameters = null)
         where T : IComponent
     {
-        EnsurePopoverProvider();
+        PrepareInteractive();
         return Render<T>(p =>
         {
             p.AddCascadingValue(session);
@@ -68,7 +72,7 @@ public abstract class ComponentTestBase : BunitContext
     protected async Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Dialog)> OpenDialogAsync<TDialog>(
         DialogParameters<TDialog> parameters) where TDialog : IComponent
     {
-        EnsurePopoverProvider();
+        PrepareInteractive();
         var provider = Render<MudDialogProvider>();
         var service = Services.GetRequiredService<IDialogService>();
         IDialogReference? reference = null;

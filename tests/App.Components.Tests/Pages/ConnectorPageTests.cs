@@ -12,7 +12,7 @@ public sealed class ConnectorPageTests : ComponentTestBase
     {
         Sessions.Add(session);
         Services.GetRequiredService<NavigationManager>().NavigateTo($"/connector?ticket={session.Ticket}");
-        EnsurePopoverProvider();
+        PrepareInteractive();
         return Render<ConnectorPage>();
     }
 

@@ -13,7 +13,7 @@ public sealed class LinesPageTests : ComponentTestBase
     private IRenderedComponent<LinesPage> RenderAt(string relativeUri)
     {
         Navigation.NavigateTo(relativeUri);
-        EnsurePopoverProvider();
+        PrepareInteractive();
         return Render<LinesPage>();
     }
 

@@ -6,8 +6,11 @@ namespace LineBridge.Components.Portal;
 
 public sealed class PortalFrameTests : ComponentTestBase
 {
-    private IRenderedComponent<PortalFrame> RenderFrame(string? ticket) =>
-        Render<PortalFrame>(p => p
+    private IRenderedComponent<PortalFrame> RenderFrame(string? ticket, bool interactive = true)
+    {
+        if (interactive)
+            PrepareInteractive();
+        return Render<PortalFrame>(p => p
             .Add(x => x.Ticket, ticket)
             .Add(x => x.ChildContent, (RenderFragment<PortalSession>)(session => builder =>
             {
@@ -16,6 +19,7 @@ public sealed class PortalFrameTests : ComponentTestBase
                 builder.AddContent(2, session.UserName);
                 builder.CloseElement();
             })));
+    }
 
     [Fact]
     public void Render_ShowsReopenAdvice_WhenTicketIsMissing()
@@ -33,6 +37,19 @@ public sealed class PortalFrameTests : ComponentTestBase
 
         Assert.NotNull(cut.Find("[data-testid=no-session]"));
         Assert.Equal(["forged"], Sessions.Opened);
+    }
+
+    [Fact]
+    public void Prerender_OnlyShowsProgress_AndLeavesTheTicketForTheInteractiveRender()
+    {
+        var session = Sessions.Add(TestSessions.Admin());
+        SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+
+        var cut = RenderFrame(session.Ticket, interactive: false);
+
+        Assert.NotEmpty(cut.FindAll(".mud-progress-linear"));
+        Assert.Empty(cut.FindAll("[data-testid=child]"));
+        Assert.Empty(Sessions.Opened);
     }
 
     [Fact]
