@@ -1,0 +1,61 @@
+using LineBridge.Components.Messages;
+using LineBridge.Components.Portal;
+
+namespace LineBridge.Components.Fakes;
+
+/// <summary>An in-memory message record that filters and pages like the real one (newest first).</summary>
+public sealed class FakeMessageLog : IMessageLog
+{
+    public List<SentMessage> Messages { get; } = [];
+    public Dictionary<string, List<MessageVersion>> History { get; } = [];
+    public List<MessageQuery> Queries { get; } = [];
+    public Exception? QueryFailure { get; set; }
+
+    public Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
+    {
+        lock (Queries)
+            Queries.Add(query);
+        if (QueryFailure is not null)
+            return Task.FromException<MessagePage>(QueryFailure);
+        var matches = Messages
+            .Where(m => m.LineId == query.LineId)
+            .Where(m => query.ChatId is null || m.ChatId == query.ChatId)
+            .Where(m => query.Status is null || m.Status == query.Status)
+            .Where(m => query.Text is null || m.Text.Contains(query.Text, StringComparison.OrdinalIgnoreCase))
+            .OrderByDescending(m => m.CreatedAt)
+            .ToList();
+        var page = matches.Skip(query.Page * query.PageSize).Take(query.PageSize).ToList();
+        return Task.FromResult(new MessagePage(page, matches.Count));
+    }
+
+    public Task<SentMessage?> GetAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Messages.FirstOrDefault(m => m.Id == messageId));
+
+    public Task<IReadOnlyList<MessageVersion>> GetHistoryAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<MessageVersion>>(History.GetValueOrDefault(messageId) ?? []);
+
+    public SentMessage Add(string id, string text, int lineId = 1, string chatId = "chat-1", MessageStatus status = MessageStatus.Sent,
+        int version = 1, int minutesAgo = 0, string? failureReason = null, string? editedBy = null)
+    {
+        var at = new DateTimeOffset(2026, 11, 20, 12, 0, 0, TimeSpan.Zero).AddMinutes(-minutesAgo);
+        var message = new SentMessage
+        {
+            Id = id,
+            LineId = lineId,
+            ChatId = chatId,
+            ChatName = $"Chat {chatId}",
+            ExternalMessageId = $"ext-{id}",
+            ExternalUserId = "customer-1",
+            ExternalUserName = "Carla Customer",
+            Text = text,
+            Status = status,
+            FailureReason = failureReason,
+            CreatedAt = at,
+            UpdatedAt = at,
+            Version = version,
+            LastEditedBy = editedBy,
+        };
+        Messages.Add(message);
+        return message;
+    }
+}

@@ -1,0 +1,241 @@
+using AngleSharp.Dom;
+using Bunit;
+using LineBridge.Components.Fakes;
+using LineBridge.Components.OpenLines;
+using LineBridge.Components.Portal;
+
+namespace LineBridge.Components.Messages;
+
+public sealed class MessageListTests : ComponentTestBase
+{
+    private static readonly OpenLineSummary ConnectedLine = new(1, "Support", true, ConnectorState.Connected);
+
+    private IRenderedComponent<MessageList> RenderList(PortalSession session, OpenLineSummary? line = null,
+        Action<ComponentParameterCollectionBuilder<MessageList>>? parameters = null) =>
+        RenderInPortal<MessageList>(session, p =>
+        {
+            p.Add(x => x.Line, line ?? ConnectedLine);
+            parameters?.Invoke(p);
+        });
+
+    private static IElement Row(IRenderedComponent<MessageList> cut, string id) =>
+        cut.Find($"[data-testid=message-row][data-message-id={id}]").ParentElement!;
+
+    [Fact]
+    public void Render_ShowsRowsNewestFirst_WithTimeChatUserTextAndStatus()
+    {
+        Log.Add("old", "First question", minutesAgo: 10);
+        Log.Add("new", "Second question", minutesAgo: 1, status: MessageStatus.Queued);
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
+        var texts = cut.FindAll("[data-testid=message-text]").Select(e => e.TextContent).ToList();
+        Assert.Equal(["Second question", "First question"], texts);
+        var row = Row(cut, "new");
+        Assert.Contains("Chat chat-1", row.TextContent);
+        Assert.Contains("Carla Customer", row.TextContent);
+        Assert.Contains("UTC", row.TextContent);
+        Assert.Equal("Queued", row.QuerySelector("[data-testid=status-chip]")!.GetAttribute("data-status"));
+    }
+
+    [Fact]
+    public void Render_ShowsEmptyState_WhenLineHasNoMessages()
+    {
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Contains("No messages", cut.Find("[data-testid=messages-empty]").TextContent), Patience);
+    }
+
+    [Fact]
+    public void Render_ShowsTheReason_WhenMessagesCannotBeLoaded()
+    {
+        Log.QueryFailure = new OperationFailedException("The message store is not available.");
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Contains("not available", cut.Find("[data-testid=messages-error]").TextContent), Patience);
+    }
+
+    [Fact]
+    public void Render_ShowsThePortalsReason_ForAFailedMessage()
+    {
+        Log.Add("m1", "Hi", status: MessageStatus.Failed, failureReason: "The line with this ID is inactive (NOT_ACTIVE_LINE)");
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Contains("NOT_ACTIVE_LINE", Row(cut, "m1").QuerySelector("[data-testid=failure-reason]")!.TextContent), Patience);
+    }
+
+    [Fact]
+    public void Render_MarksEditedMessages_WithWhoEdited()
+    {
+        Log.Add("m1", "Fixed text", version: 2, editedBy: "Oleg Operator");
+        Log.Add("m2", "Untouched");
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Contains("Oleg Operator", Row(cut, "m1").QuerySelector("[data-testid=edited-mark]")!.TextContent), Patience);
+        Assert.Null(Row(cut, "m2").QuerySelector("[data-testid=edited-mark]"));
+    }
+
+    [Fact]
+    public void Render_SaysWhatToDo_WhenTheLineIsDisconnected()
+    {
+        var disconnected = ConnectedLine with { Connector = ConnectorState.NotConnected };
+
+        var operatorView = RenderList(TestSessions.Operator(), disconnected);
+        Assert.Contains("Ask a portal administrator", operatorView.Find("[data-testid=line-disconnected]").TextContent);
+
+        var adminView = RenderList(TestSessions.Admin(), disconnected);
+        Assert.Contains("Connect the line above", adminView.Find("[data-testid=line-disconnected]").TextContent);
+    }
+
+    [Fact]
+    public void Render_ShowsThePortalsError_WhenTheConnectorHasOne()
+    {
+        var broken = ConnectedLine with { Connector = ConnectorState.Error, ConnectorError = "Token of the channel expired" };
+
+        var cut = RenderList(TestSessions.Admin(), broken);
+
+        Assert.Contains("Token of the channel expired", cut.Find("[data-testid=line-error]").TextContent);
+    }
+
+    [Fact]
+    public void LiveUpdate_ChangesTheRowsStatusInPlace_WithoutReloading()
+    {
+        var session = TestSessions.Operator();
+        var message = Log.Add("m1", "Edited text", status: MessageStatus.Queued, version: 2);
+        var cut = RenderList(session);
+        cut.WaitForAssertion(() => Assert.Equal("Queued", Row(cut, "m1").QuerySelector("[data-testid=status-chip]")!.GetAttribute("data-status")), Patience);
+        var queriesBefore = Log.Queries.Count;
+
+        cut.InvokeAsync(() => Updates.PublishAsync(session.MemberId, message with { Status = MessageStatus.Sent, UpdatedAt = message.UpdatedAt.AddSeconds(2) }));
+
+        cut.WaitForAssertion(() => Assert.Equal("Sent", Row(cut, "m1").QuerySelector("[data-testid=status-chip]")!.GetAttribute("data-status")), Patience);
+        Assert.Equal(queriesBefore, Log.Queries.Count);
+    }
+
+    [Fact]
+    public void LiveUpdate_IgnoresAnOlderStateThatArrivesLate()
+    {
+        var session = TestSessions.Operator();
+        var message = Log.Add("m1", "Text", status: MessageStatus.Sent, version: 3);
+        var cut = RenderList(session);
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
+
+        cut.InvokeAsync(() => Updates.PublishAsync(session.MemberId, message with { Version = 2, Status = MessageStatus.Failed }));
+
+        cut.WaitForAssertion(() => Assert.Equal("Sent", Row(cut, "m1").QuerySelector("[data-testid=status-chip]")!.GetAttribute("data-status")), Patience);
+    }
+
+    [Fact]
+    public void LiveUpdate_ShowsANewMessageOfTheLine_OnTheFirstPage()
+    {
+        var session = TestSessions.Operator();
+        Log.Add("m1", "Earlier", minutesAgo: 5);
+        var cut = RenderList(session);
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
+
+        var arrived = Log.Add("m2", "Just arrived", status: MessageStatus.Queued);
+        cut.InvokeAsync(() => Updates.PublishAsync(session.MemberId, arrived));
+
+        cut.WaitForAssertion(() => Assert.Equal("Just arrived", cut.FindAll("[data-testid=message-text]")[0].TextContent), Patience);
+    }
+
+    [Fact]
+    public async Task Dispose_EndsTheLiveSubscription()
+    {
+        RenderList(TestSessions.Operator());
+        Assert.Equal(1, Updates.SubscriberCount);
+
+        await DisposeComponentsAsync();
+
+        Assert.Equal(0, Updates.SubscriberCount);
+    }
+
+    [Fact]
+    public void Parameters_FromTheUrl_ShapeTheFirstQuery()
+    {
+        for (var i = 0; i < 30; i++)
+            Log.Add($"m{i}", $"Message {i}", chatId: "c-2", minutesAgo: i);
+
+        var cut = RenderList(TestSessions.Operator(), parameters: p => p
+            .Add(x => x.ChatId, "c-2").Add(x => x.Text, "Message").Add(x => x.Page, 1));
+
+        cut.WaitForAssertion(() => Assert.Equal(5, cut.FindAll("[data-testid=message-row]").Count), Patience);
+        Assert.Equal(new MessageQuery(1, "c-2", null, "Message", 1, MessageList.PageSize), Log.Queries[0]);
+    }
+
+    [Fact]
+    public void Search_IsDebounced_AndReportedToTheParent()
+    {
+        Log.Add("m1", "Invoice attached");
+        Log.Add("m2", "Thanks a lot");
+        MessageFilter? reported = null;
+        var cut = RenderList(TestSessions.Operator(), parameters: p => p.Add(x => x.OnFilterChanged, f => reported = f));
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
+
+        cut.Find("[data-testid=search-field]").Input("invoice");
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
+        Assert.Equal("invoice", Log.Queries.Last().Text);
+        Assert.Equal(new MessageFilter(Text: "invoice"), reported);
+    }
+
+    [Fact]
+    public void StatusFilter_ReloadsFromTheFirstPage_AndReportsTheFilter()
+    {
+        Log.Add("m1", "ok", status: MessageStatus.Sent);
+        Log.Add("m2", "bad", status: MessageStatus.Failed, failureReason: "x");
+        MessageFilter? reported = null;
+        var cut = RenderList(TestSessions.Operator(), parameters: p => p.Add(x => x.OnFilterChanged, f => reported = f));
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
+
+        var select = cut.FindComponent<MudBlazor.MudSelect<MessageStatus?>>();
+        cut.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(MessageStatus.Failed));
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
+        Assert.Equal(new MessageFilter(Status: MessageStatus.Failed), reported);
+    }
+
+    [Fact]
+    public void Operator_SeesNoTestSendButton_ButAnAdministratorDoes()
+    {
+        var operatorView = RenderList(TestSessions.Operator());
+        Assert.Empty(operatorView.FindAll("[data-testid=send-test-button]"));
+
+        var adminView = RenderList(TestSessions.Admin());
+        Assert.NotEmpty(adminView.FindAll("[data-testid=send-test-button]"));
+    }
+
+    [Fact]
+    public void EditButton_OpensTheEditDialog_AndTheSavedEditShowsAsQueued()
+    {
+        var session = TestSessions.Operator();
+        Log.Add("m1", "Helo");
+        var provider = Render<MudBlazor.MudDialogProvider>();
+        var cut = RenderList(session);
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=edit-button]")), Patience);
+
+        cut.Find("[data-testid=edit-button]").Click();
+        provider.WaitForAssertion(() => Assert.NotNull(provider.Find("[data-testid=edit-text]")), Patience);
+        provider.Find("[data-testid=edit-text]").Input("Hello");
+        provider.Find("[data-testid=edit-save]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Hello", Row(cut, "m1").QuerySelector("[data-testid=message-text]")!.TextContent), Patience);
+        Assert.Equal("Queued", Row(cut, "m1").QuerySelector("[data-testid=status-chip]")!.GetAttribute("data-status"));
+        Assert.Equal(("m1", 1, "Hello"), Editor.Edits.Single());
+    }
+
+    [Fact]
+    public void Render_SpeaksRussian_WhenPortalLanguageIsRu()
+    {
+        Log.Add("m1", "Привет", status: MessageStatus.Sent);
+
+        var cut = RenderList(TestSessions.Operator("ru"));
+
+        cut.WaitForAssertion(() => Assert.Contains("Отправлено", Row(cut, "m1").TextContent), Patience);
+        Assert.Contains("Сообщения линии Support", cut.Markup);
+    }
+}
