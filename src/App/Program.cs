@@ -1,6 +1,7 @@
 using LineBridge.Components;
 using LineBridge.Install;
 using LineBridge.Messages;
+using LineBridge.OpenLines;
 using LineBridge.Placement;
 using LineBridge.SandboxMode;
 using LineBridge.Storage;
@@ -16,6 +17,8 @@ await builder.AddSandboxPortalAsync();
 builder.AddBitrix24App();
 // Messages: the log, the durable outbox and its dispatcher, edits, API keys, the external API.
 builder.AddMessages();
+// Open lines: the portal's lines and the connector on them, for the UI.
+builder.AddOpenLines();
 // UI: Blazor Server + MudBlazor.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -32,6 +35,7 @@ app.MapMessageApi();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o =>
     o.ContentSecurityFrameAncestorsPolicy = Framing.FrameAncestorsPolicy(app.Services));
 
+app.UseOpenLines();
 app.UseSandboxPortal();
 app.PrintStartupBanner();
 

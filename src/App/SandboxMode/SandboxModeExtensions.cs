@@ -51,7 +51,7 @@ public static class SandboxModeExtensions
             app.ClientSecret = sandbox.App.ClientSecret;
             app.OAuthServer = sandbox.Portals[0].BaseUri.ToString();
             app.PublicBaseUrl ??= appUrl;
-            app.FrameAncestors = [.. sandbox.Portals.Select(p => p.BaseUri.GetLeftPart(UriPartial.Authority))];
+            app.SandboxOrigins = [.. sandbox.Portals.Select(p => p.BaseUri.GetLeftPart(UriPartial.Authority))];
         });
         return sandbox;
     }

@@ -1,3 +1,4 @@
+using LineBridge.Messages;
 using LineBridge.Sandbox;
 
 namespace LineBridge.SandboxMode;
@@ -5,7 +6,7 @@ namespace LineBridge.SandboxMode;
 /// <summary>Tells the person who just ran the app where to go: the app's address and, in sandbox mode, the portal's.</summary>
 public static class StartupBanner
 {
-    public static void PrintStartupBanner(this WebApplication app, Func<string?>? sandboxApiKey = null)
+    public static void PrintStartupBanner(this WebApplication app)
     {
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -16,7 +17,9 @@ public static class StartupBanner
             {
                 foreach (var portal in sandbox.Portals)
                     lines.Add($"  Sandbox portal: {portal.BaseUri.ToString().TrimEnd('/')}   <- open this in a browser");
-                if (sandboxApiKey?.Invoke() is { } key)
+                // The sandbox portal's API key is made at first start and shown this once; only its hash is kept.
+                var apiKeys = app.Services.GetRequiredService<ApiKeys>();
+                if (apiKeys.EnsureKeyAsync(sandbox.Portals[0].MemberId).GetAwaiter().GetResult() is { } key)
                     lines.Add($"  API key of the sandbox portal (shown once, stored hashed): {key}");
             }
             else

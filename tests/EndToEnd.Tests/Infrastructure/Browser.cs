@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Xunit;
 
 namespace LineBridge.EndToEnd.Infrastructure;
 

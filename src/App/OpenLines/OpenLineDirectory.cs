@@ -1,0 +1,160 @@
+using System.Globalization;
+using LineBridge.Bitrix24;
+using LineBridge.Bitrix24.Models;
+using LineBridge.Components;
+using LineBridge.Components.OpenLines;
+using LineBridge.Components.Portal;
+using LineBridge.Install;
+using LineBridge.Messages;
+using Microsoft.Extensions.Options;
+
+namespace LineBridge.OpenLines;
+
+/// <summary>
+/// The portal's open lines and LineBridge's connector on them, for the UI. Calls the portal with the app's stored
+/// tokens; who may change what is decided here, on the server, from the verified session.
+/// </summary>
+public sealed class OpenLineDirectory(
+    Bitrix24ClientFactory clients,
+    LineConnections connections,
+    ApiKeys apiKeys,
+    PublicAddress address,
+    IOptions<Bitrix24AppOptions> options,
+    ILogger<OpenLineDirectory> logger) : IOpenLineDirectory
+{
+    // One batch answers the status of up to 50 lines in one unit of the portal's rate budget.
+    private const int BatchSize = 50;
+
+    private string ConnectorId => options.Value.ConnectorId;
+
+    public async Task<IReadOnlyList<OpenLineSummary>> GetLinesAsync(
+        PortalSession session, CancellationToken cancellationToken = default)
+    {
+        var client = clients.ForPortal(session.MemberId);
+        var lines = await Portal(() => ListAllAsync(client, cancellationToken));
+        var summaries = new List<OpenLineSummary>(lines.Count);
+        foreach (var chunk in lines.Chunk(BatchSize))
+        {
+            var commands = chunk.ToDictionary(
+                line => line.Id.ToString(CultureInfo.InvariantCulture),
+                line => new BatchCommand(Bitrix24Methods.ConnectorStatus, new Dictionary<string, string>
+                {
+                    ["CONNECTOR"] = ConnectorId,
+                    ["LINE"] = line.Id.ToString(CultureInfo.InvariantCulture),
+                }));
+            var batch = await Portal(() => client.BatchAsync(commands, cancellationToken: cancellationToken));
+            foreach (var line in chunk)
+            {
+                var key = line.Id.ToString(CultureInfo.InvariantCulture);
+                var state = batch.Results.TryGetValue(key, out var status) ? StateOf(status) : ConnectorState.NotConnected;
+                Reconcile(session.MemberId, line.Id, state);
+                summaries.Add(new OpenLineSummary(line.Id, line.Name, line.Active, state,
+                    batch.Errors.TryGetValue(key, out var error) ? $"{error.Code}: {error.Description}" : null));
+            }
+        }
+        return summaries;
+    }
+
+    public async Task<OpenLineSummary> ConnectAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin(session, "connect a line");
+        var client = clients.ForPortal(session.MemberId);
+        // What the portal expects of a connector's settings page (§7.3): activate, then describe the connection.
+        await Portal(() => client.Connectors.ActivateAsync(ConnectorId, lineId, active: true, cancellationToken));
+        await Portal(() => client.Connectors.SetConnectorDataAsync(ConnectorId, lineId, new ConnectorData
+        {
+            Id = $"{ConnectorId}-{lineId}",
+            Url = address.ApiBaseUrl,
+            UrlIm = address.BaseUrl,
+            Name = options.Value.ConnectorName,
+        }, cancellationToken));
+        connections.MarkConnected(session.MemberId, lineId);
+        logger.LogInformation("User {UserId} connected line {LineId} of portal {PortalDomain}", session.UserId, lineId, session.PortalDomain);
+        return await SummaryAsync(client, lineId, cancellationToken);
+    }
+
+    public async Task<OpenLineSummary> DisconnectAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin(session, "disconnect a line");
+        var client = clients.ForPortal(session.MemberId);
+        await Portal(() => client.Connectors.ActivateAsync(ConnectorId, lineId, active: false, cancellationToken));
+        connections.MarkDisconnected(session.MemberId, lineId);
+        logger.LogInformation("User {UserId} disconnected line {LineId} of portal {PortalDomain}", session.UserId, lineId, session.PortalDomain);
+        return await SummaryAsync(client, lineId, cancellationToken);
+    }
+
+    public Task<ApiAccess> GetApiAccessAsync(PortalSession session, CancellationToken cancellationToken = default)
+    {
+        var key = apiKeys.GetInfo(session.MemberId);
+        return Task.FromResult(new ApiAccess(address.ApiBaseUrl, key is not null,
+            key is null ? null : new DateTimeOffset(DateTime.SpecifyKind(key.CreatedAt, DateTimeKind.Utc)), key?.Hint));
+    }
+
+    public Task<string> RotateApiKeyAsync(PortalSession session, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin(session, "create an API key");
+        logger.LogInformation("User {UserId} rotated the API key of portal {PortalDomain}", session.UserId, session.PortalDomain);
+        return apiKeys.RotateAsync(session.MemberId, cancellationToken);
+    }
+
+    private async Task<OpenLineSummary> SummaryAsync(Bitrix24Client client, int lineId, CancellationToken cancellationToken)
+    {
+        var line = await Portal(() => client.OpenLines.GetAsync(lineId, cancellationToken));
+        var status = await Portal(() => client.Connectors.StatusAsync(ConnectorId, lineId, cancellationToken));
+        var state = !status.Status ? (status.Configured ? ConnectorState.Error : ConnectorState.NotConnected) : ConnectorState.Connected;
+        return new OpenLineSummary(lineId, line?.Name ?? $"#{lineId}", line?.Active ?? false, state);
+    }
+
+    private static async Task<List<OpenLine>> ListAllAsync(Bitrix24Client client, CancellationToken cancellationToken)
+    {
+        var lines = new List<OpenLine>();
+        await foreach (var line in client.OpenLines.ListAsync(cancellationToken: cancellationToken)) lines.Add(line);
+        return lines;
+    }
+
+    private static ConnectorState StateOf(System.Text.Json.JsonElement status) =>
+        Bitrix24Json.Bool(status, "STATUS") ? ConnectorState.Connected
+        : Bitrix24Json.Bool(status, "CONFIGURED") ? ConnectorState.Error
+        : ConnectorState.NotConnected;
+
+    /// <summary>The portal is the truth about a line's connection: our send gate follows what it says.</summary>
+    private void Reconcile(string memberId, int lineId, ConnectorState state)
+    {
+        var known = connections.GetState(memberId, lineId);
+        if (state == ConnectorState.Connected && known != LineConnectionState.Connected) connections.MarkConnected(memberId, lineId);
+        else if (state != ConnectorState.Connected && known == LineConnectionState.Connected) connections.MarkDisconnected(memberId, lineId);
+    }
+
+    private static void RequireAdmin(PortalSession session, string action)
+    {
+        if (!session.IsAdmin)
+            throw new UnauthorizedAccessException($"Only a portal administrator can {action}.");
+    }
+
+    /// <summary>Turns the portal's refusal into a reason a person can act on.</summary>
+    private static async Task<T> Portal<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Bitrix24Exception ex)
+        {
+            throw new OperationFailedException(Explain(ex), ex);
+        }
+    }
+
+    private static string Explain(Bitrix24Exception ex) => ex.ErrorCode switch
+    {
+        Bitrix24Errors.NotActiveLine => "The portal says this line is inactive or does not exist (NOT_ACTIVE_LINE).",
+        Bitrix24Errors.NoCorrectProvider => "The portal does not know the LineBridge connector: reinstall the app (IMCONNECTOR_NO_CORRECT_PROVIDER).",
+        Bitrix24Errors.AccessDenied or Bitrix24Errors.InsufficientScope =>
+            $"The portal refused access ({ex.ErrorCode}): check that the app has the Open Lines scope.",
+        Bitrix24Errors.InvalidGrant or Bitrix24Errors.InvalidClient or Bitrix24Errors.ExpiredToken =>
+            $"The portal no longer accepts LineBridge's authorisation ({ex.ErrorCode}): an administrator must open the app from the portal again.",
+        Bitrix24Errors.QueryLimitExceeded or Bitrix24Errors.OperationTimeLimit =>
+            $"The portal is busy ({ex.ErrorCode}); try again in a minute.",
+        Bitrix24Errors.NetworkError => "The portal could not be reached; try again in a minute.",
+        _ => $"The portal refused: {ex.ErrorCode} {ex.ErrorDescription}".TrimEnd(),
+    };
+}
