@@ -252,7 +252,7 @@ internal sealed partial class RestEngine
     {
         // Auth params are stripped before the method sees its parameters (§3.3).
         string? token = null;
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = authorization[7..].Trim();
+        if (_core.Switches.AcceptBearerHeader && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = authorization[7..].Trim();
         string? authParam = null, accessTokenParam = null;
         foreach (var key in parameters.Select(p => p.Key).ToList())
         {

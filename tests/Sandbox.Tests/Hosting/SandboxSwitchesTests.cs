@@ -117,4 +117,45 @@ public class SandboxSwitchesTests
         await SandboxTestHost.WaitForAsync(() => receiver.Received.Count == 1, "the status delete event");
         Assert.Equal("ONIMCONNECTORSTATUSDELETE", receiver.Received.Single()["event"]);
     }
+
+    [Fact]
+    public async Task AcceptBearerHeader_Off_IgnoresTheHeader()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync(o => o.Switches.AcceptBearerHeader = false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(sandbox.Portal.RestUri, "user.current"));
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", sandbox.Token());
+
+        var response = await sandbox.Http.SendAsync(request, SandboxTestHost.Ct);
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task NotActiveLineAsResult_On_AnswersSuccessFalse_InsteadOfAnError()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync(o => o.Switches.NotActiveLineAsResult = true);
+        await sandbox.ConnectAsync();
+
+        var (status, body) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 2, ("u1", "c1", "m1", "hi")));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        Assert.Equal("""{"SUCCESS":false,"DATA":[]}""", body["result"]!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData(false, "hello")]
+    [InlineData(true, "")]
+    public async Task UpdateWithFilesOnlyClearsText_DecidesWhatAFilesOnlyUpdateDoesToTheText(bool clears, string expected)
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync(o => o.Switches.UpdateWithFilesOnlyClearsText = clears);
+        await sandbox.ConnectAsync();
+        await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hello")));
+        var update = SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", ""));
+        update["MESSAGES"]![0]!["message"]!["files"] = JsonNode.Parse("""[{"url":"https://files.example.test/a.png","name":"a.png"}]""");
+
+        var (_, body) = await sandbox.CallAsync("imconnector.update.messages", update);
+
+        Assert.True(body["result"]!["DATA"]!["RESULT"]![0]!["SUCCESS"]!.GetValue<bool>());
+        Assert.Equal(expected, sandbox.Portal.Dialogs.Single().Messages.Single().Text);
+    }
 }
