@@ -142,11 +142,14 @@ internal sealed partial class RestEngine
         method.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || method.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)
             ? method[..method.LastIndexOf('.')] : method;
 
+    // Plain UTF-8 like PHP's JSON_UNESCAPED_UNICODE; these bodies are never embedded in HTML.
+    internal static readonly System.Text.Json.JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static async Task WriteAsync(HttpContext http, int status, JsonObject body)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json; charset=utf-8";
-        await http.Response.WriteAsync(body.ToJsonString(), http.RequestAborted);
+        await http.Response.WriteAsync(body.ToJsonString(Json), http.RequestAborted);
     }
 
     private static async Task<JsonObject> ReadParamsAsync(HttpContext http)
@@ -249,7 +252,7 @@ internal sealed partial class RestEngine
     {
         // Auth params are stripped before the method sees its parameters (§3.3).
         string? token = null;
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = authorization[7..].Trim();
+        if (_core.Switches.AcceptBearerHeader && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = authorization[7..].Trim();
         string? authParam = null, accessTokenParam = null;
         foreach (var key in parameters.Select(p => p.Key).ToList())
         {
