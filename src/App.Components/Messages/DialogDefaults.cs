@@ -12,6 +12,8 @@ internal static class DialogDefaults
         MaxWidth = MaxWidth.Medium,
         FullWidth = true,
         BackdropClick = false,
+        // Focus starts inside the dialog (its focus trap keeps Tab there); Esc closes it.
+        DefaultFocus = DefaultFocus.FirstChild,
     };
 
     public static DialogOptions Wide { get; } = Options with { MaxWidth = MaxWidth.Large };

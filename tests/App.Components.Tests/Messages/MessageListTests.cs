@@ -229,6 +229,23 @@ public sealed class MessageListTests : ComponentTestBase
     }
 
     [Fact]
+    public void Render_OffersNoEdit_ForDeletedMessagesOrOperatorReplies()
+    {
+        Log.Add("live", "Editable");
+        Log.Add("gone", "Deleted", status: MessageStatus.Deleted);
+        Log.Messages.Add(Log.Add("reply", "Operator reply") with { Direction = MessageDirection.Outgoing });
+        Log.Messages.RemoveAll(m => m.Id == "reply" && m.Direction == MessageDirection.Incoming);
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=message-row]").Count), Patience);
+        Assert.NotNull(Row(cut, "live").QuerySelector("[data-testid=edit-button]"));
+        Assert.Null(Row(cut, "gone").QuerySelector("[data-testid=edit-button]"));
+        Assert.Null(Row(cut, "reply").QuerySelector("[data-testid=edit-button]"));
+        Assert.NotNull(Row(cut, "reply").QuerySelector("[data-testid=history-button]"));
+    }
+
+    [Fact]
     public void Render_SpeaksRussian_WhenPortalLanguageIsRu()
     {
         Log.Add("m1", "Привет", status: MessageStatus.Sent);

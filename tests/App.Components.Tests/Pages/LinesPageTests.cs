@@ -39,6 +39,25 @@ public sealed class LinesPageTests : ComponentTestBase
     }
 
     [Fact]
+    public void Render_ShowsApiAccess_ToAdministratorsOnly()
+    {
+        var admin = Sessions.Add(TestSessions.Admin());
+        var adminView = RenderAt($"/lines?ticket={admin.Ticket}");
+        adminView.WaitForAssertion(() => Assert.NotNull(adminView.Find("[data-testid=api-access]")), Patience);
+    }
+
+    [Fact]
+    public void Render_HidesApiAccess_FromOperators()
+    {
+        var session = Sessions.Add(TestSessions.Operator());
+        var cut = RenderAt($"/lines?ticket={session.Ticket}");
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=line-row]").Count), Patience);
+        Assert.Empty(cut.FindAll("[data-testid=api-access]"));
+        Assert.NotNull(cut.Find("[data-testid=pick-line-hint]"));
+    }
+
+    [Fact]
     public void SelectingALine_PutsItInTheUrl()
     {
         var session = Sessions.Add(TestSessions.Admin());
