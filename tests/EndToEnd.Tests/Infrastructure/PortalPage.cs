@@ -21,3 +21,24 @@ public sealed class PortalPage(IPage page, SandboxPortal portal)
 
     public async Task OpenAsync(string path) => await Page.GotoAsync(new Uri(portal.BaseUri, path).AbsoluteUri);
 }
+
+public static class PortalPageMessages
+{
+    /// <summary>The message table's row whose text contains <paramref name="text"/>.</summary>
+    public static ILocator MessageRow(this PortalPage portal, string text) =>
+        portal.App.Locator("tr:has([data-testid=message-row])").Filter(new() { HasText = text });
+
+    /// <summary>The line picker's row of a line.</summary>
+    public static ILocator LineRow(this PortalPage portal, int lineId) =>
+        portal.App.Locator($"[data-testid=line-row][data-line-id='{lineId}']");
+
+    /// <summary>As an administrator on the app page: connects a line and creates the API key; returns the key.</summary>
+    public static async Task<string> ConnectLineAndCreateKeyAsync(this PortalPage portal, int lineId)
+    {
+        await portal.LineRow(lineId).Locator("[data-testid=connect-button]").ClickAsync();
+        await Assertions.Expect(portal.LineRow(lineId).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
+        await portal.InApp("rotate-key").ClickAsync();
+        await Assertions.Expect(portal.InApp("new-key-notice")).ToBeVisibleAsync();
+        return await portal.InApp("api-key").InputValueAsync();
+    }
+}
