@@ -37,11 +37,13 @@ internal sealed partial class RestEngine
     public const int MaxBodyBytes = 8 * 1024 * 1024;
     public const int BatchMaxLength = 50;
     private readonly SandboxCore _core;
+    private readonly ILogger _logger;
     private readonly Dictionary<string, MethodSpec> _methods = new(StringComparer.Ordinal);
 
-    public RestEngine(SandboxCore core)
+    public RestEngine(SandboxCore core, ILogger<RestEngine> logger)
     {
         _core = core;
+        _logger = logger;
         AppMethods.Register(this);
         EventMethods.Register(this);
         PlacementMethods.Register(this);
@@ -125,6 +127,13 @@ internal sealed partial class RestEngine
         {
             status = ex.Status;
             body = ex.ToJson();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A sandbox bug must still look like a portal failure to the client; the log says where it happened.
+            _logger.LogError(ex, "Unexpected failure in {Method}", method);
+            status = 500;
+            body = new RestException(500, ErrorCodes.InternalServerError, "Internal server error").ToJson();
         }
         var error = body["error"] is JsonValue code ? code.ToString() : null;
         var lost = fault.Kind == FaultKind.LostResponse;
