@@ -232,6 +232,8 @@ internal static class PortalPages
             installed = portal.State.AppInstalled;
             core.SaveIfDirty();
         }
+        // Frame sessions only need to outlive a page view; a bound keeps a long-running sandbox small.
+        if (frames.Count > 10_000) frames.Clear();
         frames[appSid] = (portal.MemberId, page.UserId);
         var target = post.TargetUrl;
         var initData = new JsonObject

@@ -119,8 +119,9 @@ internal sealed partial class RestEngine
         JsonObject body;
         try
         {
-            parameters = await ReadParamsAsync(http);
+            // Every HTTP request fills the bucket, whatever becomes of it.
             if (!portal.Bucket.TryAdd()) throw new RestException(503, ErrorCodes.QueryLimitExceeded, "Too many requests");
+            parameters = await ReadParamsAsync(http);
             (status, body) = Execute(portal, method, parameters, http.Request.Headers.Authorization.ToString(), webhookUser, webhookCode, started, ticks);
         }
         catch (RestException ex)
