@@ -431,6 +431,7 @@ internal static class PortalPages
             var id = S(message.Id);
             var author = state.Users.FirstOrDefault(u => u.Id == message.AuthorId);
             var controls = message.FromOperator ? $"""
+                <div class="controls">
                 <form class="inline" method="post" action="/online/edit">
                   <input type="hidden" name="message" value="{id}"><input type="hidden" name="return" value="{back}">
                   <input type="text" name="text" value="{H(message.Text)}" aria-label="New text of message {id}" data-testid="edit-input-{id}">
@@ -440,6 +441,7 @@ internal static class PortalPages
                   <input type="hidden" name="message" value="{id}"><input type="hidden" name="return" value="{back}">
                   <button type="submit" class="danger" data-testid="delete-{id}" aria-label="Delete message {id}">Delete</button>
                 </form>
+                </div>
                 """ : "";
             messages.Append(CultureInfo.InvariantCulture, $"""
                 <li class="{(message.FromOperator ? "operator" : "client")}" data-testid="message-{id}" data-message-id="{id}" data-connector-mid="{H(string.Join(',', message.ConnectorMid))}">
