@@ -182,4 +182,33 @@ public class PortalPagesTests
         await SubmitAsync(sandbox, "/online/delete-line", ("line", "1"));
         Assert.DoesNotContain(sandbox.Portal.OpenLines, l => l.Id == 1);
     }
+
+    [Theory]
+    [InlineData("/online/reply", "line=1&chat=nope&text=hi")]
+    [InlineData("/online/edit", "message=999999&text=x")]
+    [InlineData("/online/delete", "message=999999")]
+    [InlineData("/contact_center/connect", "connector=nope&line=1")]
+    public async Task OperatorForms_WithUnknownTargets_AnswerABadRequestPage(string path, string form)
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync();
+        sandbox.Portal.FinishInstall();
+
+        var response = await sandbox.Http.PostAsync(new Uri(sandbox.Portal.BaseUri, path),
+            new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), SandboxTestHost.Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("data-testid=\"error\"", await response.Content.ReadAsStringAsync(SandboxTestHost.Ct));
+    }
+
+    [Fact]
+    public async Task OperatorEdit_OfAClientMessage_IsRefused()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync();
+        await sandbox.ConnectAsync();
+        await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hello")));
+        var clientMessage = sandbox.Portal.Dialogs.Single().Messages.Single();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sandbox.Portal.OperatorEditAsync(clientMessage.Id, "hijacked"));
+        Assert.Equal("hello", sandbox.Portal.Dialogs.Single().Messages.Single().Text);
+    }
 }
