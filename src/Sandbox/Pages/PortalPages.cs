@@ -55,9 +55,18 @@ internal static class PortalPages
     {
         if (PageContext.From(http, core) is not { } page) return Results.NotFound();
         if (!http.Request.HasFormContentType) return Results.BadRequest();
+        IFormCollection form;
         try
         {
-            return handle(page, await http.Request.ReadFormAsync(http.RequestAborted));
+            form = await http.Request.ReadFormAsync(http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            return Results.BadRequest();
+        }
+        try
+        {
+            return handle(page, form);
         }
         catch (InvalidOperationException ex)
         {
