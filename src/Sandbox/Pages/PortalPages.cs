@@ -45,6 +45,7 @@ internal static class PortalPages
         MapForm("/online/reply", (page, form) => OperatorAction(core, page, form, "reply"));
         MapForm("/online/edit", (page, form) => OperatorAction(core, page, form, "edit"));
         MapForm("/online/delete", (page, form) => OperatorAction(core, page, form, "delete"));
+        MapForm("/online/close-session", (page, form) => OperatorAction(core, page, form, "close-session"));
         MapForm("/online/delete-line", (page, form) => OperatorAction(core, page, form, "delete-line"));
     }
 
@@ -472,6 +473,10 @@ internal static class PortalPages
                 <input id="reply-input-{chat}" type="text" name="text" required data-testid="reply-input-{chat}">
                 <button type="submit" data-testid="reply-send-{chat}">Send</button>
               </form>
+              <form class="inline" method="post" action="/online/close-session">
+                <input type="hidden" name="chat" value="{chat}"><input type="hidden" name="return" value="{back}">
+                <button type="submit" class="secondary" data-testid="close-session-{chat}"{(dialog.SessionClosed ? " disabled" : "")}>{(dialog.SessionClosed ? "Session closed" : "Close session")}</button>
+              </form>
             </section>
             """;
     }
@@ -485,6 +490,7 @@ internal static class PortalPages
             "reply" => PortalActions.OperatorReply(portal, Int("line"), form["chat"].ToString(), form["text"].ToString(), page.UserId) > 0,
             "edit" => PortalActions.OperatorEdit(portal, Int("message"), form["text"].ToString(), page.UserId),
             "delete" => PortalActions.OperatorDelete(portal, Int("message"), page.UserId),
+            "close-session" => PortalActions.CloseSession(portal, Int("chat"), page.UserId),
             _ => PortalActions.DeleteLine(portal, Int("line"), page.UserId),
         });
         return Back(form, "/online/");
