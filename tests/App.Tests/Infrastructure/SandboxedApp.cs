@@ -52,9 +52,11 @@ public sealed class SandboxedApp : IAsyncDisposable
     /// <param name="portals">How many sandbox portals (127.0.0.2, 127.0.0.3, ...).</param>
     /// <param name="configureSandbox">Change sandbox options (limits, token lifetime, faults).</param>
     /// <param name="settings">Extra app configuration, e.g. <c>["Bitrix24:ClientId"] = "other"</c>.</param>
+    /// <param name="configureServices">Extra app services, e.g. a recording <c>IPortalEventHandler</c>.</param>
     public static async Task<SandboxedApp> StartAsync(
         bool install = true, int portals = 1, Action<SandboxOptions>? configureSandbox = null,
-        IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null,
+        CancellationToken cancellationToken = default)
     {
         var options = new SandboxOptions
         {
@@ -90,7 +92,10 @@ public sealed class SandboxedApp : IAsyncDisposable
             // ConfigureAppConfiguration would only apply at Build().
             foreach (var (key, value) in config) web.UseSetting(key, value);
             web.ConfigureServices(services =>
-                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth)));
+            {
+                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth));
+                configureServices?.Invoke(services);
+            });
         });
         factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         factory.StartServer();
