@@ -13,7 +13,11 @@ public class Bitrix24ClientFactoryTests
     [Fact]
     public async Task FiftyConcurrentCalls_OnExpiredTokens_CauseExactlyOneRefresh_AndAllSucceed()
     {
-        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+        // An Enterprise-sized bucket on both sides, so the test measures the refresh, not the pacing.
+        await using var app = await SandboxedApp.StartAsync(
+            configureSandbox: o => o.Portals.ForEach(p => { p.RequestsPerSecond = 5; p.Burst = 250; }),
+            settings: new Dictionary<string, string?> { ["Bitrix24:RequestsPerSecond"] = "5", ["Bitrix24:Burst"] = "250" },
+            cancellationToken: Ct);
         var refreshesBefore = app.OAuth.Count;
         var tokenBefore = app.Store.Find(app.Portal.MemberId)!.AccessToken;
         app.Portal.ExpireAccessTokens();
