@@ -34,11 +34,29 @@ internal static class ParamParser
     {
         try
         {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth * 2 });
+            var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth * 2 });
+            // JsonObject materializes lazily; walking it now turns duplicate keys into a 400 here, not a 500 later.
+            var count = 0;
+            Walk(node, ref count);
+            return node;
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
         {
             throw Invalid("Request body is not valid JSON");
+        }
+    }
+
+    private static void Walk(JsonNode? node, ref int count)
+    {
+        if (++count > MaxKeys * 10) throw Invalid("Request body is too complex");
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj) Walk(value, ref count);
+                break;
+            case JsonArray array:
+                foreach (var value in array) Walk(value, ref count);
+                break;
         }
     }
 
@@ -189,6 +207,10 @@ internal static class Php
         if (!acceptStrings) return false;
         return AsString(node)?.Trim().ToUpperInvariant() is "Y" or "1" or "TRUE";
     }
+
+    /// <summary>The connector icon's background colour, or Bitrix24's default.</summary>
+    public static string AsColor(JsonObject icon) =>
+        AsString(icon["COLOR"]) is { } color && System.Text.RegularExpressions.Regex.IsMatch(color, "^#[0-9a-fA-F]{3,8}$") ? color : "#90be00";
 
     /// <summary>The elements of a PHP array: a JSON array, or an object's values.</summary>
     public static List<JsonNode?>? Elements(JsonNode? node) => node switch
