@@ -93,6 +93,7 @@ public class Bitrix24Client
         request.Options.Set(Bitrix24Request.Credentials, Credentials);
         request.Options.Set(Bitrix24Request.Method, method);
         request.Options.Set(Bitrix24Request.Retriable, Bitrix24Methods.IsRetriable(method));
+        request.Options.Set(Bitrix24Request.Body, body);
 
         HttpResponseMessage response;
         try

@@ -35,6 +35,17 @@ public class Bitrix24ClientFactoryTests
     }
 
     [Fact]
+    public async Task Calls_Authenticate_WithTheDocumentedAuthParameter_WhenThePortalIgnoresBearerHeaders()
+    {
+        await using var app = await SandboxedApp.StartAsync(configureSandbox: o => o.Switches.AcceptBearerHeader = false, cancellationToken: Ct);
+
+        var info = await app.Clients.ForPortal(app.Portal.MemberId).App.InfoAsync(Ct);
+
+        Assert.Equal(app.Sandbox.App.ClientId, info.Code);
+        Assert.DoesNotContain(app.Portal.Calls, c => c.Status != 200);
+    }
+
+    [Fact]
     public async Task PacedCalls_AtTheDefaultLimit_MeetNoQueryLimitExceeded()
     {
         await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
