@@ -104,6 +104,11 @@ public class Bitrix24Client
         {
             throw new Bitrix24Exception(method, 0, Bitrix24Errors.NetworkError, $"The portal could not be reached: {ex.Message}", ex);
         }
+        catch (Bitrix24Exception ex) when (ex.Method != method)
+        {
+            // Raised by the token layer (portal not installed, refresh refused): name the call the caller made.
+            throw new Bitrix24Exception(method, ex.StatusCode, ex.ErrorCode, ex.ErrorDescription, ex);
+        }
         catch (TimeoutException ex)
         {
             throw new Bitrix24Exception(method, 0, Bitrix24Errors.NetworkError, "The portal did not answer in time.", ex);
