@@ -124,4 +124,29 @@ public class PlacementEndpointsTests
         var info = await app.Clients.ForPortal(app.Portal.MemberId).App.InfoAsync(Ct);
         Assert.Equal(app.Sandbox.App.ClientId, info.Code);
     }
+
+    [Fact]
+    public async Task RefusedRefresh_MarksThePortal_AndAnAdminOpeningTheAppRestoresIt()
+    {
+        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+        // Someone else spends our stored refresh token (single-use), so our own refresh will be refused.
+        var stolen = app.Store.Find(app.Portal.MemberId)!.RefreshToken!;
+        var spent = await app.Http.GetAsync(new Uri(app.Portal.BaseUri,
+            $"oauth/token/?grant_type=refresh_token&client_id={Uri.EscapeDataString(app.Sandbox.App.ClientId)}" +
+            $"&client_secret={Uri.EscapeDataString(app.Sandbox.App.ClientSecret)}&refresh_token={Uri.EscapeDataString(stolen)}"), Ct);
+        Assert.Equal(HttpStatusCode.OK, spent.StatusCode);
+        app.Portal.ExpireAccessTokens();
+        var client = app.Clients.ForPortal(app.Portal.MemberId);
+
+        var ex = await Assert.ThrowsAsync<LineBridge.Bitrix24.Bitrix24Exception>(() => client.App.InfoAsync(Ct));
+
+        Assert.Equal(LineBridge.Bitrix24.Bitrix24Errors.ReauthorizationRequired, ex.ErrorCode);
+        Assert.Equal(PortalStatus.NeedsReauthorization, app.Store.Find(app.Portal.MemberId)!.Status);
+
+        var response = await app.PostFrameAsync(app.Portal.BuildFramePost(userId: 1), Ct);
+
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        Assert.Equal(PortalStatus.Installed, app.Store.Find(app.Portal.MemberId)!.Status);
+        Assert.Equal(app.Sandbox.App.ClientId, (await client.App.InfoAsync(Ct)).Code);
+    }
 }
