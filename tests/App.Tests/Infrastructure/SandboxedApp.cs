@@ -98,12 +98,30 @@ public sealed class SandboxedApp : IAsyncDisposable
             });
         });
         factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
-        factory.StartServer();
+        try
+        {
+            factory.StartServer();
+        }
+        catch
+        {
+            await factory.DisposeAsync();
+            await sandbox.DisposeAsync();
+            Directory.Delete(dataDirectory, recursive: true);
+            throw;
+        }
 
         sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
         var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth);
-        if (install) await app.InstallAsync(app.Portal, cancellationToken);
-        return app;
+        try
+        {
+            if (install) await app.InstallAsync(app.Portal, cancellationToken);
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Installs the app on a portal as an admin would: the install frame POST, then installFinish.</summary>
