@@ -6,7 +6,8 @@ namespace LineBridge.EndToEnd.Infrastructure;
 /// <summary>The external system: sends customer messages to LineBridge's API with the portal's key.</summary>
 public sealed class ExternalSystem(SandboxedApp app, string apiKey)
 {
-    public async Task SendAsync(int lineId, string chatId, string messageId, string text, string userId = "customer-1")
+    public async Task SendAsync(
+        int lineId, string chatId, string messageId, string text, string userId = "customer-1", string userName = "Alice", string? chatName = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"api/v1/lines/{lineId}/messages")
         {
@@ -16,8 +17,8 @@ public sealed class ExternalSystem(SandboxedApp app, string apiKey)
                 {
                     new
                     {
-                        user = new { id = userId, name = "Alice" },
-                        chat = new { id = chatId, name = "Alice's chat" },
+                        user = new { id = userId, name = userName },
+                        chat = new { id = chatId, name = chatName ?? $"Chat {chatId}" },
                         message = new { id = messageId, text },
                     },
                 },

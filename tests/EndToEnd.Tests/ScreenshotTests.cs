@@ -1,0 +1,66 @@
+using LineBridge.EndToEnd.Infrastructure;
+
+namespace LineBridge.EndToEnd;
+
+/// <summary>
+/// The main views inside the sandbox portal's frame, each checked and photographed. The PNGs go to a temp folder, or
+/// to the folder named by LINEBRIDGE_SCREENSHOTS; README's pictures come from
+/// <c>LINEBRIDGE_SCREENSHOTS=$PWD/docs/screenshots dotnet test tests/EndToEnd.Tests --filter ScreenshotTests</c>.
+/// </summary>
+public sealed class ScreenshotTests(Browser browser)
+{
+    [Fact]
+    public async Task MainViews_RenderInsideThePortalFrame()
+    {
+        var folder = Environment.GetEnvironmentVariable("LINEBRIDGE_SCREENSHOTS") is { Length: > 0 } configured
+            ? configured
+            : Directory.CreateTempSubdirectory("linebridge-screenshots-").FullName;
+        Directory.CreateDirectory(folder);
+        await using var app = await SandboxedApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        // Tall enough for the whole frame: resizing for a full-page shot makes the cross-origin frame repaint late.
+        await page.SetViewportSizeAsync(1280, 1500);
+        var portal = new PortalPage(page, app.Portal);
+        await portal.OpenAppAsync();
+
+        // The line picker, with one line connected; reopened, so the new key (shown once) is off the screen.
+        var external = new ExternalSystem(app, await portal.ConnectLineAndCreateKeyAsync(lineId: 1));
+        await portal.OpenAppAsync();
+        await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
+        await Shoot(portal, folder, "line-picker.png");
+
+        // The message table of a line: several chats, one message edited.
+        await external.SendAsync(1, "order-1042", "m-1", "Hello! Where is my order [b]#1042[/b]?", "alice", "Alice", "Order #1042");
+        await external.SendAsync(1, "order-1042", "m-2", "It was due yesterday.", "alice", "Alice", "Order #1042");
+        await external.SendAsync(1, "refund-77", "m-3", "I would like a refund for my last purchase, please.", "bob", "Bob", "Refund 77");
+        await external.SendAsync(1, "delivery-9", "m-4", "Can you deliver on Saturday?", "carol", "Carol", "Delivery");
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await Assertions.Expect(portal.MessageRow("Saturday").Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
+
+        var row = portal.MessageRow("due yesterday");
+        await row.Locator("[data-testid=edit-button]").ClickAsync();
+        await portal.InApp("edit-text").FillAsync("It was due yesterday, [i]order #1042[/i].");
+        await Assertions.Expect(portal.InApp("edit-preview")).ToContainTextAsync("order #1042");
+        await Shoot(portal, folder, "edit-dialog.png");
+        await portal.InApp("edit-save").ClickAsync();
+        var edited = portal.MessageRow("order #1042.");
+        await Assertions.Expect(edited.Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
+        await Shoot(portal, folder, "message-table.png");
+
+        await edited.Locator("[data-testid=history-button]").ClickAsync();
+        await Assertions.Expect(portal.InApp("history-entry")).ToHaveCountAsync(2);
+        await Shoot(portal, folder, "history.png");
+
+        foreach (var name in new[] { "line-picker.png", "edit-dialog.png", "message-table.png", "history.png" })
+            Assert.True(new FileInfo(Path.Combine(folder, name)).Length > 10_000, $"{name} looks empty");
+        await context.CloseAsync();
+    }
+
+    private static async Task Shoot(PortalPage portal, string folder, string name)
+    {
+        // A cross-origin frame can paint a moment after its DOM settles; let it, then photograph the portal page.
+        await portal.Page.WaitForTimeoutAsync(500);
+        await portal.Page.ScreenshotAsync(new() { Path = Path.Combine(folder, name) });
+    }
+}
