@@ -56,6 +56,9 @@ public sealed class SandboxHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         // Request lines can carry client secrets and tokens, so the sandbox logs warnings only unless told otherwise.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Hosted inside another app, Kestrel sees that app's ASPNETCORE_URLS and warns that the sandbox's own
+        // listeners (below) override them, which is the point; its errors still show.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
         if (options.ConfigureLogging is { } configure) configure(builder.Logging);
         else builder.Logging.AddSimpleConsole();
 
