@@ -23,10 +23,13 @@ namespace LineBridge.Infrastructure;
 // whose generated Program classes are public, so "Program" is ambiguous here; any public app type will do.
 public sealed class SandboxedApp : IAsyncDisposable
 {
-    private readonly WebApplicationFactory<AppEntryPoint> _factory;
+    private WebApplicationFactory<AppEntryPoint> _factory;
+    private readonly IReadOnlyDictionary<string, string?> _config;
 
-    private SandboxedApp(SandboxHost sandbox, WebApplicationFactory<AppEntryPoint> factory, Uri baseUri, string dataDirectory, OAuthCounter oauth)
+    private SandboxedApp(SandboxHost sandbox, WebApplicationFactory<AppEntryPoint> factory, Uri baseUri, string dataDirectory, OAuthCounter oauth,
+        IReadOnlyDictionary<string, string?> config)
     {
+        _config = config;
         Sandbox = sandbox;
         _factory = factory;
         BaseUri = baseUri;
@@ -83,6 +86,26 @@ public sealed class SandboxedApp : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
 
         var oauth = new OAuthCounter();
+        var factory = StartFactory(config, port, oauth);
+
+        sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
+        var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth, config);
+        if (install) await app.InstallAsync(app.Portal, cancellationToken);
+        return app;
+    }
+
+    /// <summary>
+    /// Stops the app and starts it again on the same address and data folder (the sandbox keeps running), as a
+    /// process restart would.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await _factory.DisposeAsync();
+        _factory = StartFactory(_config, BaseUri.Port, OAuth);
+    }
+
+    private static WebApplicationFactory<AppEntryPoint> StartFactory(IReadOnlyDictionary<string, string?> config, int port, OAuthCounter oauth)
+    {
         var factory = new WebApplicationFactory<AppEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
@@ -94,11 +117,7 @@ public sealed class SandboxedApp : IAsyncDisposable
         });
         factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         factory.StartServer();
-
-        sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
-        var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth);
-        if (install) await app.InstallAsync(app.Portal, cancellationToken);
-        return app;
+        return factory;
     }
 
     /// <summary>Installs the app on a portal as an admin would: the install frame POST, then installFinish.</summary>
