@@ -20,6 +20,15 @@ public sealed class WebhookSignatureTests
     }
 
     [Fact]
+    public void Sign_MatchesTheTestVectorInTheDocs()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"id":"ping-1","type":"ping"}""");
+
+        Assert.Equal("sha256=d03a4c0629132cffa3484be696874499b12f31594bf323146298f5de1bf42d38",
+            WebhookSignature.Sign("whsec_example", 1764000000, body));
+    }
+
+    [Fact]
     public void Verify_AcceptsItsOwnSignature()
     {
         var ts = Now.ToUnixTimeSeconds();
