@@ -48,11 +48,21 @@ public sealed class ReplyDispatcher(
             if (delivery.Stage == DeliveryStage.Webhook) waiting.Add(delivery.MessageId);
             if (blocked || delivery.NextAttemptAt > now) continue;
 
-            if (delivery.Stage == DeliveryStage.Webhook && !await DeliverAsync(delivery, cancellationToken)) continue;
-            if (delivery.Stage == DeliveryStage.PortalStatus)
+            try
             {
-                waiting.Remove(delivery.MessageId);
-                await ReportDeliveredAsync(delivery, cancellationToken);
+                if (delivery.Stage == DeliveryStage.Webhook && !await DeliverAsync(delivery, cancellationToken)) continue;
+                if (delivery.Stage == DeliveryStage.PortalStatus)
+                {
+                    waiting.Remove(delivery.MessageId);
+                    await ReportDeliveredAsync(delivery, cancellationToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Unexpected (e.g. the portal is gone, or the secret cannot be decrypted): back off like any failure
+                // rather than spin on it every poll.
+                logger.LogError(ex, "Delivery {EventId} of line {LineId} failed unexpectedly", delivery.EventId, delivery.Line);
+                Fail(delivery, $"Unexpected error ({ex.GetType().Name}).");
             }
         }
     }

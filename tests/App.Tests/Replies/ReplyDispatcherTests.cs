@@ -138,6 +138,10 @@ public sealed class ReplyDispatcherTests
         var imId = await app.Portal.OperatorReplyAsync(Line, Chat, "Teh answer");
         await WaitForConnectorMidAsync(app, imId, "ext-1");
 
+        // The reply belongs to the operator: LineBridge's own editor leaves it alone.
+        var refused = await app.Services.GetRequiredService<IMessageEditor>().EditAsync(Admin(app), Reply(app, imId)!.Id.ToString(), 1, "hijacked", Ct);
+        Assert.IsType<EditOutcome.Rejected>(refused);
+
         await app.Portal.OperatorEditAsync(imId, "The answer");
         await SandboxedApp.WaitUntilAsync(() => receiver.Received.Count == 2, "the edit reached the webhook", Patience);
         var edit = receiver.Received.ElementAt(1);
