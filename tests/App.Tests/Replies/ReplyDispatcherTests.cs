@@ -165,6 +165,41 @@ public sealed class ReplyDispatcherTests
         Assert.Equal([MessageStatus.Sent, MessageStatus.Sent, MessageStatus.Deleted], history.Select(v => v.Status));
     }
 
+    [Fact]
+    public async Task Delivery_IsGivenUp_AfterMaxAttempts_WithTheLastReasonShown()
+    {
+        await using var app = await SandboxedApp.StartAsync(
+            settings: new Dictionary<string, string?>(FastRetries) { ["Replies:MaxAttempts"] = "2" }, cancellationToken: Ct);
+        await ConnectAsync(app, new Uri($"http://127.0.0.1:{WebhookReceiver.ReservePort()}/hook"));
+
+        var imId = await app.Portal.OperatorReplyAsync(Line, Chat, "Anyone?");
+
+        await SandboxedApp.WaitUntilAsync(() => Reply(app, imId) is not null && Pending(app).Count == 0, "the delivery is given up", Patience);
+        var reply = Reply(app, imId)!;
+        Assert.Equal(MessageStatus.Failed, reply.Status);
+        Assert.StartsWith("Gave up after 2 attempts", reply.FailureReason);
+        var version = Assert.Single(app.Services.GetRequiredService<MessageStore>().GetVersions(app.Portal.MemberId, reply.Id));
+        Assert.Equal(MessageStatus.Failed, version.Status);
+        Assert.DoesNotContain(app.Portal.Calls, c => c.Method == "imconnector.send.status.delivery");
+    }
+
+    [Fact]
+    public void Backoff_GrowsExponentially_WithJitter_UpToTheCap()
+    {
+        var options = new ReplyOptions { InitialBackoff = TimeSpan.FromSeconds(5), MaxBackoff = TimeSpan.FromMinutes(10) };
+
+        for (var i = 0; i < 50; i++)
+        {
+            var first = ReplyDispatcher.Backoff(1, options);
+            var fourth = ReplyDispatcher.Backoff(4, options);
+            var late = ReplyDispatcher.Backoff(40, options);
+            Assert.InRange(first, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(5));
+            Assert.InRange(fourth, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(40));
+            Assert.InRange(late, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
+        }
+        Assert.True(Enumerable.Range(0, 20).Select(_ => ReplyDispatcher.Backoff(4, options)).Distinct().Count() > 1, "no jitter");
+    }
+
     // ---- helpers ----
 
     /// <summary>Connects the line, opens a dialog with a customer message, and sets the webhook; returns its secret.</summary>
