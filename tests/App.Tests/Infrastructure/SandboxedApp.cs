@@ -24,12 +24,9 @@ namespace LineBridge.Infrastructure;
 public sealed class SandboxedApp : IAsyncDisposable
 {
     private WebApplicationFactory<AppEntryPoint> _factory;
-    private readonly IReadOnlyDictionary<string, string?> _config;
 
-    private SandboxedApp(SandboxHost sandbox, WebApplicationFactory<AppEntryPoint> factory, Uri baseUri, string dataDirectory, OAuthCounter oauth,
-        IReadOnlyDictionary<string, string?> config)
+    private SandboxedApp(SandboxHost sandbox, WebApplicationFactory<AppEntryPoint> factory, Uri baseUri, string dataDirectory, OAuthCounter oauth)
     {
-        _config = config;
         Sandbox = sandbox;
         _factory = factory;
         BaseUri = baseUri;
@@ -86,26 +83,6 @@ public sealed class SandboxedApp : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
 
         var oauth = new OAuthCounter();
-        var factory = StartFactory(config, port, oauth);
-
-        sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
-        var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth, config);
-        if (install) await app.InstallAsync(app.Portal, cancellationToken);
-        return app;
-    }
-
-    /// <summary>
-    /// Stops the app and starts it again on the same address and data folder (the sandbox keeps running), as a
-    /// process restart would.
-    /// </summary>
-    public async Task RestartAsync()
-    {
-        await _factory.DisposeAsync();
-        _factory = StartFactory(_config, BaseUri.Port, OAuth);
-    }
-
-    private static WebApplicationFactory<AppEntryPoint> StartFactory(IReadOnlyDictionary<string, string?> config, int port, OAuthCounter oauth)
-    {
         var factory = new WebApplicationFactory<AppEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
@@ -117,7 +94,11 @@ public sealed class SandboxedApp : IAsyncDisposable
         });
         factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         factory.StartServer();
-        return factory;
+
+        sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
+        var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth);
+        if (install) await app.InstallAsync(app.Portal, cancellationToken);
+        return app;
     }
 
     /// <summary>Installs the app on a portal as an admin would: the install frame POST, then installFinish.</summary>
@@ -174,6 +155,39 @@ public sealed class SandboxedApp : IAsyncDisposable
                 stream.CopyTo(copy);
                 return (p, copy.ToArray());
             }).ToList();
+
+    /// <summary>
+    /// Stops the app and starts it again on the same address and data folder while the sandbox keeps running, as a
+    /// process restart would. Pass the same <paramref name="settings"/> as to <see cref="StartAsync"/>.
+    /// </summary>
+    public async Task RestartAsync(IDictionary<string, string?>? settings = null)
+    {
+        await _factory.DisposeAsync();
+        var config = new Dictionary<string, string?>
+        {
+            ["Bitrix24:ClientId"] = Sandbox.App.ClientId,
+            ["Bitrix24:ClientSecret"] = Sandbox.App.ClientSecret,
+            ["Bitrix24:PublicBaseUrl"] = BaseUri.AbsoluteUri.TrimEnd('/'),
+            ["Bitrix24:OAuthServer"] = Sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Storage:DataDirectory"] = DataDirectory,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        for (var i = 0; i < Sandbox.Portals.Count; i++)
+        {
+            config[$"Bitrix24:SandboxOrigins:{i}"] = Sandbox.Portals[i].BaseUri.GetLeftPart(UriPartial.Authority);
+        }
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
+        var oauth = OAuth;
+        _factory = new WebApplicationFactory<AppEntryPoint>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            foreach (var (key, value) in config) web.UseSetting(key, value);
+            web.ConfigureServices(services =>
+                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth)));
+        });
+        _factory.UseKestrel(k => k.Listen(IPAddress.Loopback, BaseUri.Port));
+        _factory.StartServer();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -102,7 +102,7 @@ public sealed class ReplyDispatcherTests
         Assert.Equal(MessageStatus.Failed, failed.Status);
         Assert.Contains("could not be reached", failed.FailureReason);
 
-        await app.RestartAsync();
+        await app.RestartAsync(FastRetries);
         await using var receiver = await WebhookReceiver.StartAsync(port);
 
         await WaitForConnectorMidAsync(app, imId, "ext-1");
