@@ -3,6 +3,7 @@ using LineBridge.Install;
 using LineBridge.Messages;
 using LineBridge.OpenLines;
 using LineBridge.Placement;
+using LineBridge.Replies;
 using LineBridge.SandboxMode;
 using LineBridge.Storage;
 using MudBlazor.Services;
@@ -17,6 +18,8 @@ await builder.AddSandboxPortalAsync();
 builder.AddBitrix24App();
 // Messages: the log, the durable outbox and its dispatcher, edits, API keys, the external API.
 builder.AddMessages();
+// Replies: operators' answers forwarded to each line's signed webhook.
+builder.AddReplies();
 // Open lines: the portal's lines and the connector on them, for the UI.
 builder.AddOpenLines();
 // UI: Blazor Server + MudBlazor.

@@ -4,6 +4,7 @@ using LineBridge.Components.Localization;
 using LineBridge.Components.Messages;
 using LineBridge.Components.OpenLines;
 using LineBridge.Components.Portal;
+using LineBridge.Components.Replies;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -30,6 +31,7 @@ public abstract class ComponentTestBase : BunitContext
         Services.AddSingleton<IMessageLog>(Log);
         Services.AddSingleton<IMessageEditor>(Editor);
         Services.AddSingleton<IMessageUpdates>(Updates);
+        Services.AddSingleton<ILineWebhooks>(Webhooks);
     }
 
     protected FakePortalSessions Sessions { get; } = new();
@@ -37,6 +39,7 @@ public abstract class ComponentTestBase : BunitContext
     protected FakeMessageLog Log { get; }
     protected FakeMessageEditor Editor { get; }
     protected FakeMessageUpdates Updates { get; } = new();
+    protected FakeLineWebhooks Webhooks { get; } = new();
 
     protected static TimeSpan Patience => TimeSpan.FromSeconds(10);
 

@@ -186,6 +186,7 @@ public sealed class MessageService(
         UpdatedAt = new DateTimeOffset(r.UpdatedAt.ToUniversalTime()),
         Version = r.Version,
         LastEditedBy = r.LastEditedBy,
+        Direction = r.Direction,
     };
 
     public static MessageVersion ToVersion(MessageVersionRecord v) => new(

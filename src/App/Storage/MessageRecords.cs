@@ -48,6 +48,14 @@ public sealed class MessageRecord
     public string? SessionId { get; set; }
     public string? PortalChatId { get; set; }
 
+    /// <summary>Incoming (sent by us into the line) or Outgoing (an operator's reply, forwarded to the webhook).</summary>
+    public MessageDirection Direction { get; set; } = MessageDirection.Incoming;
+    /// <summary>For operator replies: the portal's <c>im.chat_id</c> and <c>im.message_id</c> (§9.8).</summary>
+    public string? ImChatId { get; set; }
+    public string? ImMessageId { get; set; }
+    /// <summary>For operator replies: the id the external system gave the reply (2xx answer of the webhook).</summary>
+    public string? DeliveredAs { get; set; }
+
     public byte[] LineTimeKey { get; set; } = [];
     public byte[] ChatTimeKey { get; set; } = [];
     public byte[] StatusTimeKey { get; set; } = [];

@@ -28,7 +28,7 @@ public sealed record OutboxCompletion(OutboxItem Item, bool Success, string Port
 /// without its record. Writes are serialized by one gate: LiteDB transactions belong to a thread, and a
 /// read-check-write (idempotency, version check) must not interleave with another.
 /// </summary>
-public sealed class MessageStore
+public sealed partial class MessageStore
 {
     internal const string MessagesCollection = "messages";
     internal const string VersionsCollection = "message_versions";
@@ -173,6 +173,12 @@ public sealed class MessageStore
             if (expectedVersion is { } expected && expected != record.Version)
             {
                 result = new(ChangeOutcome.Conflict, record);
+                return;
+            }
+            if (record.Direction == MessageDirection.Outgoing)
+            {
+                // An operator's reply lives in the portal; it is edited there and the change reaches us as an event.
+                result = new(ChangeOutcome.Rejected, record, "This is an operator's reply; edit it in the open line.");
                 return;
             }
             if (record.DeleteRequested)

@@ -23,7 +23,7 @@ namespace LineBridge.Infrastructure;
 // whose generated Program classes are public, so "Program" is ambiguous here; any public app type will do.
 public sealed class SandboxedApp : IAsyncDisposable
 {
-    private readonly WebApplicationFactory<AppEntryPoint> _factory;
+    private WebApplicationFactory<AppEntryPoint> _factory;
 
     private SandboxedApp(SandboxHost sandbox, WebApplicationFactory<AppEntryPoint> factory, Uri baseUri, string dataDirectory, OAuthCounter oauth)
     {
@@ -178,6 +178,39 @@ public sealed class SandboxedApp : IAsyncDisposable
                 stream.CopyTo(copy);
                 return (p, copy.ToArray());
             }).ToList();
+
+    /// <summary>
+    /// Stops the app and starts it again on the same address and data folder while the sandbox keeps running, as a
+    /// process restart would. Pass the same <paramref name="settings"/> as to <see cref="StartAsync"/>.
+    /// </summary>
+    public async Task RestartAsync(IDictionary<string, string?>? settings = null)
+    {
+        await _factory.DisposeAsync();
+        var config = new Dictionary<string, string?>
+        {
+            ["Bitrix24:ClientId"] = Sandbox.App.ClientId,
+            ["Bitrix24:ClientSecret"] = Sandbox.App.ClientSecret,
+            ["Bitrix24:PublicBaseUrl"] = BaseUri.AbsoluteUri.TrimEnd('/'),
+            ["Bitrix24:OAuthServer"] = Sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Storage:DataDirectory"] = DataDirectory,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        for (var i = 0; i < Sandbox.Portals.Count; i++)
+        {
+            config[$"Bitrix24:SandboxOrigins:{i}"] = Sandbox.Portals[i].BaseUri.GetLeftPart(UriPartial.Authority);
+        }
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
+        var oauth = OAuth;
+        _factory = new WebApplicationFactory<AppEntryPoint>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            foreach (var (key, value) in config) web.UseSetting(key, value);
+            web.ConfigureServices(services =>
+                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth)));
+        });
+        _factory.UseKestrel(k => k.Listen(IPAddress.Loopback, BaseUri.Port));
+        _factory.StartServer();
+    }
 
     public async ValueTask DisposeAsync()
     {
