@@ -40,6 +40,22 @@ public sealed class MessageListTests : ComponentTestBase
     }
 
     [Fact]
+    public void Render_MarksOperatorReplies_AndOffersNoEditForThem()
+    {
+        Log.Add("in", "Where is my order?", minutesAgo: 2);
+        var reply = Log.Add("out", "It ships today.", minutesAgo: 1);
+        Log.Messages[Log.Messages.IndexOf(reply)] = reply with { Direction = MessageDirection.Outgoing, ExternalUserName = "Operator #27" };
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
+        Assert.NotNull(Row(cut, "out").QuerySelector("[data-testid=direction-outgoing]"));
+        Assert.Null(Row(cut, "out").QuerySelector("[data-testid=edit-button]"));
+        Assert.Null(Row(cut, "in").QuerySelector("[data-testid=direction-outgoing]"));
+        Assert.NotNull(Row(cut, "in").QuerySelector("[data-testid=edit-button]"));
+    }
+
+    [Fact]
     public void Render_ShowsEmptyState_WhenLineHasNoMessages()
     {
         var cut = RenderList(TestSessions.Operator());
