@@ -31,6 +31,12 @@ public sealed class Bitrix24AppOptions
         "https://*.bitrix24.jp", "https://*.bitrix24.cn", "https://*.bitrix24.site", "https://*.bitrix24.com.br",
     ];
 
+    /// <summary>
+    /// Origins of the in-process sandbox portals (sandbox mode only), allowed to frame the app beside
+    /// <see cref="FrameAncestors"/>. Set by the sandbox wiring, not by hand.
+    /// </summary>
+    public List<string> SandboxOrigins { get; set; } = [];
+
     /// <summary>The portal's leaky bucket: drain rate (requests/s) and burst. Enterprise plans: 5 and 250.</summary>
     public double RequestsPerSecond { get; set; } = 2;
     public int Burst { get; set; } = 50;
