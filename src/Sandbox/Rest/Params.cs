@@ -190,6 +190,10 @@ internal static class Php
         return AsString(node)?.Trim().ToUpperInvariant() is "Y" or "1" or "TRUE";
     }
 
+    /// <summary>The connector icon's background colour, or Bitrix24's default.</summary>
+    public static string AsColor(JsonObject icon) =>
+        AsString(icon["COLOR"]) is { } color && System.Text.RegularExpressions.Regex.IsMatch(color, "^#[0-9a-fA-F]{3,8}$") ? color : "#90be00";
+
     /// <summary>The elements of a PHP array: a JSON array, or an object's values.</summary>
     public static List<JsonNode?>? Elements(JsonNode? node) => node switch
     {
