@@ -4,8 +4,8 @@ using System.Net.Http.Headers;
 namespace LineBridge.Bitrix24;
 
 /// <summary>
-/// Puts the call's token on the request (<c>Authorization: Bearer</c>, so it never lands in a logged URL) and, for the
-/// app's stored portal tokens, answers <c>expired_token</c> with one refresh shared by all concurrent callers and
+/// Puts the call's token on the request, never in the URL (which may be logged): as the documented <c>auth</c> body
+/// parameter, and as <c>Authorization: Bearer</c>, which the portal reads first. For the app's stored portal tokens it answers <c>expired_token</c> with one refresh shared by all concurrent callers and
 /// one retry.
 /// </summary>
 internal sealed class AccessTokenHandler(IServiceProvider services) : DelegatingHandler
@@ -17,13 +17,13 @@ internal sealed class AccessTokenHandler(IServiceProvider services) : Delegating
 
         if (credentials is UserCredentials user)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+            Authorize(request, user.AccessToken);
             return await base.SendAsync(request, cancellationToken);
         }
 
         var tokens = services.GetRequiredService<IPortalTokenSource>();
         var access = await tokens.GetAccessAsync(credentials.MemberId, cancellationToken);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", access.AccessToken);
+        Authorize(request, access.AccessToken);
         var response = await base.SendAsync(request, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
@@ -34,7 +34,13 @@ internal sealed class AccessTokenHandler(IServiceProvider services) : Delegating
         var fresh = await tokens.RefreshAsync(credentials.MemberId, access.AccessToken, cancellationToken);
         response.Dispose();
         var retry = await Bitrix24Request.CloneAsync(request, cancellationToken);
-        retry.Headers.Authorization = new AuthenticationHeaderValue("Bearer", fresh.AccessToken);
+        Authorize(retry, fresh.AccessToken);
         return await base.SendAsync(retry, cancellationToken);
+    }
+
+    private static void Authorize(HttpRequestMessage request, string token)
+    {
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (request.Options.TryGetValue(Bitrix24Request.Body, out var body)) request.Content = Bitrix24Request.WithAuth(body, token);
     }
 }

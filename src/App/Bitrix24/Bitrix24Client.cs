@@ -93,6 +93,7 @@ public class Bitrix24Client
         request.Options.Set(Bitrix24Request.Credentials, Credentials);
         request.Options.Set(Bitrix24Request.Method, method);
         request.Options.Set(Bitrix24Request.Retriable, Bitrix24Methods.IsRetriable(method));
+        request.Options.Set(Bitrix24Request.Body, body);
 
         HttpResponseMessage response;
         try
@@ -102,6 +103,11 @@ public class Bitrix24Client
         catch (HttpRequestException ex)
         {
             throw new Bitrix24Exception(method, 0, Bitrix24Errors.NetworkError, $"The portal could not be reached: {ex.Message}", ex);
+        }
+        catch (Bitrix24Exception ex) when (ex.Method != method)
+        {
+            // Raised by the token layer (portal not installed, refresh refused): name the call the caller made.
+            throw new Bitrix24Exception(method, ex.StatusCode, ex.ErrorCode, ex.ErrorDescription, ex);
         }
         catch (TimeoutException ex)
         {

@@ -9,6 +9,23 @@ internal static class Bitrix24Request
     public static readonly HttpRequestOptionsKey<Bitrix24Credentials> Credentials = new("Bitrix24.Credentials");
     public static readonly HttpRequestOptionsKey<string> Method = new("Bitrix24.Method");
     public static readonly HttpRequestOptionsKey<bool> Retriable = new("Bitrix24.Retriable");
+    /// <summary>The JSON object body without credentials; the token handler adds <c>auth</c> to a copy per attempt.</summary>
+    public static readonly HttpRequestOptionsKey<byte[]> Body = new("Bitrix24.Body");
+
+    /// <summary>The call's JSON object body with <c>"auth":"{token}"</c> as its first member.</summary>
+    public static ByteArrayContent WithAuth(byte[] body, string token)
+    {
+        var auth = System.Text.Encoding.UTF8.GetBytes("{\"auth\":" + JsonSerializer.Serialize(token));
+        var rest = body.AsSpan(1).TrimStart(" \t\r\n"u8);
+        var json = new byte[auth.Length + 1 + rest.Length];
+        auth.CopyTo(json, 0);
+        var at = auth.Length;
+        if (rest.Length > 0 && rest[0] != (byte)'}') json[at++] = (byte)',';
+        rest.CopyTo(json.AsSpan(at));
+        var content = new ByteArrayContent(json, 0, at + rest.Length);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
 
     public static Bitrix24Credentials? CredentialsOf(HttpRequestMessage request) =>
         request.Options.TryGetValue(Credentials, out var c) ? c : null;

@@ -15,7 +15,9 @@ public sealed class Bitrix24RateLimiter : IAsyncDisposable
     public Bitrix24RateLimiter(IOptions<Bitrix24AppOptions> options)
     {
         var rate = Math.Max(options.Value.RequestsPerSecond, 0.001);
-        var burst = Math.Max(options.Value.Burst, 1);
+        // The portal counts arrivals, we count departures: network jitter can bunch paced requests, and other apps on
+        // the same portal share its bucket. A tenth of the burst stays unused as headroom.
+        var burst = Math.Max(1, options.Value.Burst - Math.Max(1, options.Value.Burst / 10));
         _limiter = PartitionedRateLimiter.Create<string, string>(memberId => RateLimitPartition.GetTokenBucketLimiter(memberId,
             _ => new TokenBucketRateLimiterOptions
             {

@@ -124,7 +124,7 @@ public sealed class SandboxHost : IAsyncDisposable
 
     private void Map(WebApplication web)
     {
-        var rest = new RestEngine(_core);
+        var rest = new RestEngine(_core, web.Services.GetRequiredService<ILogger<RestEngine>>());
         var oauth = new OAuthEndpoints(_core);
         web.Map("/rest/{**path}", (HttpContext http, string? path) => rest.HandleAsync(http, path ?? ""));
         web.MapMethods("/oauth/token/", ["GET", "POST"], oauth.TokenAsync);

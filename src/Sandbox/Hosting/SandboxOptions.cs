@@ -133,6 +133,15 @@ public sealed class SandboxSwitches
     /// <summary>UNCONFIRMED: the event delivery field naming the binding (docs show both <c>event_handler_id</c> and <c>eventId</c>).</summary>
     public string EventHandlerIdField { get; set; } = "event_handler_id";
 
+    /// <summary>SRC-ONLY: the token may come in an <c>Authorization: Bearer</c> header (docs only name the <c>auth</c> parameter).</summary>
+    public bool AcceptBearerHeader { get; set; } = true;
+
+    /// <summary>Older server builds: an inactive line answers <c>{"result":{"SUCCESS":false,"DATA":[]}}</c> instead of 400 <c>NOT_ACTIVE_LINE</c>.</summary>
+    public bool NotActiveLineAsResult { get; set; }
+
+    /// <summary>UNCONFIRMED: an update with files but no text replaces the text with an empty string (else the text stays).</summary>
+    public bool UpdateWithFilesOnlyClearsText { get; set; }
+
     /// <summary>Send <c>ONIMCONNECTORDIALOGSTART</c> when a send opens a new session.</summary>
     public bool SendDialogStartEvents { get; set; } = true;
 }

@@ -14,13 +14,16 @@ namespace LineBridge.Sandbox.Inspection;
 /// </summary>
 internal static class InspectionEndpoints
 {
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Map(IEndpointRouteBuilder web, SandboxCore core)
     {
         var group = web.MapGroup("/_sandbox");
         group.MapGet("/state", (HttpContext http) => Json(State(core)));
-        group.MapGet("/calls", (HttpContext http) => ForPortal(core, http, p => Json(p.Calls)));
+        group.MapGet("/calls", (HttpContext http) => ForPortal(core, http, p => Json(p.Calls.Select(c => new
+        {
+            c.Time, c.Method, Parameters = JsonNode.Parse(c.Parameters), c.Status, c.Error, c.Webhook, c.Fault,
+        }).ToList())));
         group.MapGet("/events", (HttpContext http) => ForPortal(core, http, p => Json(p.EventDeliveries)));
         group.MapGet("/faults", () => Json(FaultBody.From(core.Faults.Current)));
         group.MapPost("/faults", async (HttpContext http) =>

@@ -42,7 +42,16 @@ internal static class MessageMethods
             if (elements.Any(e => e is not JsonObject o || o["user"] is null || o["message"] is null || o["chat"] is null))
                 throw new RestException(400, ErrorCodes.ErrorArgument, "The incorrect structure of a message inside MESSAGES parameter.", new JsonObject { ["argument"] = "MESSAGES" });
         }
-        var (connector, line) = Gate(call, p, lineGate: true);
+        ConnectorRecord connector;
+        int line;
+        try
+        {
+            (connector, line) = Gate(call, p, lineGate: true);
+        }
+        catch (RestException ex) when (ex.Code == ErrorCodes.NotActiveLine && call.Core.Switches.NotActiveLineAsResult)
+        {
+            return new(new JsonObject { ["SUCCESS"] = false, ["DATA"] = new JsonArray() });
+        }
 
         var results = new JsonArray();
         foreach (var element in elements ?? [])
@@ -230,9 +239,10 @@ internal static class MessageMethods
         var dialog = FindDialog(call.State, connector, line, Php.AsString(chat!["id"]) ?? "", userId);
         var mid = Php.AsString(message["id"]);
         // Unknown chat, user or message id: a silent no-op that still answers SUCCESS (§9.3). Only the text changes.
+        var keepText = text.Length == 0 && !call.Core.Switches.UpdateWithFilesOnlyClearsText;
         foreach (var target in dialog?.Messages.Where(m => mid is not null && m.ConnectorMid.Contains(mid)) ?? [])
         {
-            target.Text = text;
+            if (!keepText) target.Text = text;
             target.Edited = true;
         }
         return new JsonObject

@@ -34,11 +34,29 @@ internal static class ParamParser
     {
         try
         {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth * 2 });
+            var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth * 2 });
+            // JsonObject materializes lazily; walking it now turns duplicate keys into a 400 here, not a 500 later.
+            var count = 0;
+            Walk(node, ref count);
+            return node;
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
         {
             throw Invalid("Request body is not valid JSON");
+        }
+    }
+
+    private static void Walk(JsonNode? node, ref int count)
+    {
+        if (++count > MaxKeys * 10) throw Invalid("Request body is too complex");
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj) Walk(value, ref count);
+                break;
+            case JsonArray array:
+                foreach (var value in array) Walk(value, ref count);
+                break;
         }
     }
 

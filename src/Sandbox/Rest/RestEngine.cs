@@ -37,11 +37,13 @@ internal sealed partial class RestEngine
     public const int MaxBodyBytes = 8 * 1024 * 1024;
     public const int BatchMaxLength = 50;
     private readonly SandboxCore _core;
+    private readonly ILogger _logger;
     private readonly Dictionary<string, MethodSpec> _methods = new(StringComparer.Ordinal);
 
-    public RestEngine(SandboxCore core)
+    public RestEngine(SandboxCore core, ILogger<RestEngine> logger)
     {
         _core = core;
+        _logger = logger;
         AppMethods.Register(this);
         EventMethods.Register(this);
         PlacementMethods.Register(this);
@@ -126,6 +128,13 @@ internal sealed partial class RestEngine
             status = ex.Status;
             body = ex.ToJson();
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A sandbox bug must still look like a portal failure to the client; the log says where it happened.
+            _logger.LogError(ex, "Unexpected failure in {Method}", method);
+            status = 500;
+            body = new RestException(500, ErrorCodes.InternalServerError, "Internal server error").ToJson();
+        }
         var error = body["error"] is JsonValue code ? code.ToString() : null;
         var lost = fault.Kind == FaultKind.LostResponse;
         portal.Record(new RecordedCall(started, method, parameters.ToJsonString(), status, error, webhookUser is not null, lost ? "lost-response" : null));
@@ -142,11 +151,14 @@ internal sealed partial class RestEngine
         method.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || method.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)
             ? method[..method.LastIndexOf('.')] : method;
 
+    // Plain UTF-8 like PHP's JSON_UNESCAPED_UNICODE; these bodies are never embedded in HTML.
+    internal static readonly System.Text.Json.JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static async Task WriteAsync(HttpContext http, int status, JsonObject body)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json; charset=utf-8";
-        await http.Response.WriteAsync(body.ToJsonString(), http.RequestAborted);
+        await http.Response.WriteAsync(body.ToJsonString(Json), http.RequestAborted);
     }
 
     private static async Task<JsonObject> ReadParamsAsync(HttpContext http)
@@ -249,7 +261,7 @@ internal sealed partial class RestEngine
     {
         // Auth params are stripped before the method sees its parameters (§3.3).
         string? token = null;
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = authorization[7..].Trim();
+        if (_core.Switches.AcceptBearerHeader && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = authorization[7..].Trim();
         string? authParam = null, accessTokenParam = null;
         foreach (var key in parameters.Select(p => p.Key).ToList())
         {

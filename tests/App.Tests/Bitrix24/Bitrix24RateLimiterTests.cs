@@ -7,8 +7,8 @@ public class Bitrix24RateLimiterTests
     [Fact]
     public async Task Calls_BeyondThePortalsBurst_WaitForTheBucket_WhileOtherPortalsPass()
     {
-        // A bucket of 2 that refills once every ~17 minutes: the third call to the same portal must wait.
-        await using var h = new ClientHarness(_ => RecordingHandler.Fixture("app-info"), app: o => { o.Burst = 2; o.RequestsPerSecond = 0.001; });
+        // A burst of 3 (2 after the headroom) that refills once every ~17 minutes: the third call must wait.
+        await using var h = new ClientHarness(_ => RecordingHandler.Fixture("app-info"), app: o => { o.Burst = 3; o.RequestsPerSecond = 0.001; });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var client = h.UserClient();
 

@@ -32,6 +32,7 @@ public class ConnectorClientTests
             Assert.Equal("https://example.bitrix24.com/rest/imconnector.register", request.Uri.AbsoluteUri);
             Assert.Equal("user-token", request.BearerToken);
             var body = Body(request);
+            Assert.Equal("user-token", body.GetProperty("auth").GetString());
             Assert.Equal("linebridge", body.GetProperty("ID").GetString());
             Assert.Equal("LineBridge", body.GetProperty("NAME").GetString());
             Assert.Equal("data:image/svg+xml,%3Csvg%3E", body.GetProperty("ICON").GetProperty("DATA_IMAGE").GetString());

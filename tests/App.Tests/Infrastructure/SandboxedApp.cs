@@ -52,9 +52,11 @@ public sealed class SandboxedApp : IAsyncDisposable
     /// <param name="portals">How many sandbox portals (127.0.0.2, 127.0.0.3, ...).</param>
     /// <param name="configureSandbox">Change sandbox options (limits, token lifetime, faults).</param>
     /// <param name="settings">Extra app configuration, e.g. <c>["Bitrix24:ClientId"] = "other"</c>.</param>
+    /// <param name="configureServices">Extra app services, e.g. a recording <c>IPortalEventHandler</c>.</param>
     public static async Task<SandboxedApp> StartAsync(
         bool install = true, int portals = 1, Action<SandboxOptions>? configureSandbox = null,
-        IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null,
+        CancellationToken cancellationToken = default)
     {
         var options = new SandboxOptions
         {
@@ -90,15 +92,36 @@ public sealed class SandboxedApp : IAsyncDisposable
             // ConfigureAppConfiguration would only apply at Build().
             foreach (var (key, value) in config) web.UseSetting(key, value);
             web.ConfigureServices(services =>
-                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth)));
+            {
+                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth));
+                configureServices?.Invoke(services);
+            });
         });
         factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
-        factory.StartServer();
+        try
+        {
+            factory.StartServer();
+        }
+        catch
+        {
+            await factory.DisposeAsync();
+            await sandbox.DisposeAsync();
+            Directory.Delete(dataDirectory, recursive: true);
+            throw;
+        }
 
         sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
         var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth);
-        if (install) await app.InstallAsync(app.Portal, cancellationToken);
-        return app;
+        try
+        {
+            if (install) await app.InstallAsync(app.Portal, cancellationToken);
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Installs the app on a portal as an admin would: the install frame POST, then installFinish.</summary>

@@ -70,6 +70,7 @@ public class PortalTokensTests
         var again = await Assert.ThrowsAsync<Bitrix24Exception>(() => client.App.InfoAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal(Bitrix24Errors.ReauthorizationRequired, ex.ErrorCode);
+        Assert.Equal("app.info", ex.Method);
         Assert.Contains("invalid_grant", ex.ErrorDescription);
         Assert.Equal(Bitrix24Errors.ReauthorizationRequired, again.ErrorCode);
         var stored = h.Store.Find(ClientHarness.MemberId)!;

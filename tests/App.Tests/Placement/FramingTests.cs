@@ -1,0 +1,32 @@
+using LineBridge.Infrastructure;
+using LineBridge.Install;
+
+namespace LineBridge.Placement;
+
+public class FramingTests
+{
+    [Fact]
+    public void Policy_AllowsSelf_ConfiguredPortals_AndSandboxOrigins()
+    {
+        var policy = Framing.FrameAncestorsPolicy(new Bitrix24AppOptions
+        {
+            FrameAncestors = ["https://*.bitrix24.com"], SandboxOrigins = ["http://127.0.0.2:5090"],
+        });
+
+        Assert.Equal("'self' https://*.bitrix24.com http://127.0.0.2:5090", policy);
+    }
+
+    [Fact]
+    public async Task Pages_AllowTheSandboxPortalToFrameThem_WithoutXFrameOptions()
+    {
+        await using var app = await SandboxedApp.StartAsync(install: false, cancellationToken: TestContext.Current.CancellationToken);
+
+        var response = await app.Http.GetAsync("/", TestContext.Current.CancellationToken);
+
+        var csp = string.Join(' ', response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("frame-ancestors", csp);
+        Assert.Contains(app.Portal.BaseUri.GetLeftPart(UriPartial.Authority), csp);
+        Assert.Contains("https://*.bitrix24.com", csp);
+        Assert.False(response.Headers.Contains("X-Frame-Options"));
+    }
+}
