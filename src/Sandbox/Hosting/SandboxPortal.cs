@@ -136,6 +136,9 @@ public sealed class SandboxPortal
     public Task OperatorDeleteAsync(int messageId, int operatorUserId = 1) =>
         Task.FromResult(Write(() => PortalActions.OperatorDelete(this, messageId, operatorUserId)));
 
+    /// <summary>An operator closes the session of a dialog (by its Bitrix24 chat id); fires ONIMCONNECTORDIALOGFINISH. False if already closed.</summary>
+    public bool CloseSession(int chatId, int operatorUserId = 1) => Write(() => PortalActions.CloseSession(this, chatId, operatorUserId));
+
     /// <summary>Disables a connector on a line as the Contact Center's Disable button does; fires ONIMCONNECTORSTATUSDELETE.</summary>
     public bool DisableConnector(string connectorId, int lineId, int userId = 1) =>
         Write(() => PortalActions.DeleteStatus(this, connectorId, lineId, userId));
@@ -207,7 +210,7 @@ public sealed class SandboxPortal
     }
 
     internal static DialogInfo ToInfo(DialogRecord d) => new(
-        d.ChatId, d.SessionId, d.UserCode, d.Connector, d.Line, d.ExternalChatId, d.UserId, d.Name,
+        d.ChatId, d.SessionId, d.SessionClosed, d.UserCode, d.Connector, d.Line, d.ExternalChatId, d.UserId, d.Name,
         d.Messages.Select(m => new ChatMessageInfo(m.Id, m.AuthorId, m.FromOperator, m.Text, [.. m.ConnectorMid], m.Edited, m.Sending, m.Date)).ToList());
 
     private T Read<T>(Func<T> read)

@@ -41,7 +41,7 @@ public sealed record UserInfo(int Id, string Name, string LastName, bool Admin, 
 
 /// <summary>A dialog (chat) of an open line as the portal holds it, keyed by USER_CODE.</summary>
 public sealed record DialogInfo(
-    int ChatId, int SessionId, string UserCode, string Connector, int Line, string ExternalChatId, int UserId, string? Name,
+    int ChatId, int SessionId, bool SessionClosed, string UserCode, string Connector, int Line, string ExternalChatId, int UserId, string? Name,
     IReadOnlyList<ChatMessageInfo> Messages);
 
 /// <summary>A message in a dialog. Deleted messages are gone; edited ones are flagged.</summary>

@@ -45,6 +45,7 @@ internal static class PortalPages
         MapForm("/online/reply", (page, form) => OperatorAction(core, page, form, "reply"));
         MapForm("/online/edit", (page, form) => OperatorAction(core, page, form, "edit"));
         MapForm("/online/delete", (page, form) => OperatorAction(core, page, form, "delete"));
+        MapForm("/online/close-session", (page, form) => OperatorAction(core, page, form, "close-session"));
         MapForm("/online/delete-line", (page, form) => OperatorAction(core, page, form, "delete-line"));
     }
 
@@ -55,9 +56,18 @@ internal static class PortalPages
     {
         if (PageContext.From(http, core) is not { } page) return Results.NotFound();
         if (!http.Request.HasFormContentType) return Results.BadRequest();
+        IFormCollection form;
         try
         {
-            return handle(page, await http.Request.ReadFormAsync(http.RequestAborted));
+            form = await http.Request.ReadFormAsync(http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            return Results.BadRequest();
+        }
+        try
+        {
+            return handle(page, form);
         }
         catch (InvalidOperationException ex)
         {
@@ -232,6 +242,8 @@ internal static class PortalPages
             installed = portal.State.AppInstalled;
             core.SaveIfDirty();
         }
+        // Frame sessions only need to outlive a page view; a bound keeps a long-running sandbox small.
+        if (frames.Count > 10_000) frames.Clear();
         frames[appSid] = (portal.MemberId, page.UserId);
         var target = post.TargetUrl;
         var initData = new JsonObject
@@ -429,6 +441,7 @@ internal static class PortalPages
             var id = S(message.Id);
             var author = state.Users.FirstOrDefault(u => u.Id == message.AuthorId);
             var controls = message.FromOperator ? $"""
+                <div class="controls">
                 <form class="inline" method="post" action="/online/edit">
                   <input type="hidden" name="message" value="{id}"><input type="hidden" name="return" value="{back}">
                   <input type="text" name="text" value="{H(message.Text)}" aria-label="New text of message {id}" data-testid="edit-input-{id}">
@@ -438,6 +451,7 @@ internal static class PortalPages
                   <input type="hidden" name="message" value="{id}"><input type="hidden" name="return" value="{back}">
                   <button type="submit" class="danger" data-testid="delete-{id}" aria-label="Delete message {id}">Delete</button>
                 </form>
+                </div>
                 """ : "";
             messages.Append(CultureInfo.InvariantCulture, $"""
                 <li class="{(message.FromOperator ? "operator" : "client")}" data-testid="message-{id}" data-message-id="{id}" data-connector-mid="{H(string.Join(',', message.ConnectorMid))}">
@@ -459,6 +473,10 @@ internal static class PortalPages
                 <input id="reply-input-{chat}" type="text" name="text" required data-testid="reply-input-{chat}">
                 <button type="submit" data-testid="reply-send-{chat}">Send</button>
               </form>
+              <form class="inline" method="post" action="/online/close-session">
+                <input type="hidden" name="chat" value="{chat}"><input type="hidden" name="return" value="{back}">
+                <button type="submit" class="secondary" data-testid="close-session-{chat}"{(dialog.SessionClosed ? " disabled" : "")}>{(dialog.SessionClosed ? "Session closed" : "Close session")}</button>
+              </form>
             </section>
             """;
     }
@@ -472,6 +490,7 @@ internal static class PortalPages
             "reply" => PortalActions.OperatorReply(portal, Int("line"), form["chat"].ToString(), form["text"].ToString(), page.UserId) > 0,
             "edit" => PortalActions.OperatorEdit(portal, Int("message"), form["text"].ToString(), page.UserId),
             "delete" => PortalActions.OperatorDelete(portal, Int("message"), page.UserId),
+            "close-session" => PortalActions.CloseSession(portal, Int("chat"), page.UserId),
             _ => PortalActions.DeleteLine(portal, Int("line"), page.UserId),
         });
         return Back(form, "/online/");

@@ -9,6 +9,7 @@ public static class ErrorCodes
     public const string InsufficientScope = "insufficient_scope";
     public const string AccessDenied = "ACCESS_DENIED";
     public const string WrongAuthType = "WRONG_AUTH_TYPE";
+    public const string ApplicationNotFound = "APPLICATION_NOT_FOUND";
     public const string InvalidCredentials = "INVALID_CREDENTIALS";
     public const string InvalidRequest = "INVALID_REQUEST";
     public const string MethodNotFound = "ERROR_METHOD_NOT_FOUND";

@@ -179,7 +179,14 @@ internal static class MessageMethods
                 Connector = connector.Id, Line = line, ExternalChatId = chatId, UserId = userId,
             };
             state.Dialogs.Add(dialog);
-            if (call.Core.Switches.SendDialogStartEvents) FireDialogStart(call, connector, line, dialog);
+            if (call.Core.Switches.SendDialogStartEvents) PortalActions.FireDialogEvent(call.Portal, dialog, EventNames.DialogStart, call.UserId);
+        }
+        else if (dialog.SessionClosed)
+        {
+            // A message into a closed session opens a new one in the same chat.
+            dialog.SessionId = call.Core.State.NewId();
+            dialog.SessionClosed = false;
+            if (call.Core.Switches.SendDialogStartEvents) PortalActions.FireDialogEvent(call.Portal, dialog, EventNames.DialogStart, call.UserId);
         }
         if (Php.AsString(chat["name"]) is { Length: > 0 } name) dialog.Name = name;
         if (Php.AsString(chat["url"]) is { Length: > 0 } url) dialog.Description = $"Link to the original post: {url}";
@@ -207,24 +214,6 @@ internal static class MessageMethods
             ["ID"] = dialog.SessionId.ToString(CultureInfo.InvariantCulture), ["CHAT_ID"] = dialog.ChatId.ToString(CultureInfo.InvariantCulture),
         };
         return item;
-    }
-
-    private static void FireDialogStart(CallContext call, ConnectorRecord connector, int line, DialogRecord dialog)
-    {
-        var lineText = line.ToString(CultureInfo.InvariantCulture);
-        var userText = (connector.Flags.GetValueOrDefault("CHAT_GROUP") ? 0 : dialog.UserId).ToString(CultureInfo.InvariantCulture);
-        call.Core.Events.Fire(call.Portal, EventNames.DialogStart, new JsonObject
-        {
-            ["CONNECTOR"] = connector.Id,
-            ["LINE"] = lineText,
-            ["DATA"] = new JsonArray(new JsonObject
-            {
-                ["connector"] = new JsonObject { ["connector_id"] = connector.Id, ["line_id"] = lineText, ["chat_id"] = dialog.ExternalChatId, ["user_id"] = userText },
-                ["session"] = new JsonObject { ["id"] = dialog.SessionId.ToString(CultureInfo.InvariantCulture), ["closed"] = "N", ["parent_id"] = "0", ["close_term"] = "1440" },
-                ["chat"] = new JsonObject { ["id"] = dialog.ExternalChatId },
-                ["user"] = new JsonObject { ["id"] = userText },
-            }),
-        }, call.UserId, connector.Id);
     }
 
     private static JsonObject Update(CallContext call, ConnectorRecord connector, int line, JsonObject? element)

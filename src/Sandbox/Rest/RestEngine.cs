@@ -119,14 +119,20 @@ internal sealed partial class RestEngine
         JsonObject body;
         try
         {
-            parameters = await ReadParamsAsync(http);
+            // Every HTTP request fills the bucket, whatever becomes of it.
             if (!portal.Bucket.TryAdd()) throw new RestException(503, ErrorCodes.QueryLimitExceeded, "Too many requests");
+            parameters = await ReadParamsAsync(http);
             (status, body) = Execute(portal, method, parameters, http.Request.Headers.Authorization.ToString(), webhookUser, webhookCode, started, ticks);
         }
         catch (RestException ex)
         {
             status = ex.Status;
             body = ex.ToJson();
+        }
+        catch (BadHttpRequestException)
+        {
+            status = 400;
+            body = new RestException(400, ErrorCodes.InvalidRequest, "Malformed request").ToJson();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -276,13 +282,13 @@ internal sealed partial class RestEngine
         if (webhookUser is { } userId)
         {
             if (webhookCode != state.WebhookCode || state.Users.All(u => u.Id != userId || u.External))
-                throw new RestException(401, ErrorCodes.InvalidCredentials, "Invalid request credentials");
+                throw new RestException(403, ErrorCodes.InvalidCredentials, "Invalid request credentials");
             return new CallContext { Portal = portal, UserId = userId, IsApp = false, Scope = "imopenlines,placement,im,imconnector,user,profile", CallerKey = $"webhook:{userId}" };
         }
         if (string.IsNullOrEmpty(token) || !_core.State.AccessTokens.TryGetValue(token, out var record) || record.MemberId != state.MemberId)
             throw new RestException(401, ErrorCodes.NoAuthFound, "Wrong authorization data");
         if (record.Expires <= _core.Now) throw new RestException(401, ErrorCodes.ExpiredToken, "The access token provided has expired.");
-        if (!state.AppAdded) throw new RestException(401, "APPLICATION_NOT_FOUND", "Application not found");
+        if (!state.AppAdded) throw new RestException(401, ErrorCodes.ApplicationNotFound, "Application not found");
         return new CallContext { Portal = portal, UserId = record.UserId, IsApp = true, Scope = record.Scope, CallerKey = _core.State.ClientId };
     }
 

@@ -166,6 +166,41 @@ internal static class PortalActions
         return true;
     }
 
+    /// <summary>ONIMCONNECTORDIALOGSTART / ...FINISH for the dialog's current session (§9.8).</summary>
+    public static void FireDialogEvent(SandboxPortal portal, DialogRecord dialog, string eventName, int userId)
+    {
+        var connector = portal.State.Connectors.FirstOrDefault(c => c.Id == dialog.Connector);
+        if (connector is null) return;
+        var line = dialog.Line.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var user = (connector.Flags.GetValueOrDefault("CHAT_GROUP") ? 0 : dialog.UserId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        portal.Core.Events.Fire(portal, eventName, new JsonObject
+        {
+            ["CONNECTOR"] = connector.Id,
+            ["LINE"] = line,
+            ["DATA"] = new JsonArray(new JsonObject
+            {
+                ["connector"] = new JsonObject { ["connector_id"] = connector.Id, ["line_id"] = line, ["chat_id"] = dialog.ExternalChatId, ["user_id"] = user },
+                ["session"] = new JsonObject
+                {
+                    ["id"] = dialog.SessionId.ToString(System.Globalization.CultureInfo.InvariantCulture), ["closed"] = dialog.SessionClosed ? "Y" : "N",
+                    ["parent_id"] = "0", ["close_term"] = "1440",
+                },
+                ["chat"] = new JsonObject { ["id"] = dialog.ExternalChatId },
+                ["user"] = new JsonObject { ["id"] = user },
+            }),
+        }, userId, connector.Id);
+    }
+
+    /// <summary>An operator closes the dialog's session; fires ONIMCONNECTORDIALOGFINISH. The next incoming message opens a new session.</summary>
+    public static bool CloseSession(SandboxPortal portal, int chatId, int userId)
+    {
+        var dialog = portal.State.Dialogs.FirstOrDefault(d => d.ChatId == chatId) ?? throw new InvalidOperationException($"No dialog with chat id {chatId}.");
+        if (dialog.SessionClosed) return false;
+        dialog.SessionClosed = true;
+        FireDialogEvent(portal, dialog, EventNames.DialogFinish, userId);
+        return true;
+    }
+
     private static JsonObject Im(DialogRecord dialog, MessageRecord message) => new()
     {
         ["chat_id"] = dialog.ChatId.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -120,6 +120,7 @@ internal sealed class DialogRecord
 {
     public int ChatId { get; set; }
     public int SessionId { get; set; }
+    public bool SessionClosed { get; set; }
     public string UserCode { get; set; } = "";
     public string Connector { get; set; } = "";
     public int Line { get; set; }

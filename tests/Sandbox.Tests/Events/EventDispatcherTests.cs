@@ -195,4 +195,26 @@ public class EventDispatcherTests
         await SandboxTestHost.WaitForAsync(() => receiver.Received.Count == 1, "the dialog start event");
         Assert.Equal("c1", receiver.Received.Single()["data[DATA][0][chat][id]"]);
     }
+
+    [Fact]
+    public async Task CloseSession_FiresDialogFinish_AndTheNextSendOpensANewSession()
+    {
+        await using var receiver = new EventReceiver();
+        await using var sandbox = await SandboxTestHost.StartAsync();
+        await BindAsync(sandbox, receiver, "OnImConnectorDialogStart", "OnImConnectorDialogFinish");
+        await sandbox.ConnectAsync();
+        await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "one")));
+        var first = sandbox.Portal.Dialogs.Single();
+
+        Assert.True(sandbox.Portal.CloseSession(first.ChatId));
+        var (_, sent) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m2", "two")));
+
+        await SandboxTestHost.WaitForAsync(() => receiver.Received.Count == 3, "start, finish, start");
+        Assert.Equal(["ONIMCONNECTORDIALOGSTART", "ONIMCONNECTORDIALOGFINISH", "ONIMCONNECTORDIALOGSTART"], receiver.Received.Select(f => f["event"]));
+        Assert.Equal("Y", receiver.Received.ElementAt(1)["data[DATA][0][session][closed]"]);
+        var second = sandbox.Portal.Dialogs.Single();
+        Assert.Equal(first.ChatId, second.ChatId);
+        Assert.NotEqual(first.SessionId, second.SessionId);
+        Assert.Equal(second.SessionId.ToString(), sent["result"]!["DATA"]!["RESULT"]![0]!["session"]!["ID"]!.GetValue<string>());
+    }
 }

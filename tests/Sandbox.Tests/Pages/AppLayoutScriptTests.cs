@@ -68,10 +68,21 @@ public class AppLayoutScriptTests
         try
         {
             var page = await context.NewPageAsync();
+            var console = new ConcurrentQueue<string>();
+            page.Console += (_, message) => console.Enqueue(message.Text);
+            page.PageError += (_, error) => console.Enqueue(error);
             await page.GotoAsync(new Uri(sandbox.Portal.BaseUri, "/marketplace/app/local/?lang=de").ToString());
 
             // The install frame finishes the install; the portal reloads itself with install_finished=Y and frames the handler.
-            await page.WaitForURLAsync("**install_finished=Y**", new PageWaitForURLOptions { Timeout = 60_000 });
+            try
+            {
+                await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("install_finished=Y"), new() { Timeout = 90_000 });
+            }
+            catch (PlaywrightException)
+            {
+                var log = await page.Locator("#bx24-log").TextContentAsync();
+                Assert.Fail($"No reload after setInstallFinish. Posts: {string.Join(",", posts.Select(p => p.Path))}; BX24 log: {log}; console: {string.Join(" | ", console)}");
+            }
             var frame = page.FrameLocator("#app-frame");
             await Assertions.Expect(frame.Locator("#mode")).ToHaveTextAsync("handler", new() { Timeout = 60_000 });
             await Assertions.Expect(frame.Locator("#init")).ToHaveTextAsync($"{sandbox.Portal.MemberId}|DEFAULT|false|de", new() { Timeout = 60_000 });

@@ -155,7 +155,7 @@ public class PortalPagesTests
         await using var sandbox = await SandboxTestHost.StartAsync();
         await sandbox.CallAsync("event.bind", new { @event = "OnImConnectorMessageAdd", handler = receiver.Url });
         await sandbox.ConnectAsync();
-        await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "first <b>"), ("u1", "c1", "m2", "second")));
+        await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "first <b>"), ("u1", "c1", "m2", "to be deleted")));
         await sandbox.CallAsync("imconnector.update.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "first, fixed")));
         await sandbox.CallAsync("imconnector.delete.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m2", "")));
         var dialog = sandbox.Portal.Dialogs.Single();
@@ -164,7 +164,7 @@ public class PortalPagesTests
         var (_, html) = await PageAsync(sandbox, "/online/?line=1");
         Assert.Contains($"data-testid=\"message-text-{edited.Id}\">first, fixed</span>", html);
         Assert.Contains($"data-testid=\"message-edited-{edited.Id}\"", html);
-        Assert.DoesNotContain("second", html);
+        Assert.DoesNotContain("to be deleted", html);
 
         var reply = await SubmitAsync(sandbox, "/online/reply", ("line", "1"), ("chat", "c1"), ("text", "Hello from the page"), ("return", "/online/?line=1"));
         Assert.Equal(HttpStatusCode.Redirect, reply.StatusCode);
@@ -181,5 +181,34 @@ public class PortalPagesTests
         Assert.Empty(sandbox.Portal.LineStatuses);
         await SubmitAsync(sandbox, "/online/delete-line", ("line", "1"));
         Assert.DoesNotContain(sandbox.Portal.OpenLines, l => l.Id == 1);
+    }
+
+    [Theory]
+    [InlineData("/online/reply", "line=1&chat=nope&text=hi")]
+    [InlineData("/online/edit", "message=999999&text=x")]
+    [InlineData("/online/delete", "message=999999")]
+    [InlineData("/contact_center/connect", "connector=nope&line=1")]
+    public async Task OperatorForms_WithUnknownTargets_AnswerABadRequestPage(string path, string form)
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync();
+        sandbox.Portal.FinishInstall();
+
+        var response = await sandbox.Http.PostAsync(new Uri(sandbox.Portal.BaseUri, path),
+            new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), SandboxTestHost.Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("data-testid=\"error\"", await response.Content.ReadAsStringAsync(SandboxTestHost.Ct));
+    }
+
+    [Fact]
+    public async Task OperatorEdit_OfAClientMessage_IsRefused()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync();
+        await sandbox.ConnectAsync();
+        await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hello")));
+        var clientMessage = sandbox.Portal.Dialogs.Single().Messages.Single();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sandbox.Portal.OperatorEditAsync(clientMessage.Id, "hijacked"));
+        Assert.Equal("hello", sandbox.Portal.Dialogs.Single().Messages.Single().Text);
     }
 }

@@ -150,4 +150,17 @@ public class ConnectorMethodsTests
         Assert.Equal(JsonNode.Parse(expected)!.AsObject().Select(p => (p.Key, p.Value!.GetValue<string>())).OrderBy(p => p.Key),
             data.Select(p => (p.Key, p.Value)).OrderBy(p => p.Key));
     }
+
+    [Fact]
+    public async Task Register_AgainWithTheSameId_UpdatesTheConnectorAndItsPlacement()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync();
+        await sandbox.CallAsync("imconnector.register", SandboxTestHost.Connector());
+
+        var (_, body) = await sandbox.CallAsync("imconnector.register", SandboxTestHost.Connector(handler: "http://127.0.0.1:9/moved"));
+
+        Assert.True(body["result"]!["result"]!.GetValue<bool>());
+        Assert.Equal("http://127.0.0.1:9/moved", Assert.Single(sandbox.Portal.Connectors).PlacementHandler);
+        Assert.Equal("http://127.0.0.1:9/moved", Assert.Single(sandbox.Portal.Placements, p => p.ConnectorId == "lb_test").Handler);
+    }
 }

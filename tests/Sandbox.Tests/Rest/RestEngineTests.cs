@@ -124,7 +124,7 @@ public class RestEngineTests
 
         Assert.Equal(HttpStatusCode.OK, okStatus);
         Assert.True(ok["result"]!.AsArray().Count >= 3);
-        Assert.Equal(HttpStatusCode.Unauthorized, badStatus);
+        Assert.Equal(HttpStatusCode.Forbidden, badStatus);
         Assert.Equal("INVALID_CREDENTIALS", bad["error"]!.GetValue<string>());
     }
 
