@@ -11,6 +11,8 @@ string Option(string name, string fallback)
 return command switch
 {
     "seed" => LogBenchmark.Seed(Option("data", "bench-data/log.db"), int.Parse(Option("messages", "1000000"))),
+    "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200"))),
+    "send-api" => await SendApiBenchmark.RunAsync(int.Parse(Option("seconds", "20")), int.Parse(Option("clients", "8"))),
     "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
     _ => Usage(),
 };
@@ -19,6 +21,8 @@ static int Usage()
 {
     Console.WriteLine("""
         usage: dotnet run -c Release --project bench -- <benchmark> [options]
+          edits [--seconds 60] [--messages 200]                   batched edits vs one call per edit, against the sandbox
+          send-api [--seconds 20] [--clients 8]                  accepted messages/s and latency of the send API
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
           list  [--data bench-data/log.db]                        time first page, chat filter, text search
         """);

@@ -55,6 +55,9 @@ public sealed class MessageRecord
     public string? ImMessageId { get; set; }
     /// <summary>For operator replies: the id the external system gave the reply (2xx answer of the webhook).</summary>
     public string? DeliveredAs { get; set; }
+    /// <summary>Where the message's search entry lives: <see cref="MessageTextBlock"/> number and slot.</summary>
+    public int SearchBlock { get; set; }
+    public int SearchSlot { get; set; }
 
     public byte[] LineTimeKey { get; set; } = [];
     public byte[] ChatTimeKey { get; set; } = [];
@@ -63,16 +66,28 @@ public sealed class MessageRecord
 }
 
 /// <summary>
-/// The search side of a message: its line key, status and lower-cased text, kept small so a text search can scan a
-/// line of a million messages quickly; the message documents are loaded only for the page shown.
+/// The search side of a line: the lower-cased texts and statuses of up to <see cref="MessageStore.SearchBlockSize"/>
+/// consecutive messages in one document. A text search over a line of a million messages reads a few thousand of
+/// these instead of a million message documents; the messages themselves are loaded only for the page shown.
 /// </summary>
-public sealed class MessageTextRecord
+public sealed class MessageTextBlock
 {
-    /// <summary>The message's id.</summary>
-    public ObjectId Id { get; set; } = ObjectId.Empty;
-    public byte[] LineTimeKey { get; set; } = [];
-    public MessageStatus Status { get; set; }
-    public string TextLower { get; set => field = value ?? ""; } = "";
+    /// <summary>Separates the texts of a block; removed from texts before they are stored.</summary>
+    public const char Separator = '\u0001';
+
+    /// <summary>The line's key (hex) and the block's number (10 digits), so a line's blocks are one range of ids.</summary>
+    public string Id { get; set; } = "";
+    /// <summary>The messages' ids, 12 bytes each, in slot order.</summary>
+    public byte[] Ids { get; set; } = [];
+    /// <summary>
+    /// The lower-cased texts joined by <see cref="Separator"/>: one string per block parses far faster than a
+    /// hundred, and a search is one vectorised IndexOf over it.
+    /// </summary>
+    public string Texts { get; set => field = value ?? ""; } = "";
+    /// <summary>Each slot's <see cref="MessageStatus"/> as a byte.</summary>
+    public byte[] Statuses { get; set; } = [];
+
+    public int Count => Statuses.Length;
 }
 
 public enum ChangeKind

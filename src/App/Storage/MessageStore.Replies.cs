@@ -78,8 +78,8 @@ public sealed partial class MessageStore
                 UpdatedAt = now,
             };
             MessageKeys.Assign(record);
+            AppendToSearch([record]);   // before the insert: it assigns the record's search slot
             _messages.Insert(record);
-            _texts.Insert(TextOf(record));
             _versions.Insert(new MessageVersionRecord
             {
                 Id = ObjectId.NewObjectId(),

@@ -34,7 +34,10 @@ public sealed partial class MessageStore
     internal const string VersionsCollection = "message_versions";
     internal const string OutboxCollection = "message_outbox";
     internal const string CountsCollection = "message_counts";
-    internal const string TextsCollection = "message_texts";
+    internal const string TextBlocksCollection = "message_text_blocks";
+
+    /// <summary>Messages per search block: a million-message line is about 4,000 documents of one string each.</summary>
+    public const int SearchBlockSize = 256;
 
     private static readonly System.Text.Json.JsonSerializerOptions PayloadJson = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
@@ -48,7 +51,7 @@ public sealed partial class MessageStore
     private readonly ILiteCollection<MessageVersionRecord> _versions;
     private readonly ILiteCollection<OutboxItem> _outbox;
     private readonly ILiteCollection<BsonDocument> _counts;
-    private readonly ILiteCollection<MessageTextRecord> _texts;
+    private readonly ILiteCollection<MessageTextBlock> _blocks;
 
     public MessageStore(LiteDatabase db, TimeProvider time)
     {
@@ -58,7 +61,7 @@ public sealed partial class MessageStore
         _versions = db.GetCollection<MessageVersionRecord>(VersionsCollection);
         _outbox = db.GetCollection<OutboxItem>(OutboxCollection, BsonAutoId.Int64);
         _counts = db.GetCollection(CountsCollection);
-        _texts = db.GetCollection<MessageTextRecord>(TextsCollection);
+        _blocks = db.GetCollection<MessageTextBlock>(TextBlocksCollection);
 
         _messages.EnsureIndex(nameof(MessageRecord.LineTimeKey), "$.LineTimeKey");
         _messages.EnsureIndex(nameof(MessageRecord.ChatTimeKey), "$.ChatTimeKey");
@@ -67,7 +70,6 @@ public sealed partial class MessageStore
         _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
         _versions.EnsureIndex(x => x.MessageId);
         _outbox.EnsureIndex(x => x.MessageId);
-        _texts.EnsureIndex(nameof(MessageTextRecord.LineTimeKey), "$.LineTimeKey");
     }
 
     /// <summary>The <c>MESSAGES</c> element without its text (kept once, in the record and its versions).</summary>
@@ -89,11 +91,13 @@ public sealed partial class MessageStore
         InTransaction(() =>
         {
             var counts = new Dictionary<string, long>();
+            var fresh = new Dictionary<string, MessageRecord>();
             foreach (var m in messages)
             {
                 var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
                 var key = MessageKeys.External(m.MemberId, m.Line, m.Message.Chat.Id, externalId);
-                var existing = _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+                var existing = fresh.GetValueOrDefault(Convert.ToHexString(key))
+                    ?? _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
                 if (existing is not null)
                 {
                     added.Add(new AddedMessage(existing, Duplicate: true));
@@ -122,8 +126,7 @@ public sealed partial class MessageStore
                     UpdatedAt = now,
                 };
                 MessageKeys.Assign(record);
-                _messages.Insert(record);
-                _texts.Insert(TextOf(record));
+                fresh[Convert.ToHexString(key)] = record;
                 _versions.Insert(new MessageVersionRecord
                 {
                     Id = ObjectId.NewObjectId(),
@@ -151,6 +154,9 @@ public sealed partial class MessageStore
                 Count(record, +1, counts);
                 added.Add(new AddedMessage(record, Duplicate: false));
             }
+            // One search-block write and one bulk insert for the whole request.
+            AppendToSearch(fresh.Values.ToList());
+            _messages.InsertBulk(fresh.Values);
             ApplyCounts(counts);
         });
         return added;
@@ -164,81 +170,93 @@ public sealed partial class MessageStore
         string memberId, ObjectId messageId, ChangeKind kind, int? expectedVersion, string? newText,
         string changedBy, string source)
     {
-        if (kind == ChangeKind.Send) throw new ArgumentException("Sends are added, not changed.", nameof(kind));
         ChangeResult result = new(ChangeOutcome.NotFound);
+        InTransaction(() => result = ChangeInTransaction(memberId, messageId, kind, expectedVersion, newText, changedBy, source));
+        return result;
+    }
+
+    /// <summary>Many edits in one transaction (one disk flush): find-and-replace over a chat or a line.</summary>
+    public IReadOnlyList<ChangeResult> EditMany(
+        string memberId, IReadOnlyList<(ObjectId MessageId, int? ExpectedVersion, string Text)> edits, string changedBy, string source)
+    {
+        var results = new List<ChangeResult>(edits.Count);
         InTransaction(() =>
         {
-            var record = _messages.FindById(messageId);
-            if (record is null || record.MemberId != memberId) return;
-            if (expectedVersion is { } expected && expected != record.Version)
+            results.Clear();
+            foreach (var (id, expected, text) in edits)
             {
-                result = new(ChangeOutcome.Conflict, record);
-                return;
+                results.Add(ChangeInTransaction(memberId, id, ChangeKind.Edit, expected, text, changedBy, source));
             }
-            if (record.Direction == MessageDirection.Outgoing)
-            {
-                // An operator's reply lives in the portal; it is edited there and the change reaches us as an event.
-                result = new(ChangeOutcome.Rejected, record, "This is an operator's reply; edit it in the open line.");
-                return;
-            }
-            if (record.DeleteRequested)
-            {
-                result = new(ChangeOutcome.Rejected, record, "The message was deleted; it can no longer be changed.");
-                return;
-            }
-            if (record.Status == MessageStatus.Failed && !record.Delivered && !HasPending(record.Id))
-            {
-                result = new(ChangeOutcome.Rejected, record,
-                    $"The message never reached the portal ({record.FailureReason}); there is nothing to change.");
-                return;
-            }
-
-            var now = Now();
-            var oldStatus = record.Status;
-            var oldText = record.Text;
-            record.Version++;
-            record.Status = MessageStatus.Queued;
-            record.FailureReason = null;
-            record.LastEditedBy = changedBy;
-            record.UpdatedAt = now;
-            if (kind == ChangeKind.Edit)
-            {
-                record.Text = newText ?? "";
-            }
-            else
-            {
-                record.DeleteRequested = true;
-            }
-            Save(record, oldStatus);
-
-            _versions.Insert(new MessageVersionRecord
-            {
-                Id = ObjectId.NewObjectId(),
-                MessageId = record.Id,
-                MemberId = record.MemberId,
-                Version = record.Version,
-                Kind = kind,
-                OldText = oldText,
-                NewText = kind == ChangeKind.Edit ? record.Text : "",
-                ChangedBy = changedBy,
-                Source = source,
-                ChangedAt = now,
-                Status = MessageStatus.Queued,
-            });
-            _outbox.Insert(new OutboxItem
-            {
-                MemberId = record.MemberId,
-                Connector = record.Connector,
-                Line = record.Line,
-                Kind = kind,
-                MessageId = record.Id,
-                Version = record.Version,
-                Text = kind == ChangeKind.Edit ? record.Text : null,
-                NextAttemptAt = now,
-            });
-            result = new(ChangeOutcome.Accepted, record);
         });
-        return result;
+        return results;
+    }
+
+    private ChangeResult ChangeInTransaction(
+        string memberId, ObjectId messageId, ChangeKind kind, int? expectedVersion, string? newText,
+        string changedBy, string source)
+    {
+        if (kind == ChangeKind.Send) throw new ArgumentException("Sends are added, not changed.", nameof(kind));
+        var record = _messages.FindById(messageId);
+        if (record is null || record.MemberId != memberId) return new(ChangeOutcome.NotFound);
+        if (expectedVersion is { } expected && expected != record.Version) return new(ChangeOutcome.Conflict, record);
+        if (record.Direction == MessageDirection.Outgoing)
+        {
+            // An operator's reply lives in the portal; it is edited there and the change reaches us as an event.
+            return new(ChangeOutcome.Rejected, record, "This is an operator's reply; edit it in the open line.");
+        }
+        if (record.DeleteRequested)
+        {
+            return new(ChangeOutcome.Rejected, record, "The message was deleted; it can no longer be changed.");
+        }
+        if (record.Status == MessageStatus.Failed && !record.Delivered && !HasPending(record.Id))
+        {
+            return new(ChangeOutcome.Rejected, record,
+                $"The message never reached the portal ({record.FailureReason}); there is nothing to change.");
+        }
+        var now = Now();
+        var oldStatus = record.Status;
+        var oldText = record.Text;
+        record.Version++;
+        record.Status = MessageStatus.Queued;
+        record.FailureReason = null;
+        record.LastEditedBy = changedBy;
+        record.UpdatedAt = now;
+        if (kind == ChangeKind.Edit)
+        {
+            record.Text = newText ?? "";
+        }
+        else
+        {
+            record.DeleteRequested = true;
+        }
+        Save(record, oldStatus);
+
+        _versions.Insert(new MessageVersionRecord
+        {
+            Id = ObjectId.NewObjectId(),
+            MessageId = record.Id,
+            MemberId = record.MemberId,
+            Version = record.Version,
+            Kind = kind,
+            OldText = oldText,
+            NewText = kind == ChangeKind.Edit ? record.Text : "",
+            ChangedBy = changedBy,
+            Source = source,
+            ChangedAt = now,
+            Status = MessageStatus.Queued,
+        });
+        _outbox.Insert(new OutboxItem
+        {
+            MemberId = record.MemberId,
+            Connector = record.Connector,
+            Line = record.Line,
+            Kind = kind,
+            MessageId = record.Id,
+            Version = record.Version,
+            Text = kind == ChangeKind.Edit ? record.Text : null,
+            NextAttemptAt = now,
+        });
+        return new(ChangeOutcome.Accepted, record);
     }
 
     public MessageRecord? Get(string memberId, ObjectId id)
@@ -297,20 +315,11 @@ public sealed partial class MessageStore
             return (Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
         }
 
-        // Text search scans the slim search documents of the line in time order and loads only the page shown.
-        ILiteQueryable<MessageTextRecord> Texts()
-        {
-            var (low, high) = MessageKeys.Range(MessageKeys.Line(memberId, query.LineId));
-            var q = _texts.Query()
-                .Where(Query.Between(nameof(MessageTextRecord.LineTimeKey), low, high))
-                .Where(BsonExpression.Create($"INDEXOF($.{nameof(MessageTextRecord.TextLower)}, @0) >= 0", search));
-            if (query.Status is { } s) q = q.Where(BsonExpression.Create($"$.{nameof(MessageTextRecord.Status)} = @0", s.ToString()));
-            return q;
-        }
-        var ids = Texts().OrderByDescending(BsonExpression.Create("$." + nameof(MessageTextRecord.LineTimeKey)))
-            .Skip(skip).Limit(pageSize).ToList();
-        var items = ids.Select(t => _messages.FindById(t.Id)).Where(r => r is not null && r.MemberId == memberId).ToList();
-        return (items!, Texts().Count());
+        // Text search scans the line's search blocks (newest first) and loads only the page shown.
+        var found = SearchLine(memberId, query.LineId, search, query.Status).ToList();
+        var items = found.Skip(skip).Take(pageSize).Select(id => _messages.FindById(id))
+            .Where(r => r is not null && r.MemberId == memberId).ToList();
+        return (items!, found.Count);
     }
 
     /// <summary>Messages of a line (or one chat) whose text contains <paramref name="find"/> (ordinal), newest first.</summary>
@@ -323,13 +332,123 @@ public sealed partial class MessageStore
                 .Take(max)
                 .ToList();
         }
-        return InRange(_texts, nameof(MessageTextRecord.LineTimeKey), MessageKeys.Line(memberId, line),
-                BsonExpression.Create($"INDEXOF($.{nameof(MessageTextRecord.TextLower)}, @0) >= 0", find.ToLowerInvariant()))
-            .Select(t => _messages.FindById(t.Id))
+        return SearchLine(memberId, line, find.ToLowerInvariant(), status: null)
+            .Select(id => _messages.FindById(id))
             .Where(r => r is not null && r.MemberId == memberId && !r.DeleteRequested && r.Text.Contains(find, StringComparison.Ordinal))
             .Take(max)
             .ToList()!;
     }
+
+    /// <summary>Ids of a line's messages whose lower-cased text contains <paramref name="lowerText"/>, newest first.</summary>
+    private IEnumerable<ObjectId> SearchLine(string memberId, int line, string lowerText, MessageStatus? status)
+    {
+        // One streaming range query over the line's blocks in id order (a FindById per block costs more than the
+        // scan, and a descending sort of whole blocks would spill to LiteDB's temp store); reversed at the end.
+        var lineHex = MessageKeys.CounterId(MessageKeys.Line(memberId, line));
+        var blocks = _db.GetCollection(TextBlocksCollection).Query()
+            .Where(Query.Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
+            .ToEnumerable();
+        var found = new List<ObjectId>();
+        foreach (var block in blocks)
+        {
+            var ids = block[nameof(MessageTextBlock.Ids)].AsBinary;
+            var texts = block[nameof(MessageTextBlock.Texts)].AsString ?? "";
+            var statuses = block[nameof(MessageTextBlock.Statuses)].AsBinary;
+            // A match cannot span two texts (the separator is never in a search term); count separators to find its slot.
+            int slot = 0, counted = 0;
+            for (var at = texts.IndexOf(lowerText, StringComparison.Ordinal); at >= 0;)
+            {
+                slot += texts.AsSpan(counted, at - counted).Count(MessageTextBlock.Separator);
+                var next = texts.IndexOf(MessageTextBlock.Separator, at);
+                if (slot < statuses.Length && (status is not { } s || statuses[slot] == (byte)s))
+                {
+                    found.Add(new ObjectId(ids, slot * 12));
+                }
+                if (next < 0) break;
+                counted = next + 1;
+                slot++;
+                at = texts.IndexOf(lowerText, counted, StringComparison.Ordinal);
+            }
+        }
+        found.Reverse();
+        return found;
+    }
+
+    /// <summary>Adds records to the tail block of their line, assigning each its block and slot.</summary>
+    private void AppendToSearch(IReadOnlyList<MessageRecord> records)
+    {
+        foreach (var line in records.GroupBy(r => MessageKeys.CounterId(MessageKeys.Line(r.MemberId, r.Line))))
+        {
+            var tailId = "tail" + line.Key;
+            var tail = _counts.FindById(tailId);
+            var number = tail?["b"].AsInt32 ?? 0;
+            var block = _blocks.FindById(BlockId(line.Key, number)) ?? new MessageTextBlock { Id = BlockId(line.Key, number) };
+            var ids = new List<byte>(block.Ids);
+            var texts = block.Count == 0 ? new List<string>() : [.. block.Texts.Split(MessageTextBlock.Separator)];
+            var statuses = new List<byte>(block.Statuses);
+            void Flush()
+            {
+                block.Ids = [.. ids];
+                block.Texts = string.Join(MessageTextBlock.Separator, texts);
+                block.Statuses = [.. statuses];
+                _blocks.Upsert(block);
+            }
+            foreach (var record in line)
+            {
+                if (statuses.Count >= SearchBlockSize)
+                {
+                    Flush();
+                    number++;
+                    block = new MessageTextBlock { Id = BlockId(line.Key, number) };
+                    ids.Clear();
+                    texts.Clear();
+                    statuses.Clear();
+                }
+                record.SearchBlock = number;
+                record.SearchSlot = statuses.Count;
+                ids.AddRange(record.Id.ToByteArray());
+                texts.Add(SearchText(record.Text));
+                statuses.Add((byte)record.Status);
+            }
+            Flush();
+            _counts.Upsert(new BsonDocument { ["_id"] = tailId, ["b"] = number });
+        }
+    }
+
+    // Search blocks changed in the current transaction, decoded once and written once at commit: a batch of 50
+    // results or a find-and-replace over a chat touches the same few blocks many times. Guarded by _gate.
+    private readonly Dictionary<string, (MessageTextBlock Block, string[] Texts)> _dirtyBlocks = [];
+
+    private void UpdateSearch(MessageRecord record)
+    {
+        var lineHex = MessageKeys.CounterId(MessageKeys.Line(record.MemberId, record.Line));
+        var blockId = BlockId(lineHex, record.SearchBlock);
+        if (!_dirtyBlocks.TryGetValue(blockId, out var entry))
+        {
+            var loaded = _blocks.FindById(blockId);
+            if (loaded is null) return;
+            entry = (loaded, loaded.Texts.Split(MessageTextBlock.Separator));
+            _dirtyBlocks[blockId] = entry;
+        }
+        var slot = record.SearchSlot;
+        if (slot >= entry.Block.Count || new ObjectId(entry.Block.Ids, slot * 12) != record.Id) return;
+        entry.Texts[slot] = SearchText(record.Text);
+        entry.Block.Statuses[slot] = (byte)record.Status;
+    }
+
+    private void FlushSearch()
+    {
+        foreach (var (block, texts) in _dirtyBlocks.Values)
+        {
+            block.Texts = string.Join(MessageTextBlock.Separator, texts);
+            _blocks.Update(block);
+        }
+        _dirtyBlocks.Clear();
+    }
+
+    private static string SearchText(string text) => text.ToLowerInvariant().Replace(MessageTextBlock.Separator, ' ');
+
+    private static string BlockId(string lineHex, int number) => lineHex + number.ToString("D10");
 
     private static List<MessageRecord> Range(
         ILiteCollection<MessageRecord> collection, string field, byte[] prefix, int skip, int take, string memberId)
@@ -392,8 +511,8 @@ public sealed partial class MessageStore
                     Status = MessageStatus.Sent, PortalAnswer = "SUCCESS",
                 });
             }
+            AppendToSearch(records);
             _messages.InsertBulk(records);
-            _texts.InsertBulk(records.Select(TextOf));
             _versions.InsertBulk(versions);
             var counts = new Dictionary<string, long>();
             foreach (var r in records) Count(r, +1, counts);
@@ -594,7 +713,7 @@ public sealed partial class MessageStore
     {
         MessageKeys.Assign(record);
         _messages.Update(record);
-        _texts.Upsert(TextOf(record));
+        UpdateSearch(record);
         if (oldStatus == record.Status) return;
         ApplyCounts(new Dictionary<string, long>
         {
@@ -602,14 +721,6 @@ public sealed partial class MessageStore
             [MessageKeys.CounterId(MessageKeys.Status(record.MemberId, record.Line, record.Status))] = +1,
         });
     }
-
-    private static MessageTextRecord TextOf(MessageRecord record) => new()
-    {
-        Id = record.Id,
-        LineTimeKey = record.LineTimeKey,
-        Status = record.Status,
-        TextLower = record.Text.ToLowerInvariant(),
-    };
 
     // ---- helpers ----
 
@@ -643,10 +754,12 @@ public sealed partial class MessageStore
             try
             {
                 work();
+                FlushSearch();
                 _db.Commit();
             }
             catch
             {
+                _dirtyBlocks.Clear();
                 _db.Rollback();
                 throw;
             }
