@@ -135,6 +135,8 @@ public class TwoPortals : IAsyncLifetime
 /// <summary>One installed portal as the tests see it.</summary>
 public sealed record PortalSide(SandboxPortal Portal, string ApiKey, string ChatId, string MessageId, string UserId)
 {
+    /// <summary>The portal's current API key (a test that rotates it stores the new one here).</summary>
+    public string ApiKey { get; set; } = ApiKey;
     public string MemberId => Portal.MemberId;
     public string Ticket { get; set; } = "";
     /// <summary>LineBridge's own id of the first message.</summary>
