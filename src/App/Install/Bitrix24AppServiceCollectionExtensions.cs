@@ -39,8 +39,12 @@ public static class Bitrix24AppServiceCollectionExtensions
     }
 
     /// <summary><c>POST /install</c>, <c>POST /events</c>, <c>POST /placement</c>.</summary>
-    public static IEndpointRouteBuilder MapBitrix24Endpoints(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapInstallEndpoints().MapEventEndpoints().MapPlacementEndpoints();
+    public static IEndpointRouteBuilder MapBitrix24Endpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGroup("").AddEndpointFilter(UnreadableForm.AsBadRequest)
+            .MapInstallEndpoints().MapEventEndpoints().MapPlacementEndpoints();
+        return endpoints;
+    }
 }
 
 /// <summary>

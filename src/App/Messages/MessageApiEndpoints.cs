@@ -17,7 +17,8 @@ public static class MessageApiEndpoints
 {
     private const string MemberIdItem = "LineBridge.ApiMemberId";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // A field sent twice is refused: otherwise the last copy wins silently, and a proxy that reads the first sees another request.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowDuplicateProperties = false };
 
     public static IEndpointRouteBuilder MapMessageApi(this IEndpointRouteBuilder endpoints)
     {
