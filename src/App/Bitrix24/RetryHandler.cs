@@ -80,11 +80,15 @@ internal sealed class RetryHandler(
         (int)status >= 500 &&
         error?.Code is not (Bitrix24Errors.PortalDeleted or Bitrix24Errors.QueryLimitExceeded or Bitrix24Errors.OperationTimeLimit);
 
+    private static readonly TimeSpan ResetMargin = TimeSpan.FromMilliseconds(250);
+
     private TimeSpan? LimitDelay(Bitrix24Error error, int attempt)
     {
         if (error.Code == Bitrix24Errors.OperationTimeLimit && error.OperatingResetAt is { } resetAt)
         {
-            var wait = DateTimeOffset.FromUnixTimeSeconds(resetAt) - time.GetUtcNow();
+            // The reset time has whole-second granularity, our clock is not the portal's, and timers may fire a
+            // moment early: aim a little past it rather than arrive just before and be refused again.
+            var wait = DateTimeOffset.FromUnixTimeSeconds(resetAt) + ResetMargin - time.GetUtcNow();
             if (wait > options.Value.MaxOperatingWait) return null;
             return (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) + Jitter(options.Value.RetryBaseDelay);
         }
