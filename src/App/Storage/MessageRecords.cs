@@ -48,6 +48,10 @@ public sealed class MessageRecord
     public string? SessionId { get; set; }
     public string? PortalChatId { get; set; }
 
+    /// <summary>Where the message's search entry lives: <see cref="MessageTextBlock"/> number and slot.</summary>
+    public int SearchBlock { get; set; }
+    public int SearchSlot { get; set; }
+
     public byte[] LineTimeKey { get; set; } = [];
     public byte[] ChatTimeKey { get; set; } = [];
     public byte[] StatusTimeKey { get; set; } = [];
@@ -55,16 +59,17 @@ public sealed class MessageRecord
 }
 
 /// <summary>
-/// The search side of a message: its line key, status and lower-cased text, kept small so a text search can scan a
-/// line of a million messages quickly; the message documents are loaded only for the page shown.
+/// The search side of a line: the lower-cased texts and statuses of up to <see cref="MessageStore.SearchBlockSize"/>
+/// consecutive messages in one document. A text search over a line of a million messages reads a few thousand of
+/// these instead of a million message documents; the messages themselves are loaded only for the page shown.
 /// </summary>
-public sealed class MessageTextRecord
+public sealed class MessageTextBlock
 {
-    /// <summary>The message's id.</summary>
-    public ObjectId Id { get; set; } = ObjectId.Empty;
-    public byte[] LineTimeKey { get; set; } = [];
-    public MessageStatus Status { get; set; }
-    public string TextLower { get; set => field = value ?? ""; } = "";
+    /// <summary>The line's key (hex) and the block's number (10 digits), so a line's blocks are one range of ids.</summary>
+    public string Id { get; set; } = "";
+    public List<ObjectId> Ids { get; set; } = [];
+    public List<string?> Texts { get; set; } = [];
+    public List<int> Statuses { get; set; } = [];
 }
 
 public enum ChangeKind

@@ -34,7 +34,10 @@ public sealed class MessageStore
     internal const string VersionsCollection = "message_versions";
     internal const string OutboxCollection = "message_outbox";
     internal const string CountsCollection = "message_counts";
-    internal const string TextsCollection = "message_texts";
+    internal const string TextBlocksCollection = "message_text_blocks";
+
+    /// <summary>Messages per search block: big enough that a million-message line is a few thousand reads.</summary>
+    public const int SearchBlockSize = 128;
 
     private static readonly System.Text.Json.JsonSerializerOptions PayloadJson = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
@@ -48,7 +51,7 @@ public sealed class MessageStore
     private readonly ILiteCollection<MessageVersionRecord> _versions;
     private readonly ILiteCollection<OutboxItem> _outbox;
     private readonly ILiteCollection<BsonDocument> _counts;
-    private readonly ILiteCollection<MessageTextRecord> _texts;
+    private readonly ILiteCollection<MessageTextBlock> _blocks;
 
     public MessageStore(LiteDatabase db, TimeProvider time)
     {
@@ -58,7 +61,7 @@ public sealed class MessageStore
         _versions = db.GetCollection<MessageVersionRecord>(VersionsCollection);
         _outbox = db.GetCollection<OutboxItem>(OutboxCollection, BsonAutoId.Int64);
         _counts = db.GetCollection(CountsCollection);
-        _texts = db.GetCollection<MessageTextRecord>(TextsCollection);
+        _blocks = db.GetCollection<MessageTextBlock>(TextBlocksCollection);
 
         _messages.EnsureIndex(nameof(MessageRecord.LineTimeKey), "$.LineTimeKey");
         _messages.EnsureIndex(nameof(MessageRecord.ChatTimeKey), "$.ChatTimeKey");
@@ -67,7 +70,6 @@ public sealed class MessageStore
         _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
         _versions.EnsureIndex(x => x.MessageId);
         _outbox.EnsureIndex(x => x.MessageId);
-        _texts.EnsureIndex(nameof(MessageTextRecord.LineTimeKey), "$.LineTimeKey");
     }
 
     /// <summary>The <c>MESSAGES</c> element without its text (kept once, in the record and its versions).</summary>
@@ -122,8 +124,8 @@ public sealed class MessageStore
                     UpdatedAt = now,
                 };
                 MessageKeys.Assign(record);
+                AppendToSearch([record]);
                 _messages.Insert(record);
-                _texts.Insert(TextOf(record));
                 _versions.Insert(new MessageVersionRecord
                 {
                     Id = ObjectId.NewObjectId(),
@@ -291,20 +293,11 @@ public sealed class MessageStore
             return (Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
         }
 
-        // Text search scans the slim search documents of the line in time order and loads only the page shown.
-        ILiteQueryable<MessageTextRecord> Texts()
-        {
-            var (low, high) = MessageKeys.Range(MessageKeys.Line(memberId, query.LineId));
-            var q = _texts.Query()
-                .Where(Query.Between(nameof(MessageTextRecord.LineTimeKey), low, high))
-                .Where(BsonExpression.Create($"INDEXOF($.{nameof(MessageTextRecord.TextLower)}, @0) >= 0", search));
-            if (query.Status is { } s) q = q.Where(BsonExpression.Create($"$.{nameof(MessageTextRecord.Status)} = @0", s.ToString()));
-            return q;
-        }
-        var ids = Texts().OrderByDescending(BsonExpression.Create("$." + nameof(MessageTextRecord.LineTimeKey)))
-            .Skip(skip).Limit(pageSize).ToList();
-        var items = ids.Select(t => _messages.FindById(t.Id)).Where(r => r is not null && r.MemberId == memberId).ToList();
-        return (items!, Texts().Count());
+        // Text search scans the line's search blocks (newest first) and loads only the page shown.
+        var found = SearchLine(memberId, query.LineId, search, query.Status).ToList();
+        var items = found.Skip(skip).Take(pageSize).Select(id => _messages.FindById(id))
+            .Where(r => r is not null && r.MemberId == memberId).ToList();
+        return (items!, found.Count);
     }
 
     /// <summary>Messages of a line (or one chat) whose text contains <paramref name="find"/> (ordinal), newest first.</summary>
@@ -317,13 +310,70 @@ public sealed class MessageStore
                 .Take(max)
                 .ToList();
         }
-        return InRange(_texts, nameof(MessageTextRecord.LineTimeKey), MessageKeys.Line(memberId, line),
-                BsonExpression.Create($"INDEXOF($.{nameof(MessageTextRecord.TextLower)}, @0) >= 0", find.ToLowerInvariant()))
-            .Select(t => _messages.FindById(t.Id))
+        return SearchLine(memberId, line, find.ToLowerInvariant(), status: null)
+            .Select(id => _messages.FindById(id))
             .Where(r => r is not null && r.MemberId == memberId && !r.DeleteRequested && r.Text.Contains(find, StringComparison.Ordinal))
             .Take(max)
             .ToList()!;
     }
+
+    /// <summary>Ids of a line's messages whose lower-cased text contains <paramref name="lowerText"/>, newest first.</summary>
+    private IEnumerable<ObjectId> SearchLine(string memberId, int line, string lowerText, MessageStatus? status)
+    {
+        var lineHex = MessageKeys.CounterId(MessageKeys.Line(memberId, line));
+        var blocks = _blocks.Query()
+            .Where(Query.Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
+            .OrderByDescending(BsonExpression.Create("$._id"))
+            .ToEnumerable();
+        foreach (var block in blocks)
+        {
+            for (var i = block.Ids.Count - 1; i >= 0; i--)
+            {
+                if (status is { } s && block.Statuses[i] != (int)s) continue;
+                if ((block.Texts[i] ?? "").Contains(lowerText, StringComparison.Ordinal)) yield return block.Ids[i];
+            }
+        }
+    }
+
+    /// <summary>Adds records to the tail block of their line, assigning each its block and slot.</summary>
+    private void AppendToSearch(IReadOnlyList<MessageRecord> records)
+    {
+        foreach (var line in records.GroupBy(r => MessageKeys.CounterId(MessageKeys.Line(r.MemberId, r.Line))))
+        {
+            var tailId = "tail" + line.Key;
+            var tail = _counts.FindById(tailId);
+            var number = tail?["b"].AsInt32 ?? 0;
+            var block = _blocks.FindById(BlockId(line.Key, number)) ?? new MessageTextBlock { Id = BlockId(line.Key, number) };
+            foreach (var record in line)
+            {
+                if (block.Ids.Count >= SearchBlockSize)
+                {
+                    _blocks.Upsert(block);
+                    number++;
+                    block = new MessageTextBlock { Id = BlockId(line.Key, number) };
+                }
+                record.SearchBlock = number;
+                record.SearchSlot = block.Ids.Count;
+                block.Ids.Add(record.Id);
+                block.Texts.Add(record.Text.ToLowerInvariant());
+                block.Statuses.Add((int)record.Status);
+            }
+            _blocks.Upsert(block);
+            _counts.Upsert(new BsonDocument { ["_id"] = tailId, ["b"] = number });
+        }
+    }
+
+    private void UpdateSearch(MessageRecord record)
+    {
+        var lineHex = MessageKeys.CounterId(MessageKeys.Line(record.MemberId, record.Line));
+        var block = _blocks.FindById(BlockId(lineHex, record.SearchBlock));
+        if (block is null || record.SearchSlot >= block.Ids.Count || block.Ids[record.SearchSlot] != record.Id) return;
+        block.Texts[record.SearchSlot] = record.Text.ToLowerInvariant();
+        block.Statuses[record.SearchSlot] = (int)record.Status;
+        _blocks.Update(block);
+    }
+
+    private static string BlockId(string lineHex, int number) => lineHex + number.ToString("D10");
 
     private static List<MessageRecord> Range(
         ILiteCollection<MessageRecord> collection, string field, byte[] prefix, int skip, int take, string memberId)
@@ -386,8 +436,8 @@ public sealed class MessageStore
                     Status = MessageStatus.Sent, PortalAnswer = "SUCCESS",
                 });
             }
+            AppendToSearch(records);
             _messages.InsertBulk(records);
-            _texts.InsertBulk(records.Select(TextOf));
             _versions.InsertBulk(versions);
             var counts = new Dictionary<string, long>();
             foreach (var r in records) Count(r, +1, counts);
@@ -588,7 +638,7 @@ public sealed class MessageStore
     {
         MessageKeys.Assign(record);
         _messages.Update(record);
-        _texts.Upsert(TextOf(record));
+        UpdateSearch(record);
         if (oldStatus == record.Status) return;
         ApplyCounts(new Dictionary<string, long>
         {
@@ -596,14 +646,6 @@ public sealed class MessageStore
             [MessageKeys.CounterId(MessageKeys.Status(record.MemberId, record.Line, record.Status))] = +1,
         });
     }
-
-    private static MessageTextRecord TextOf(MessageRecord record) => new()
-    {
-        Id = record.Id,
-        LineTimeKey = record.LineTimeKey,
-        Status = record.Status,
-        TextLower = record.Text.ToLowerInvariant(),
-    };
 
     // ---- helpers ----
 

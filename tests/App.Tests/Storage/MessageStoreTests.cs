@@ -100,6 +100,24 @@ public class MessageStoreTests
     }
 
     [Fact]
+    public void QueryPage_SearchesAcrossSearchBlocks_NewestFirst_AndSeesEdits()
+    {
+        using var h = new MessagesHarness();
+        var count = MessageStore.SearchBlockSize * 2 + 10;
+        var sent = h.Send(Enumerable.Range(0, count).Select(i => MessagesHarness.Message("m" + i, i % 50 == 0 ? "Needle " + i : "hay")).ToArray());
+        h.Service.Edit(MessagesHarness.MemberId, sent[1].Record.Id, null, "now a NEEDLE", ChangeAuthor.Api);
+        h.Service.Edit(MessagesHarness.MemberId, sent[50].Record.Id, null, "hay again", ChangeAuthor.Api);
+
+        var (items, total) = h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", PageSize: 3));
+
+        var expected = Enumerable.Range(0, count).Where(i => (i % 50 == 0 && i != 50) || i == 1).Reverse().ToList();
+        Assert.Equal(expected.Count, total);
+        Assert.Equal(expected.Take(3).Select(i => "m" + i), items.Select(r => r.ExternalMessageId));
+        Assert.Equal(["m1", "m0"], h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", Page: 1, PageSize: 3)).Items
+            .TakeLast(2).Select(r => r.ExternalMessageId));
+    }
+
+    [Fact]
     public void Change_ReportsAConflict_AndWritesNothing_WhenTheExpectedVersionIsStale()
     {
         using var h = new MessagesHarness();
