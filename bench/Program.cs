@@ -11,6 +11,7 @@ string Option(string name, string fallback)
 return command switch
 {
     "seed" => LogBenchmark.Seed(Option("data", "bench-data/log.db"), int.Parse(Option("messages", "1000000"))),
+    "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200"))),
     "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
     _ => Usage(),
 };
@@ -19,6 +20,7 @@ static int Usage()
 {
     Console.WriteLine("""
         usage: dotnet run -c Release --project bench -- <benchmark> [options]
+          edits [--seconds 60] [--messages 200]                   batched edits vs one call per edit, against the sandbox
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
           list  [--data bench-data/log.db]                        time first page, chat filter, text search
         """);

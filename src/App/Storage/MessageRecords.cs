@@ -65,11 +65,22 @@ public sealed class MessageRecord
 /// </summary>
 public sealed class MessageTextBlock
 {
+    /// <summary>Separates the texts of a block; removed from texts before they are stored.</summary>
+    public const char Separator = '\u0001';
+
     /// <summary>The line's key (hex) and the block's number (10 digits), so a line's blocks are one range of ids.</summary>
     public string Id { get; set; } = "";
-    public List<ObjectId> Ids { get; set; } = [];
-    public List<string?> Texts { get; set; } = [];
-    public List<int> Statuses { get; set; } = [];
+    /// <summary>The messages' ids, 12 bytes each, in slot order.</summary>
+    public byte[] Ids { get; set; } = [];
+    /// <summary>
+    /// The lower-cased texts joined by <see cref="Separator"/>: one string per block parses far faster than a
+    /// hundred, and a search is one vectorised IndexOf over it.
+    /// </summary>
+    public string Texts { get; set => field = value ?? ""; } = "";
+    /// <summary>Each slot's <see cref="MessageStatus"/> as a byte.</summary>
+    public byte[] Statuses { get; set; } = [];
+
+    public int Count => Statuses.Length;
 }
 
 public enum ChangeKind

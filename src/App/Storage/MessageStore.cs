@@ -36,8 +36,8 @@ public sealed class MessageStore
     internal const string CountsCollection = "message_counts";
     internal const string TextBlocksCollection = "message_text_blocks";
 
-    /// <summary>Messages per search block: big enough that a million-message line is a few thousand reads.</summary>
-    public const int SearchBlockSize = 128;
+    /// <summary>Messages per search block: a million-message line is about 4,000 documents of one string each.</summary>
+    public const int SearchBlockSize = 256;
 
     private static readonly System.Text.Json.JsonSerializerOptions PayloadJson = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
@@ -320,19 +320,36 @@ public sealed class MessageStore
     /// <summary>Ids of a line's messages whose lower-cased text contains <paramref name="lowerText"/>, newest first.</summary>
     private IEnumerable<ObjectId> SearchLine(string memberId, int line, string lowerText, MessageStatus? status)
     {
+        // One streaming range query over the line's blocks in id order (a FindById per block costs more than the
+        // scan, and a descending sort of whole blocks would spill to LiteDB's temp store); reversed at the end.
         var lineHex = MessageKeys.CounterId(MessageKeys.Line(memberId, line));
-        var blocks = _blocks.Query()
+        var blocks = _db.GetCollection(TextBlocksCollection).Query()
             .Where(Query.Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
-            .OrderByDescending(BsonExpression.Create("$._id"))
             .ToEnumerable();
+        var found = new List<ObjectId>();
         foreach (var block in blocks)
         {
-            for (var i = block.Ids.Count - 1; i >= 0; i--)
+            var ids = block[nameof(MessageTextBlock.Ids)].AsBinary;
+            var texts = block[nameof(MessageTextBlock.Texts)].AsString ?? "";
+            var statuses = block[nameof(MessageTextBlock.Statuses)].AsBinary;
+            // A match cannot span two texts (the separator is never in a search term); count separators to find its slot.
+            int slot = 0, counted = 0;
+            for (var at = texts.IndexOf(lowerText, StringComparison.Ordinal); at >= 0;)
             {
-                if (status is { } s && block.Statuses[i] != (int)s) continue;
-                if ((block.Texts[i] ?? "").Contains(lowerText, StringComparison.Ordinal)) yield return block.Ids[i];
+                slot += texts.AsSpan(counted, at - counted).Count(MessageTextBlock.Separator);
+                var next = texts.IndexOf(MessageTextBlock.Separator, at);
+                if (slot < statuses.Length && (status is not { } s || statuses[slot] == (byte)s))
+                {
+                    found.Add(new ObjectId(ids, slot * 12));
+                }
+                if (next < 0) break;
+                counted = next + 1;
+                slot++;
+                at = texts.IndexOf(lowerText, counted, StringComparison.Ordinal);
             }
         }
+        found.Reverse();
+        return found;
     }
 
     /// <summary>Adds records to the tail block of their line, assigning each its block and slot.</summary>
@@ -344,21 +361,34 @@ public sealed class MessageStore
             var tail = _counts.FindById(tailId);
             var number = tail?["b"].AsInt32 ?? 0;
             var block = _blocks.FindById(BlockId(line.Key, number)) ?? new MessageTextBlock { Id = BlockId(line.Key, number) };
+            var ids = new List<byte>(block.Ids);
+            var texts = block.Count == 0 ? new List<string>() : [.. block.Texts.Split(MessageTextBlock.Separator)];
+            var statuses = new List<byte>(block.Statuses);
+            void Flush()
+            {
+                block.Ids = [.. ids];
+                block.Texts = string.Join(MessageTextBlock.Separator, texts);
+                block.Statuses = [.. statuses];
+                _blocks.Upsert(block);
+            }
             foreach (var record in line)
             {
-                if (block.Ids.Count >= SearchBlockSize)
+                if (statuses.Count >= SearchBlockSize)
                 {
-                    _blocks.Upsert(block);
+                    Flush();
                     number++;
                     block = new MessageTextBlock { Id = BlockId(line.Key, number) };
+                    ids.Clear();
+                    texts.Clear();
+                    statuses.Clear();
                 }
                 record.SearchBlock = number;
-                record.SearchSlot = block.Ids.Count;
-                block.Ids.Add(record.Id);
-                block.Texts.Add(record.Text.ToLowerInvariant());
-                block.Statuses.Add((int)record.Status);
+                record.SearchSlot = statuses.Count;
+                ids.AddRange(record.Id.ToByteArray());
+                texts.Add(SearchText(record.Text));
+                statuses.Add((byte)record.Status);
             }
-            _blocks.Upsert(block);
+            Flush();
             _counts.Upsert(new BsonDocument { ["_id"] = tailId, ["b"] = number });
         }
     }
@@ -367,11 +397,16 @@ public sealed class MessageStore
     {
         var lineHex = MessageKeys.CounterId(MessageKeys.Line(record.MemberId, record.Line));
         var block = _blocks.FindById(BlockId(lineHex, record.SearchBlock));
-        if (block is null || record.SearchSlot >= block.Ids.Count || block.Ids[record.SearchSlot] != record.Id) return;
-        block.Texts[record.SearchSlot] = record.Text.ToLowerInvariant();
-        block.Statuses[record.SearchSlot] = (int)record.Status;
+        var slot = record.SearchSlot;
+        if (block is null || slot >= block.Count || new ObjectId(block.Ids, slot * 12) != record.Id) return;
+        var texts = block.Texts.Split(MessageTextBlock.Separator);
+        texts[slot] = SearchText(record.Text);
+        block.Texts = string.Join(MessageTextBlock.Separator, texts);
+        block.Statuses[slot] = (byte)record.Status;
         _blocks.Update(block);
     }
+
+    private static string SearchText(string text) => text.ToLowerInvariant().Replace(MessageTextBlock.Separator, ' ');
 
     private static string BlockId(string lineHex, int number) => lineHex + number.ToString("D10");
 

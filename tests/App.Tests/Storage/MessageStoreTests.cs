@@ -113,8 +113,8 @@ public class MessageStoreTests
         var expected = Enumerable.Range(0, count).Where(i => (i % 50 == 0 && i != 50) || i == 1).Reverse().ToList();
         Assert.Equal(expected.Count, total);
         Assert.Equal(expected.Take(3).Select(i => "m" + i), items.Select(r => r.ExternalMessageId));
-        Assert.Equal(["m1", "m0"], h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", Page: 1, PageSize: 3)).Items
-            .TakeLast(2).Select(r => r.ExternalMessageId));
+        Assert.Equal(expected.Select(i => "m" + i), h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", PageSize: 100)).Items
+            .Select(r => r.ExternalMessageId));
     }
 
     [Fact]

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using LineBridge.Install;
+using LineBridge.Messages;
+using LineBridge.Sandbox;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LineBridge.Bench;
+
+/// <summary>
+/// The real app on a loopback port beside an in-process sandbox portal (default limits: 2 requests/s, burst 50),
+/// installed the way a portal installs it, with one line connected and an API key.
+/// </summary>
+internal sealed class BenchApp : IAsyncDisposable
+{
+    private readonly WebApplicationFactory<Bitrix24AppOptions> _factory;
+
+    private BenchApp(SandboxHost sandbox, WebApplicationFactory<Bitrix24AppOptions> factory, Uri baseUri, string data)
+    {
+        Sandbox = sandbox;
+        _factory = factory;
+        BaseUri = baseUri;
+        DataDirectory = data;
+    }
+
+    public SandboxHost Sandbox { get; }
+    public SandboxPortal Portal => Sandbox.Portals[0];
+    public Uri BaseUri { get; }
+    public string DataDirectory { get; }
+    public IServiceProvider Services => _factory.Services;
+    public int Line { get; private set; }
+    public string ApiKey { get; private set; } = "";
+
+    public static async Task<BenchApp> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var sandbox = await SandboxHost.StartAsync(new SandboxOptions
+        {
+            Portals = [new SandboxPortalOptions { Host = "127.0.0.2" }],
+            ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Error),
+        });
+        var port = FreePort();
+        var baseUri = new Uri($"http://127.0.0.1:{port}/");
+        var data = Directory.CreateTempSubdirectory("linebridge-bench-").FullName;
+        var config = new Dictionary<string, string?>
+        {
+            ["Bitrix24:ClientId"] = sandbox.App.ClientId,
+            ["Bitrix24:ClientSecret"] = sandbox.App.ClientSecret,
+            ["Bitrix24:PublicBaseUrl"] = baseUri.AbsoluteUri.TrimEnd('/'),
+            ["Bitrix24:OAuthServer"] = sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Bitrix24:SandboxOrigins:0"] = sandbox.Portals[0].BaseUri.GetLeftPart(UriPartial.Authority),
+            ["Storage:DataDirectory"] = data,
+            ["Logging:LogLevel:Default"] = "Error",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
+        var factory = new WebApplicationFactory<Bitrix24AppOptions>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseContentRoot(AppContentRoot());
+            foreach (var (key, value) in config) web.UseSetting(key, value);
+        });
+        factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        factory.StartServer();
+        sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
+
+        var app = new BenchApp(sandbox, factory, baseUri, data);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = baseUri };
+        var frame = app.Portal.BuildFramePost(userId: 1);
+        var install = await http.PostAsync(frame.Url, frame.ToContent());
+        if (!install.IsSuccessStatusCode) throw new InvalidOperationException($"Install failed: {(int)install.StatusCode}");
+        app.Portal.FinishInstall(userId: 1);
+
+        app.Line = app.Portal.OpenLines[0].Id;
+        var clients = app.Services.GetRequiredService<LineBridge.Bitrix24.Bitrix24ClientFactory>();
+        await clients.ForPortal(app.Portal.MemberId).Connectors.ActivateAsync("linebridge", app.Line, true);
+        app.Services.GetRequiredService<LineConnections>().MarkConnected(app.Portal.MemberId, app.Line);
+        app.ApiKey = await app.Services.GetRequiredService<ApiKeys>().RotateAsync(app.Portal.MemberId);
+        return app;
+    }
+
+    /// <summary>Waits until the portal's request bucket has drained, so a phase starts with a full burst.</summary>
+    public async Task WaitForEmptyBucketAsync()
+    {
+        while (Portal.BucketLevel > 0.5) await Task.Delay(250);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await Sandbox.DisposeAsync();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+    }
+
+    // The app's content root (src/App) above the bench's output folder; the factory would guess by assembly name.
+    private static string AppContentRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "App");
+            if (File.Exists(Path.Combine(candidate, "App.csproj"))) return candidate;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

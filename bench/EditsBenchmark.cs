@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using LineBridge.Bitrix24;
+using LineBridge.Bitrix24.Models;
+using LineBridge.Components.Messages;
+using LineBridge.Messages;
+using LineBridge.Storage;
+using LiteDB;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LineBridge.Bench;
+
+/// <summary>
+/// <c>edits</c>: against the in-process sandbox at its default limit (2 requests/s, burst 50), edits per second
+/// delivered by LineBridge's dispatcher (50 per call) versus a naive client making one call per edit, and the
+/// <c>QUERY_LIMIT_EXCEEDED</c> answers each met, during the burst and after it.
+/// </summary>
+internal static class EditsBenchmark
+{
+    private const string QueryLimit = "QUERY_LIMIT_EXCEEDED";
+
+    public static async Task<int> RunAsync(int seconds, int messageCount)
+    {
+        await using var app = await BenchApp.StartAsync();
+        var service = app.Services.GetRequiredService<MessageService>();
+        var store = app.Services.GetRequiredService<MessageStore>();
+        var db = app.Services.GetRequiredService<LiteDatabase>();
+        var member = app.Portal.MemberId;
+
+        Console.WriteLine($"sandbox limit: 2 requests/s, burst 50; {messageCount} messages; {seconds} s per client");
+        var added = service.Send(member, app.Line, Enumerable.Range(0, messageCount).Select(i => new ConnectorMessage(
+            new ConnectorUser { Id = "bench-user-" + (i % 20) },
+            new ConnectorMessageBody { Id = "bench-" + i, Text = "original " + i },
+            new ConnectorChat { Id = "bench-chat-" + (i % 20) })).ToList(), ChangeAuthor.Api);
+        var ids = added.Select(a => a.Record.Id).ToList();
+        while (ids.Any(id => store.Get(member, id)!.Status != MessageStatus.Sent)) await Task.Delay(200);
+        await app.WaitForEmptyBucketAsync();
+
+        // ---- LineBridge: edits are accepted as fast as they come; the dispatcher batches them. ----
+        var versions = db.GetCollection(MessageStore.VersionsCollection);
+        int Delivered() => versions.Count("$.Kind = 'Edit' AND $.Status = 'Sent'");
+        int Pending() => versions.Count("$.Kind = 'Edit' AND $.Status = 'Queued'");
+        var started = DateTimeOffset.UtcNow;
+        var stopwatch = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var round = 0;
+        var samples = new List<(double Seconds, int Delivered)>();
+        while (!stop.IsCancellationRequested)
+        {
+            // Keep a backlog of about two calls' worth per message batch, so the dispatcher is never idle.
+            if (Pending() < messageCount * 2)
+            {
+                round++;
+                foreach (var id in ids)
+                {
+                    service.Edit(member, id, null, $"edit {round} of {id}", ChangeAuthor.Api);
+                }
+            }
+            samples.Add((stopwatch.Elapsed.TotalSeconds, Delivered()));
+            try { await Task.Delay(500, stop.Token); } catch (OperationCanceledException) { }
+        }
+        var bridge = Summarize("LineBridge (batched)", samples, app.Portal.Calls, started, seconds);
+
+        // ---- Naive: one imconnector.update.messages call per edit, through the same typed client. ----
+        while (Pending() > 0) await Task.Delay(200);
+        await app.WaitForEmptyBucketAsync();
+        var connectors = app.Services.GetRequiredService<Bitrix24ClientFactory>().ForPortal(member).Connectors;
+        var records = ids.Select(id => store.Get(member, id)!).ToList();
+        started = DateTimeOffset.UtcNow;
+        stopwatch.Restart();
+        samples.Clear();
+        var naiveDelivered = 0;
+        var failures = 0;
+        using var naiveStop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        for (var i = 0; !naiveStop.IsCancellationRequested; i++)
+        {
+            var record = records[i % records.Count];
+            var sent = MessageStore.DeserializePayload(record.Payload);
+            try
+            {
+                await connectors.UpdateMessagesAsync(new ConnectorMessagesRequest("linebridge", app.Line,
+                    [sent with { Message = new ConnectorMessageBody { Id = record.ExternalMessageId, Text = "naive " + i } }]), naiveStop.Token);
+                naiveDelivered++;
+            }
+            catch (OperationCanceledException) { break; }
+            catch (Bitrix24Exception) { failures++; }
+            samples.Add((stopwatch.Elapsed.TotalSeconds, naiveDelivered));
+        }
+        var naive = Summarize("naive (one call per edit)", samples, app.Portal.Calls, started, seconds);
+        if (failures > 0) Console.WriteLine($"  naive calls that failed after the client's own retries: {failures}");
+
+        Console.WriteLine();
+        Console.WriteLine($"LineBridge delivered {bridge:F1} edits/s after the burst; the naive client {naive:F1} edits/s ({bridge / Math.Max(naive, 0.001):F0}x).");
+        return 0;
+    }
+
+    /// <summary>Prints totals and the sustained rate after the first quarter of the run; returns that rate.</summary>
+    private static double Summarize(string name, List<(double Seconds, int Delivered)> samples, IReadOnlyList<LineBridge.Sandbox.RecordedCall> calls,
+        DateTimeOffset started, int seconds)
+    {
+        var total = samples.Count > 0 ? samples[^1].Delivered : 0;
+        var burstEnd = seconds / 4.0;
+        var after = samples.FirstOrDefault(s => s.Seconds >= burstEnd);
+        var last = samples.Count > 0 ? samples[^1] : default;
+        var sustained = last.Seconds > after.Seconds ? (last.Delivered - after.Delivered) / (last.Seconds - after.Seconds) : 0;
+        var window = calls.Where(c => c.Time >= started && c.Time <= started.AddSeconds(seconds + 1)).ToList();
+        var limited = window.Where(c => c.Error == QueryLimit).ToList();
+        var limitedAfterBurst = limited.Count(c => c.Time >= started.AddSeconds(burstEnd));
+        var updateCalls = window.Count(c => c.Method == "imconnector.update.messages");
+        Console.WriteLine($"{name,-28} {total,6} edits in {seconds} s = {total / (double)seconds,6:F1}/s overall, " +
+                          $"{sustained,6:F1}/s sustained after {burstEnd:F0} s; {updateCalls} update calls; " +
+                          $"QUERY_LIMIT_EXCEEDED: {limited.Count} in all, {limitedAfterBurst} after {burstEnd:F0} s");
+        return sustained;
+    }
+}
