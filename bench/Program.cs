@@ -13,6 +13,7 @@ return command switch
     "seed" => LogBenchmark.Seed(Option("data", "bench-data/log.db"), int.Parse(Option("messages", "1000000"))),
     "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200"))),
     "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
+    "memory" => await MemoryBenchmark.RunAsync(int.Parse(Option("sessions", "20")), int.Parse(Option("messages", "200"))),
     _ => Usage(),
 };
 
@@ -23,6 +24,7 @@ static int Usage()
           edits [--seconds 60] [--messages 200]                   batched edits vs one call per edit, against the sandbox
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
           list  [--data bench-data/log.db]                        time first page, chat filter, text search
+          memory [--sessions 20] [--messages 200]                 app memory at idle and per connected UI session (Chromium)
         """);
     return 1;
 }
