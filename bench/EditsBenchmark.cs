@@ -50,10 +50,7 @@ internal static class EditsBenchmark
             if (Pending() < messageCount * 2)
             {
                 round++;
-                foreach (var id in ids)
-                {
-                    service.Edit(member, id, null, $"edit {round} of {id}", ChangeAuthor.Api);
-                }
+                service.EditMany(member, ids.Select(id => (id, (int?)null, $"edit {round} of {id}")).ToList(), ChangeAuthor.Api);
             }
             samples.Add((stopwatch.Elapsed.TotalSeconds, Delivered()));
             try { await Task.Delay(500, stop.Token); } catch (OperationCanceledException) { }

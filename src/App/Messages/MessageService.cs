@@ -76,6 +76,27 @@ public sealed class MessageService(
         return Publish(store.Change(memberId, messageId, ChangeKind.Edit, expectedVersion, text ?? "", author.Name, author.Source));
     }
 
+    /// <summary>
+    /// Many edits accepted together (one transaction): find-and-replace over a chat or a line. Invalid texts are
+    /// rejected one by one; the rest are stored and queued.
+    /// </summary>
+    public IReadOnlyList<ChangeResult> EditMany(
+        string memberId, IReadOnlyList<(ObjectId MessageId, int? ExpectedVersion, string Text)> edits, ChangeAuthor author)
+    {
+        var valid = edits.Where(e => TextProblem(e.Text, hasFiles: false) is null || store.Get(memberId, e.MessageId)?.HasFiles == true).ToList();
+        var stored = store.EditMany(memberId, valid, author.Name, author.Source);
+        var byId = valid.Select((e, i) => (e.MessageId, Result: stored[i])).ToDictionary(x => x.MessageId, x => x.Result);
+        var accepted = stored.Where(r => r.Outcome == ChangeOutcome.Accepted).Select(r => r.Message!).ToList();
+        if (accepted.Count > 0)
+        {
+            signal.Notify();
+            updates.Publish(memberId, accepted.Select(ToSentMessage));
+        }
+        return edits.Select(e => byId.TryGetValue(e.MessageId, out var r)
+            ? r
+            : new ChangeResult(ChangeOutcome.Rejected, null, TextProblem(e.Text, hasFiles: false))).ToList();
+    }
+
     public ChangeResult Delete(string memberId, ObjectId messageId, int? expectedVersion, ChangeAuthor author) =>
         Publish(store.Change(memberId, messageId, ChangeKind.Delete, expectedVersion, null, author.Name, author.Source));
 

@@ -91,11 +91,13 @@ public sealed class MessageStore
         InTransaction(() =>
         {
             var counts = new Dictionary<string, long>();
+            var fresh = new Dictionary<string, MessageRecord>();
             foreach (var m in messages)
             {
                 var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
                 var key = MessageKeys.External(m.MemberId, m.Line, m.Message.Chat.Id, externalId);
-                var existing = _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+                var existing = fresh.GetValueOrDefault(Convert.ToHexString(key))
+                    ?? _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
                 if (existing is not null)
                 {
                     added.Add(new AddedMessage(existing, Duplicate: true));
@@ -124,8 +126,7 @@ public sealed class MessageStore
                     UpdatedAt = now,
                 };
                 MessageKeys.Assign(record);
-                AppendToSearch([record]);
-                _messages.Insert(record);
+                fresh[Convert.ToHexString(key)] = record;
                 _versions.Insert(new MessageVersionRecord
                 {
                     Id = ObjectId.NewObjectId(),
@@ -153,6 +154,9 @@ public sealed class MessageStore
                 Count(record, +1, counts);
                 added.Add(new AddedMessage(record, Duplicate: false));
             }
+            // One search-block write and one bulk insert for the whole request.
+            AppendToSearch(fresh.Values.ToList());
+            _messages.InsertBulk(fresh.Values);
             ApplyCounts(counts);
         });
         return added;
@@ -166,75 +170,88 @@ public sealed class MessageStore
         string memberId, ObjectId messageId, ChangeKind kind, int? expectedVersion, string? newText,
         string changedBy, string source)
     {
-        if (kind == ChangeKind.Send) throw new ArgumentException("Sends are added, not changed.", nameof(kind));
         ChangeResult result = new(ChangeOutcome.NotFound);
+        InTransaction(() => result = ChangeInTransaction(memberId, messageId, kind, expectedVersion, newText, changedBy, source));
+        return result;
+    }
+
+    /// <summary>Many edits in one transaction (one disk flush): find-and-replace over a chat or a line.</summary>
+    public IReadOnlyList<ChangeResult> EditMany(
+        string memberId, IReadOnlyList<(ObjectId MessageId, int? ExpectedVersion, string Text)> edits, string changedBy, string source)
+    {
+        var results = new List<ChangeResult>(edits.Count);
         InTransaction(() =>
         {
-            var record = _messages.FindById(messageId);
-            if (record is null || record.MemberId != memberId) return;
-            if (expectedVersion is { } expected && expected != record.Version)
+            results.Clear();
+            foreach (var (id, expected, text) in edits)
             {
-                result = new(ChangeOutcome.Conflict, record);
-                return;
+                results.Add(ChangeInTransaction(memberId, id, ChangeKind.Edit, expected, text, changedBy, source));
             }
-            if (record.DeleteRequested)
-            {
-                result = new(ChangeOutcome.Rejected, record, "The message was deleted; it can no longer be changed.");
-                return;
-            }
-            if (record.Status == MessageStatus.Failed && !record.Delivered && !HasPending(record.Id))
-            {
-                result = new(ChangeOutcome.Rejected, record,
-                    $"The message never reached the portal ({record.FailureReason}); there is nothing to change.");
-                return;
-            }
-
-            var now = Now();
-            var oldStatus = record.Status;
-            var oldText = record.Text;
-            record.Version++;
-            record.Status = MessageStatus.Queued;
-            record.FailureReason = null;
-            record.LastEditedBy = changedBy;
-            record.UpdatedAt = now;
-            if (kind == ChangeKind.Edit)
-            {
-                record.Text = newText ?? "";
-            }
-            else
-            {
-                record.DeleteRequested = true;
-            }
-            Save(record, oldStatus);
-
-            _versions.Insert(new MessageVersionRecord
-            {
-                Id = ObjectId.NewObjectId(),
-                MessageId = record.Id,
-                MemberId = record.MemberId,
-                Version = record.Version,
-                Kind = kind,
-                OldText = oldText,
-                NewText = kind == ChangeKind.Edit ? record.Text : "",
-                ChangedBy = changedBy,
-                Source = source,
-                ChangedAt = now,
-                Status = MessageStatus.Queued,
-            });
-            _outbox.Insert(new OutboxItem
-            {
-                MemberId = record.MemberId,
-                Connector = record.Connector,
-                Line = record.Line,
-                Kind = kind,
-                MessageId = record.Id,
-                Version = record.Version,
-                Text = kind == ChangeKind.Edit ? record.Text : null,
-                NextAttemptAt = now,
-            });
-            result = new(ChangeOutcome.Accepted, record);
         });
-        return result;
+        return results;
+    }
+
+    private ChangeResult ChangeInTransaction(
+        string memberId, ObjectId messageId, ChangeKind kind, int? expectedVersion, string? newText,
+        string changedBy, string source)
+    {
+        if (kind == ChangeKind.Send) throw new ArgumentException("Sends are added, not changed.", nameof(kind));
+        var record = _messages.FindById(messageId);
+        if (record is null || record.MemberId != memberId) return new(ChangeOutcome.NotFound);
+        if (expectedVersion is { } expected && expected != record.Version) return new(ChangeOutcome.Conflict, record);
+        if (record.DeleteRequested)
+        {
+            return new(ChangeOutcome.Rejected, record, "The message was deleted; it can no longer be changed.");
+        }
+        if (record.Status == MessageStatus.Failed && !record.Delivered && !HasPending(record.Id))
+        {
+            return new(ChangeOutcome.Rejected, record,
+                $"The message never reached the portal ({record.FailureReason}); there is nothing to change.");
+        }
+        var now = Now();
+        var oldStatus = record.Status;
+        var oldText = record.Text;
+        record.Version++;
+        record.Status = MessageStatus.Queued;
+        record.FailureReason = null;
+        record.LastEditedBy = changedBy;
+        record.UpdatedAt = now;
+        if (kind == ChangeKind.Edit)
+        {
+            record.Text = newText ?? "";
+        }
+        else
+        {
+            record.DeleteRequested = true;
+        }
+        Save(record, oldStatus);
+
+        _versions.Insert(new MessageVersionRecord
+        {
+            Id = ObjectId.NewObjectId(),
+            MessageId = record.Id,
+            MemberId = record.MemberId,
+            Version = record.Version,
+            Kind = kind,
+            OldText = oldText,
+            NewText = kind == ChangeKind.Edit ? record.Text : "",
+            ChangedBy = changedBy,
+            Source = source,
+            ChangedAt = now,
+            Status = MessageStatus.Queued,
+        });
+        _outbox.Insert(new OutboxItem
+        {
+            MemberId = record.MemberId,
+            Connector = record.Connector,
+            Line = record.Line,
+            Kind = kind,
+            MessageId = record.Id,
+            Version = record.Version,
+            Text = kind == ChangeKind.Edit ? record.Text : null,
+            NextAttemptAt = now,
+        });
+        return new(ChangeOutcome.Accepted, record);
     }
 
     public MessageRecord? Get(string memberId, ObjectId id)
@@ -393,17 +410,35 @@ public sealed class MessageStore
         }
     }
 
+    // Search blocks changed in the current transaction, decoded once and written once at commit: a batch of 50
+    // results or a find-and-replace over a chat touches the same few blocks many times. Guarded by _gate.
+    private readonly Dictionary<string, (MessageTextBlock Block, string[] Texts)> _dirtyBlocks = [];
+
     private void UpdateSearch(MessageRecord record)
     {
         var lineHex = MessageKeys.CounterId(MessageKeys.Line(record.MemberId, record.Line));
-        var block = _blocks.FindById(BlockId(lineHex, record.SearchBlock));
+        var blockId = BlockId(lineHex, record.SearchBlock);
+        if (!_dirtyBlocks.TryGetValue(blockId, out var entry))
+        {
+            var loaded = _blocks.FindById(blockId);
+            if (loaded is null) return;
+            entry = (loaded, loaded.Texts.Split(MessageTextBlock.Separator));
+            _dirtyBlocks[blockId] = entry;
+        }
         var slot = record.SearchSlot;
-        if (block is null || slot >= block.Count || new ObjectId(block.Ids, slot * 12) != record.Id) return;
-        var texts = block.Texts.Split(MessageTextBlock.Separator);
-        texts[slot] = SearchText(record.Text);
-        block.Texts = string.Join(MessageTextBlock.Separator, texts);
-        block.Statuses[slot] = (byte)record.Status;
-        _blocks.Update(block);
+        if (slot >= entry.Block.Count || new ObjectId(entry.Block.Ids, slot * 12) != record.Id) return;
+        entry.Texts[slot] = SearchText(record.Text);
+        entry.Block.Statuses[slot] = (byte)record.Status;
+    }
+
+    private void FlushSearch()
+    {
+        foreach (var (block, texts) in _dirtyBlocks.Values)
+        {
+            block.Texts = string.Join(MessageTextBlock.Separator, texts);
+            _blocks.Update(block);
+        }
+        _dirtyBlocks.Clear();
     }
 
     private static string SearchText(string text) => text.ToLowerInvariant().Replace(MessageTextBlock.Separator, ' ');
@@ -714,10 +749,12 @@ public sealed class MessageStore
             try
             {
                 work();
+                FlushSearch();
                 _db.Commit();
             }
             catch
             {
+                _dirtyBlocks.Clear();
                 _db.Rollback();
                 throw;
             }
