@@ -27,6 +27,9 @@ public sealed class AppProcess : IAsyncDisposable
     public Uri BaseUri { get; }
     public int Starts { get; private set; }
     public int Kills { get; private set; }
+    /// <summary>How often the app logged that a portal refused its refresh token (a kill inside a token refresh).</summary>
+    public int RefusedRefreshes => Volatile.Read(ref _refusedRefreshes);
+    private int _refusedRefreshes;
 
     /// <summary>The last lines the app wrote (stdout and stderr), for a failure message.</summary>
     public string RecentOutput
@@ -120,6 +123,7 @@ public sealed class AppProcess : IAsyncDisposable
     private void Remember(string? line)
     {
         if (line is null) return;
+        if (line.Contains("refused the refresh token", StringComparison.Ordinal)) Interlocked.Increment(ref _refusedRefreshes);
         lock (_gate)
         {
             _output.Enqueue(line);
