@@ -14,6 +14,7 @@ return command switch
     "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200"))),
     "send-api" => await SendApiBenchmark.RunAsync(int.Parse(Option("seconds", "20")), int.Parse(Option("clients", "8"))),
     "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
+    "memory" => await MemoryBenchmark.RunAsync(int.Parse(Option("sessions", "20")), int.Parse(Option("messages", "200"))),
     _ => Usage(),
 };
 
@@ -25,6 +26,7 @@ static int Usage()
           send-api [--seconds 20] [--clients 8]                  accepted messages/s and latency of the send API
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
           list  [--data bench-data/log.db]                        time first page, chat filter, text search
+          memory [--sessions 20] [--messages 200]                 app memory at idle and per connected UI session (Chromium)
         """);
     return 1;
 }

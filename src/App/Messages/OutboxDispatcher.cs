@@ -243,13 +243,18 @@ public sealed class OutboxDispatcher(
         return details.Count > 0 ? $"SUCCESS ({string.Join(", ", details)})" : "SUCCESS";
     }
 
-    /// <summary>Worth another attempt later: the portal was busy, over its limits, unreachable, or failed inside.</summary>
+    /// <summary>
+    /// Worth another attempt later: the portal was busy, over its limits, unreachable, or failed inside; or it refused
+    /// our refresh token, which an administrator mends by opening the app (until then each attempt fails locally,
+    /// without a call, and the accepted work must wait rather than be lost).
+    /// </summary>
     internal static bool IsTransient(Bitrix24Exception ex) =>
         ex.StatusCode == 0
         || (int)ex.StatusCode >= 500
         || ex.StatusCode == HttpStatusCode.TooManyRequests
         || ex.ErrorCode is Bitrix24Errors.NetworkError or Bitrix24Errors.QueryLimitExceeded
-            or Bitrix24Errors.OperationTimeLimit or Bitrix24Errors.ExpiredToken or Bitrix24Errors.InternalServerError;
+            or Bitrix24Errors.OperationTimeLimit or Bitrix24Errors.ExpiredToken or Bitrix24Errors.InternalServerError
+            or Bitrix24Errors.ReauthorizationRequired;
 
     /// <summary>
     /// The portal may have processed the call even though it failed: no answer arrived, or it failed inside.

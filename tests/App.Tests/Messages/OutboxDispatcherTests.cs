@@ -130,6 +130,25 @@ public class OutboxDispatcherTests
     }
 
     [Fact]
+    public async Task SendToAPortalNeedingReauthorization_WaitsQueued_AndGoesOnceTheTokensWork()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.Unauthorized, Bitrix24Errors.ReauthorizationRequired,
+            "The portal refused LineBridge's refresh token (invalid_grant)."));
+        var sent = h.Send(MessagesHarness.Message("a"));
+
+        await h.DrainAsync();
+        Assert.Equal(MessageStatus.Queued, h.Record(sent[0]).Status);
+        Assert.Contains("REAUTHORIZATION_REQUIRED", h.Record(sent[0]).FailureReason);
+
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await h.DrainAsync();
+
+        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        Assert.Equal(["a"], h.Portal.PortalCopies);
+    }
+
+    [Fact]
     public async Task RetryDelay_GrowsWithEachAttempt()
     {
         using var h = new MessagesHarness(o => { o.RetryDelay = TimeSpan.FromSeconds(10); o.MaxRetryDelay = TimeSpan.FromMinutes(10); });

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using LineBridge.Components.Messages;
+using LineBridge.Bitrix24.Models;
+using LineBridge.Messages;
+using LineBridge.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace LineBridge.Bench;
+
+/// <summary>
+/// <c>memory</c>: the app's memory at idle (installed, a line with messages, nobody connected), then the cost of each
+/// connected UI session: N headless Chromium pages on the lines page with the line selected and its first page of
+/// messages rendered, each a live Blazor circuit. Figures are taken after a full, compacting GC.
+/// </summary>
+internal static class MemoryBenchmark
+{
+    private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+
+    public static async Task<int> RunAsync(int sessions, int messageCount)
+    {
+        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
+            ? configured
+            : ChromiumPaths.FirstOrDefault(File.Exists);
+        if (chromium is null)
+        {
+            Console.Error.WriteLine("Chromium not found: install the 'chromium' package or set CHROMIUM_PATH.");
+            return 2;
+        }
+
+        var bare = Measure();
+        await using var app = await BenchApp.StartAsync();
+        var member = app.Portal.MemberId;
+        var service = app.Services.GetRequiredService<MessageService>();
+        var store = app.Services.GetRequiredService<MessageStore>();
+        var added = service.Send(member, app.Line, Enumerable.Range(0, messageCount).Select(i => new ConnectorMessage(
+            new ConnectorUser { Id = "memory-user-" + (i % 10), Name = "Customer " + (i % 10) },
+            new ConnectorMessageBody { Id = "memory-" + i, Text = $"Message {i}: a question about order {1000 + i}, with a few more words." },
+            new ConnectorChat { Id = "memory-chat-" + (i % 10) })).ToList(), ChangeAuthor.Api);
+        while (added.Any(a => store.Get(member, a.Record.Id)!.Status != MessageStatus.Sent)) await Task.Delay(200);
+
+        // Let start-up work (JIT, first queries, token refresh timers) settle before calling it idle.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var idle = Measure();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+            ],
+        });
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseUri };
+
+        // One session first and away again, so what follows counts sessions rather than the first render's JIT.
+        await OpenSessionAsync(browser, http, app).ContinueWith(async t => await (await t).CloseAsync()).Unwrap();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var before = Measure();
+
+        var pages = new List<IBrowserContext>();
+        for (var i = 0; i < sessions; i++) pages.Add(await OpenSessionAsync(browser, http, app));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var after = Measure();
+        foreach (var page in pages) await page.CloseAsync();
+
+        Console.WriteLine($"memory: {messageCount} messages on line {app.Line}; {sessions} sessions on /lines with the line selected (first page of messages shown)");
+        Console.WriteLine("  figures after a full compacting GC; the process also hosts the sandbox portal and the bench");
+        Console.WriteLine($"  process before the app started:  managed heap {Mb(bare.Managed)}, working set {Mb(bare.WorkingSet)}");
+        Console.WriteLine($"  app idle (sandbox included):      managed heap {Mb(idle.Managed)}, working set {Mb(idle.WorkingSet)}");
+        Console.WriteLine($"  app idle, minus the bare process: managed heap {Mb(idle.Managed - bare.Managed)}, working set {Mb(idle.WorkingSet - bare.WorkingSet)}");
+        Console.WriteLine($"  before sessions:                  managed heap {Mb(before.Managed)}, working set {Mb(before.WorkingSet)}");
+        Console.WriteLine($"  with {sessions} sessions:                managed heap {Mb(after.Managed)}, working set {Mb(after.WorkingSet)}");
+        Console.WriteLine($"  per session:                      managed heap {Kb((after.Managed - before.Managed) / sessions)}, working set {Kb((after.WorkingSet - before.WorkingSet) / sessions)}");
+        return 0;
+    }
+
+    /// <summary>
+    /// As a portal user would arrive: the portal POSTs the app frame to /placement, which answers 303 to
+    /// /lines?ticket=; the browser then opens that with the line selected and waits for the messages to render.
+    /// </summary>
+    private static async Task<IBrowserContext> OpenSessionAsync(IBrowser browser, HttpClient http, BenchApp app)
+    {
+        var frame = app.Portal.BuildFramePost(userId: 1);
+        using var placed = await http.PostAsync(frame.Url, frame.ToContent());
+        var location = placed.Headers.Location
+            ?? throw new InvalidOperationException($"/placement answered {(int)placed.StatusCode} without a Location.");
+        var target = new Uri(new Uri(app.BaseUri, location), $"?{new Uri(app.BaseUri, location).Query.TrimStart('?')}&line={app.Line}");
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(60_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(target.AbsoluteUri);
+        await page.Locator("[data-testid=message-row]").First.WaitForAsync();
+        return context;
+    }
+
+    private static (long Managed, long WorkingSet) Measure()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return (GC.GetTotalMemory(forceFullCollection: false), self.WorkingSet64);
+    }
+
+    private static string Mb(long bytes) => $"{bytes / 1024.0 / 1024.0:F1} MB";
+
+    private static string Kb(long bytes) => $"{bytes / 1024.0:F0} KB";
+}
