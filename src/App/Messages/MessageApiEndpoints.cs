@@ -68,7 +68,7 @@ public static class MessageApiEndpoints
         var memberId = MemberId(http);
         if (LineProblem(messages, memberId, lineId) is { } lineProblem) return lineProblem;
 
-        var added = messages.Send(memberId, lineId, body!.Messages!.Select(m => m!.ToConnectorMessage()).ToList(), ChangeAuthor.Api);
+        var added = await messages.SendAsync(memberId, lineId, body!.Messages!.Select(m => m!.ToConnectorMessage()).ToList(), ChangeAuthor.Api);
         return TypedResults.Accepted((string?)null, new SendMessagesResponse(added.Select((a, i) => new SendResult(
             i, a.Record.Id.ToString(), a.Record.ChatId, a.Record.ExternalMessageId, a.Record.Status, a.Duplicate)).ToList()));
     }

@@ -49,9 +49,20 @@ public sealed class MessageService(
     public bool IsUnknownLine(string memberId, int line) => lines.GetState(memberId, line) is null;
 
     /// <summary>Records messages (idempotent on chat id + message id) and queues their sends. Validate first.</summary>
-    public IReadOnlyList<AddedMessage> Send(string memberId, int line, IReadOnlyList<ConnectorMessage> messages, ChangeAuthor author)
+    public IReadOnlyList<AddedMessage> Send(string memberId, int line, IReadOnlyList<ConnectorMessage> messages, ChangeAuthor author) =>
+        Announce(memberId, store.Add(ToNew(memberId, line, messages), author.Name, author.Source));
+
+    /// <summary><see cref="Send"/> for the send API: concurrent requests share durable commits (group commit).</summary>
+    public async Task<IReadOnlyList<AddedMessage>> SendAsync(
+        string memberId, int line, IReadOnlyList<ConnectorMessage> messages, ChangeAuthor author) =>
+        Announce(memberId, await store.AddAsync(ToNew(memberId, line, messages), author.Name, author.Source));
+
+    private List<NewMessage> ToNew(string memberId, int line, IReadOnlyList<ConnectorMessage> messages) =>
+        messages.Select(m => new NewMessage(memberId, ConnectorId, line, m)).ToList();
+
+    /// <summary>Once the messages are durable: wake the dispatcher and show the new ones to open UI sessions.</summary>
+    private IReadOnlyList<AddedMessage> Announce(string memberId, IReadOnlyList<AddedMessage> added)
     {
-        var added = store.Add(messages.Select(m => new NewMessage(memberId, ConnectorId, line, m)).ToList(), author.Name, author.Source);
         signal.Notify();
         updates.Publish(memberId, added.Where(a => !a.Duplicate).Select(a => ToSentMessage(a.Record)));
         return added;

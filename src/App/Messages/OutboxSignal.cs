@@ -1,27 +1,6 @@
-using System.Threading.Channels;
+using LineBridge.Storage;
 
 namespace LineBridge.Messages;
 
-/// <summary>Wakes the dispatcher as soon as work is written, so a send does not wait for the next poll.</summary>
-public sealed class OutboxSignal
-{
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Notify() => _channel.Writer.TryWrite(true);
-
-    /// <summary>Returns when notified or after <paramref name="timeout"/>.</summary>
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (_channel.Reader.TryRead(out _)) return;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
-        try
-        {
-            await _channel.Reader.ReadAsync(cts.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
-}
+/// <summary>Wakes the <see cref="OutboxDispatcher"/> as soon as a send, edit or delete is written.</summary>
+public sealed class OutboxSignal : WorkSignal;

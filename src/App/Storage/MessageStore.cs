@@ -87,78 +87,157 @@ public sealed partial class MessageStore
     public IReadOnlyList<AddedMessage> Add(IReadOnlyList<NewMessage> messages, string changedBy, string source)
     {
         var now = Now();
-        var added = new List<AddedMessage>(messages.Count);
-        InTransaction(() =>
-        {
-            var counts = new Dictionary<string, long>();
-            var fresh = new Dictionary<string, MessageRecord>();
-            foreach (var m in messages)
-            {
-                var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
-                var key = MessageKeys.External(m.MemberId, m.Line, m.Message.Chat.Id, externalId);
-                var existing = fresh.GetValueOrDefault(Convert.ToHexString(key))
-                    ?? _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
-                if (existing is not null)
-                {
-                    added.Add(new AddedMessage(existing, Duplicate: true));
-                    continue;
-                }
+        IReadOnlyList<AddedMessage> added = [];
+        InTransaction(() => added = AddWithin(messages, changedBy, source, now));
+        return added;
+    }
 
-                var text = m.Message.Message.Text ?? "";
-                var record = new MessageRecord
-                {
-                    Id = ObjectId.NewObjectId(),
-                    MemberId = m.MemberId,
-                    Connector = m.Connector,
-                    Line = m.Line,
-                    ChatId = m.Message.Chat.Id,
-                    ChatName = m.Message.Chat.Name,
-                    ExternalMessageId = externalId,
-                    ExternalUserId = m.Message.User.Id,
-                    ExternalUserName = string.Join(' ', new[] { m.Message.User.Name, m.Message.User.LastName }
-                        .Where(s => !string.IsNullOrWhiteSpace(s))) is { Length: > 0 } name ? name : null,
-                    Payload = SerializePayload(m.Message),
-                    Text = text,
-                    HasFiles = m.Message.Message.Files is { Count: > 0 },
-                    Status = MessageStatus.Queued,
-                    Version = 1,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                };
-                MessageKeys.Assign(record);
-                fresh[Convert.ToHexString(key)] = record;
-                _versions.Insert(new MessageVersionRecord
-                {
-                    Id = ObjectId.NewObjectId(),
-                    MessageId = record.Id,
-                    MemberId = record.MemberId,
-                    Version = 1,
-                    Kind = ChangeKind.Send,
-                    NewText = text,
-                    ChangedBy = changedBy,
-                    Source = source,
-                    ChangedAt = now,
-                    Status = MessageStatus.Queued,
-                });
-                _outbox.Insert(new OutboxItem
-                {
-                    MemberId = record.MemberId,
-                    Connector = record.Connector,
-                    Line = record.Line,
-                    Kind = ChangeKind.Send,
-                    MessageId = record.Id,
-                    Version = 1,
-                    Text = text,
-                    NextAttemptAt = now,
-                });
-                Count(record, +1, counts);
-                added.Add(new AddedMessage(record, Duplicate: false));
+    /// <summary>
+    /// <see cref="Add"/> with group commit, for the send API: requests that arrive while a commit is on the disk wait
+    /// and then share the next one, so throughput follows the number of callers instead of the disk's commit rate.
+    /// Each caller still hears back only after its messages are durable.
+    /// </summary>
+    public Task<IReadOnlyList<AddedMessage>> AddAsync(IReadOnlyList<NewMessage> messages, string changedBy, string source)
+    {
+        var pending = new PendingAdd(messages, changedBy, source);
+        _pendingAdds.Enqueue(pending);
+        CommitPendingAdds();
+        return pending.Result.Task;
+    }
+
+    private sealed record PendingAdd(IReadOnlyList<NewMessage> Messages, string ChangedBy, string Source)
+    {
+        // Continuations run elsewhere: the committing caller must not run the others' request code while it leads.
+        public TaskCompletionSource<IReadOnlyList<AddedMessage>> Result { get; } =
+            new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAdd> _pendingAdds = new();
+    private readonly SemaphoreSlim _commitLeader = new(1, 1);
+
+    /// <summary>
+    /// Whoever finds no commit under way leads: it takes every waiting request into one transaction. After it lets go
+    /// it looks again, so a request queued during its last commit is never left behind.
+    /// </summary>
+    private void CommitPendingAdds()
+    {
+        while (!_pendingAdds.IsEmpty && _commitLeader.Wait(0))
+        {
+            try
+            {
+                var group = new List<PendingAdd>();
+                while (_pendingAdds.TryDequeue(out var pending)) group.Add(pending);
+                if (group.Count > 0) CommitGroup(group);
             }
-            // One search-block write and one bulk insert for the whole request.
-            AppendToSearch(fresh.Values.ToList());
-            _messages.InsertBulk(fresh.Values);
-            ApplyCounts(counts);
-        });
+            finally
+            {
+                _commitLeader.Release();
+            }
+        }
+    }
+
+    private void CommitGroup(List<PendingAdd> group)
+    {
+        var now = Now();
+        var results = new List<IReadOnlyList<AddedMessage>>(group.Count);
+        try
+        {
+            InTransaction(() =>
+            {
+                results.Clear();
+                foreach (var pending in group) results.Add(AddWithin(pending.Messages, pending.ChangedBy, pending.Source, now));
+            });
+        }
+        catch (Exception) when (group.Count > 1)
+        {
+            // One bad request must not fail the others it was grouped with: commit each alone.
+            foreach (var pending in group)
+            {
+                try { pending.Result.SetResult(Add(pending.Messages, pending.ChangedBy, pending.Source)); }
+                catch (Exception ex) { pending.Result.SetException(ex); }
+            }
+            return;
+        }
+        catch (Exception ex)
+        {
+            group[0].Result.SetException(ex);
+            return;
+        }
+        for (var i = 0; i < group.Count; i++) group[i].Result.SetResult(results[i]);
+    }
+
+    /// <summary>The work of <see cref="Add"/>, inside a transaction that is already open.</summary>
+    private List<AddedMessage> AddWithin(IReadOnlyList<NewMessage> messages, string changedBy, string source, DateTime now)
+    {
+        var added = new List<AddedMessage>(messages.Count);
+        var counts = new Dictionary<string, long>();
+        var fresh = new Dictionary<string, MessageRecord>();
+        foreach (var m in messages)
+        {
+            var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
+            var key = MessageKeys.External(m.MemberId, m.Line, m.Message.Chat.Id, externalId);
+            var existing = fresh.GetValueOrDefault(Convert.ToHexString(key))
+                ?? _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+            if (existing is not null)
+            {
+                added.Add(new AddedMessage(existing, Duplicate: true));
+                continue;
+            }
+
+            var text = m.Message.Message.Text ?? "";
+            var record = new MessageRecord
+            {
+                Id = ObjectId.NewObjectId(),
+                MemberId = m.MemberId,
+                Connector = m.Connector,
+                Line = m.Line,
+                ChatId = m.Message.Chat.Id,
+                ChatName = m.Message.Chat.Name,
+                ExternalMessageId = externalId,
+                ExternalUserId = m.Message.User.Id,
+                ExternalUserName = string.Join(' ', new[] { m.Message.User.Name, m.Message.User.LastName }
+                    .Where(s => !string.IsNullOrWhiteSpace(s))) is { Length: > 0 } name ? name : null,
+                Payload = SerializePayload(m.Message),
+                Text = text,
+                HasFiles = m.Message.Message.Files is { Count: > 0 },
+                Status = MessageStatus.Queued,
+                Version = 1,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            MessageKeys.Assign(record);
+            fresh[Convert.ToHexString(key)] = record;
+            _versions.Insert(new MessageVersionRecord
+            {
+                Id = ObjectId.NewObjectId(),
+                MessageId = record.Id,
+                MemberId = record.MemberId,
+                Version = 1,
+                Kind = ChangeKind.Send,
+                NewText = text,
+                ChangedBy = changedBy,
+                Source = source,
+                ChangedAt = now,
+                Status = MessageStatus.Queued,
+            });
+            _outbox.Insert(new OutboxItem
+            {
+                MemberId = record.MemberId,
+                Connector = record.Connector,
+                Line = record.Line,
+                Kind = ChangeKind.Send,
+                MessageId = record.Id,
+                Version = 1,
+                Text = text,
+                NextAttemptAt = now,
+            });
+            Count(record, +1, counts);
+            added.Add(new AddedMessage(record, Duplicate: false));
+        }
+        // One search-block write and one bulk insert for the whole request.
+        AppendToSearch(fresh.Values.ToList());
+        _messages.InsertBulk(fresh.Values);
+        ApplyCounts(counts);
         return added;
     }
 

@@ -18,6 +18,42 @@ public class MessageStoreTests
         Assert.Single(h.Store.LoadOutbox(10));
     }
 
+    private static NewMessage New(string id, string chat = "chat-1") =>
+        new(MessagesHarness.MemberId, "linebridge", 1, MessagesHarness.Message(id, "text " + id, chat));
+
+    [Fact]
+    public async Task AddAsync_ConcurrentRequests_AreEachRecordedOnce_AndTheSameMessageFromTwoRequestsOnlyOnce()
+    {
+        using var h = new MessagesHarness();
+
+        // 40 requests at once, each with its own message plus one message every request carries.
+        var requests = Enumerable.Range(0, 40).Select(i => Task.Run(() =>
+            h.Store.AddAsync([New($"own-{i}"), New("shared")], "API", "api"))).ToList();
+        // Bounded: a request left behind by the commit leader would otherwise hang here instead of failing.
+        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.All(results, r => Assert.False(r[0].Duplicate));
+        Assert.Equal(1, results.Count(r => !r[1].Duplicate));
+        Assert.Single(results.Select(r => r[1].Record.Id).Distinct());
+        Assert.Equal(41, h.Store.LoadOutbox(100).Count);
+        for (var i = 0; i < 40; i++) Assert.NotNull(h.Store.FindByExternal(MessagesHarness.MemberId, 1, "chat-1", $"own-{i}"));
+    }
+
+    [Fact]
+    public async Task AddAsync_ABadRequestGroupedWithGoodOnes_FailsAlone()
+    {
+        using var h = new MessagesHarness();
+        var noId = new NewMessage(MessagesHarness.MemberId, "linebridge", 1,
+            MessagesHarness.Message("x") with { Message = new Bitrix24.Models.ConnectorMessageBody { Text = "no id" } });
+
+        var requests = Enumerable.Range(0, 20).Select(i => Task.Run(() =>
+            h.Store.AddAsync(i == 7 ? [noId] : [New($"m{i}")], "API", "api"))).ToList();
+        await Assert.ThrowsAsync<ArgumentException>(() => requests[7].WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
+
+        foreach (var (request, i) in requests.Select((r, i) => (r, i)).Where(p => p.i != 7)) Assert.False((await request)[0].Duplicate);
+        Assert.Equal(19, h.Store.LoadOutbox(100).Count);
+    }
+
     [Fact]
     public void Add_TreatsIdsDifferingOnlyInCaseAsDifferentMessages()
     {
