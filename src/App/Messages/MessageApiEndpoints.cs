@@ -158,15 +158,28 @@ public static class MessageApiEndpoints
     }
 
     internal static Results<Accepted<MessageView>, ValidationProblem, ProblemHttpResult> Delete(
-        int lineId, string chatId, string messageId, int? expectedVersion, HttpContext http, MessageService messages,
+        int lineId, string chatId, string messageId, string? expectedVersion, HttpContext http, MessageService messages,
         MessageStore store)
     {
+        // Bound as text: a non-number gets a problem naming the field, not the framework's bare 400.
+        int? expected = null;
+        if (expectedVersion is not null)
+        {
+            if (!int.TryParse(expectedVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) || version < 1)
+            {
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { ["expectedVersion"] = ["Send the version you last read, a whole number from 1."] },
+                    title: "The request has invalid fields.");
+            }
+            expected = version;
+        }
+
         var memberId = MemberId(http);
         var record = store.FindByExternal(memberId, lineId, chatId, messageId);
         if (record is null) return NotFound(lineId, chatId, messageId);
         if (LineProblem(messages, memberId, lineId) is { } lineProblem) return lineProblem;
 
-        var result = messages.Delete(memberId, record.Id, expectedVersion, ChangeAuthor.Api);
+        var result = messages.Delete(memberId, record.Id, expected, ChangeAuthor.Api);
         return ChangeResponse(result, lineId, chatId, messageId, store, memberId);
     }
 
