@@ -80,19 +80,7 @@ public sealed partial class MessageStore
             MessageKeys.Assign(record);
             AppendToSearch([record]);   // before the insert: it assigns the record's search slot
             _messages.Insert(record);
-            _versions.Insert(new MessageVersionRecord
-            {
-                Id = ObjectId.NewObjectId(),
-                MessageId = record.Id,
-                MemberId = memberId,
-                Version = 1,
-                Kind = ChangeKind.Send,
-                NewText = text,
-                ChangedBy = changedBy,
-                Source = "Bitrix24",
-                ChangedAt = now,
-                Status = MessageStatus.Queued,
-            });
+            AddVersion(record, ChangeKind.Send, oldText: null, changedBy, "Bitrix24", now);
             Enqueue(delivery(record), now);
             var counts = new Dictionary<string, long>();
             Count(record, +1, counts);
@@ -132,20 +120,7 @@ public sealed partial class MessageStore
             if (deleting) record.DeleteRequested = true;
             else record.Text = reply.Text ?? "";
             Save(record, oldStatus);
-            _versions.Insert(new MessageVersionRecord
-            {
-                Id = ObjectId.NewObjectId(),
-                MessageId = record.Id,
-                MemberId = memberId,
-                Version = record.Version,
-                Kind = deleting ? ChangeKind.Delete : ChangeKind.Edit,
-                OldText = oldText,
-                NewText = deleting ? "" : record.Text,
-                ChangedBy = changedBy,
-                Source = "Bitrix24",
-                ChangedAt = now,
-                Status = MessageStatus.Queued,
-            });
+            AddVersion(record, deleting ? ChangeKind.Delete : ChangeKind.Edit, oldText, changedBy, "Bitrix24", now);
             Enqueue(delivery(record), now);
             result = new StoredReply(record, Duplicate: false);
         });

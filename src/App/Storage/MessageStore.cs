@@ -207,19 +207,7 @@ public sealed partial class MessageStore
             };
             MessageKeys.Assign(record);
             fresh[Convert.ToHexString(key)] = record;
-            _versions.Insert(new MessageVersionRecord
-            {
-                Id = ObjectId.NewObjectId(),
-                MessageId = record.Id,
-                MemberId = record.MemberId,
-                Version = 1,
-                Kind = ChangeKind.Send,
-                NewText = text,
-                ChangedBy = changedBy,
-                Source = source,
-                ChangedAt = now,
-                Status = MessageStatus.Queued,
-            });
+            AddVersion(record, ChangeKind.Send, oldText: null, changedBy, source, now);
             _outbox.Insert(new OutboxItem
             {
                 MemberId = record.MemberId,
@@ -310,20 +298,7 @@ public sealed partial class MessageStore
         }
         Save(record, oldStatus);
 
-        _versions.Insert(new MessageVersionRecord
-        {
-            Id = ObjectId.NewObjectId(),
-            MessageId = record.Id,
-            MemberId = record.MemberId,
-            Version = record.Version,
-            Kind = kind,
-            OldText = oldText,
-            NewText = kind == ChangeKind.Edit ? record.Text : "",
-            ChangedBy = changedBy,
-            Source = source,
-            ChangedAt = now,
-            Status = MessageStatus.Queued,
-        });
+        AddVersion(record, kind, oldText, changedBy, source, now);
         _outbox.Insert(new OutboxItem
         {
             MemberId = record.MemberId,
@@ -824,6 +799,26 @@ public sealed partial class MessageStore
         var now = _time.GetUtcNow().UtcDateTime;
         return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
     }
+
+    /// <summary>
+    /// Records the step that brought <paramref name="record"/> to its current version, queued for the portal:
+    /// the text after it (empty for a delete), the text before, who, from where, when.
+    /// </summary>
+    private void AddVersion(MessageRecord record, ChangeKind kind, string? oldText, string changedBy, string source, DateTime now) =>
+        _versions.Insert(new MessageVersionRecord
+        {
+            Id = ObjectId.NewObjectId(),
+            MessageId = record.Id,
+            MemberId = record.MemberId,
+            Version = record.Version,
+            Kind = kind,
+            OldText = oldText,
+            NewText = kind == ChangeKind.Delete ? "" : record.Text,
+            ChangedBy = changedBy,
+            Source = source,
+            ChangedAt = now,
+            Status = MessageStatus.Queued,
+        });
 
     private void InTransaction(Action work)
     {
