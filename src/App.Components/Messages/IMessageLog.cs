@@ -29,6 +29,12 @@ public interface IMessageEditor
         PortalSession session, string messageId, int toVersion, int expectedVersion,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Queues a failed message's last change again (its send, its current text, or its delete). Accepted when the
+    /// message had failed; Rejected with the reason otherwise.
+    /// </summary>
+    Task<EditOutcome> RetryAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default);
+
     /// <summary>The messages of a line (or one chat of it) whose text contains <paramref name="find"/>.</summary>
     Task<IReadOnlyList<ReplacementPreview>> PreviewReplaceAsync(
         PortalSession session, int lineId, string? chatId, string find, string replace,

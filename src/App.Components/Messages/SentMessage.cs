@@ -7,6 +7,12 @@ public enum MessageStatus
     Sent,
     Failed,
     Deleted,
+    /// <summary>
+    /// Accepted, but it cannot go out now for a reason that mends without the message changing (the line is
+    /// disconnected, the app was uninstalled, the portal must pay, no webhook is set); <see cref="SentMessage.FailureReason"/>
+    /// says why and what to do. It goes out by itself once the reason is gone. Added last: statuses are stored as numbers.
+    /// </summary>
+    Waiting,
 }
 
 public enum MessageDirection
@@ -30,8 +36,16 @@ public sealed record SentMessage
     public string? ExternalUserName { get; init; }
     public required string Text { get; init; }
     public required MessageStatus Status { get; init; }
-    /// <summary>The portal's reason when <see cref="Status"/> is <see cref="MessageStatus.Failed"/>.</summary>
+    /// <summary>
+    /// The portal's reason when <see cref="Status"/> is <see cref="MessageStatus.Failed"/>; what the message waits for
+    /// when it is <see cref="MessageStatus.Waiting"/>.
+    /// </summary>
     public string? FailureReason { get; init; }
+    /// <summary>
+    /// The text the portal last accepted for this message (null when it never got it). Differs from <see cref="Text"/>
+    /// while a newer text is on its way or could not go out: the portal's chat still shows this one.
+    /// </summary>
+    public string? PortalText { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
     /// <summary>Starts at 1 and grows with each edit; an edit names the version it starts from.</summary>

@@ -30,15 +30,22 @@ public sealed class LineConnections
 {
     private readonly ILiteCollection<LineConnection> _lines;
     private readonly TimeProvider _time;
+    private readonly OutboxSignal? _signal;
 
-    public LineConnections(LiteDatabase db, TimeProvider time)
+    /// <param name="signal">Woken when a line is connected, so work that waited for it goes out at once.</param>
+    public LineConnections(LiteDatabase db, TimeProvider time, OutboxSignal? signal = null)
     {
         _time = time;
+        _signal = signal;
         _lines = db.GetCollection<LineConnection>("line_connections");
         _lines.EnsureIndex(x => x.MemberId);
     }
 
-    public void MarkConnected(string memberId, int line) => Set(memberId, line, LineConnectionState.Connected);
+    public void MarkConnected(string memberId, int line)
+    {
+        Set(memberId, line, LineConnectionState.Connected);
+        _signal?.Notify();
+    }
 
     public void MarkDisconnected(string memberId, int line) => Set(memberId, line, LineConnectionState.Disconnected);
 

@@ -27,6 +27,7 @@ public static class MessageApiEndpoints
         api.MapGet("/chats/{chatId}/messages/{messageId}", Get);
         api.MapPatch("/chats/{chatId}/messages/{messageId}", EditAsync);
         api.MapDelete("/chats/{chatId}/messages/{messageId}", Delete);
+        api.MapPost("/chats/{chatId}/messages/{messageId}/retry", Retry);
         return endpoints;
     }
 
@@ -57,7 +58,8 @@ public static class MessageApiEndpoints
     // ---- send ----
 
     internal static async Task<Results<Accepted<SendMessagesResponse>, ValidationProblem, ProblemHttpResult>> SendAsync(
-        int lineId, HttpContext http, MessageService messages, IOptions<MessageOptions> options, CancellationToken cancellationToken)
+        int lineId, HttpContext http, MessageService messages, PortalStore portals, IOptions<MessageOptions> options,
+        CancellationToken cancellationToken)
     {
         var (body, bodyError) = await ReadAsync<SendMessagesBody>(http, cancellationToken);
         if (bodyError is not null) return bodyError;
@@ -66,11 +68,14 @@ public static class MessageApiEndpoints
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request has invalid fields.");
 
         var memberId = MemberId(http);
+        var portal = portals.Find(memberId);
+        if (PortalProblem(portal) is { } portalProblem) return portalProblem;
         if (LineProblem(messages, memberId, lineId) is { } lineProblem) return lineProblem;
 
         var added = await messages.SendAsync(memberId, lineId, body!.Messages!.Select(m => m!.ToConnectorMessage()).ToList(), ChangeAuthor.Api);
         return TypedResults.Accepted((string?)null, new SendMessagesResponse(added.Select((a, i) => new SendResult(
-            i, a.Record.Id.ToString(), a.Record.ChatId, a.Record.ExternalMessageId, a.Record.Status, a.Duplicate)).ToList()));
+            i, a.Record.Id.ToString(), a.Record.ChatId, a.Record.ExternalMessageId, a.Record.Status, a.Duplicate)).ToList(),
+            PortalNotice(portal)));
     }
 
     /// <summary>Field-by-field problems of a send request, keyed by the field's path (e.g. <c>messages[0].chat.id</c>).</summary>
@@ -204,7 +209,43 @@ public static class MessageApiEndpoints
             _ => NotFound(lineId, chatId, messageId),
         };
 
+    /// <summary>
+    /// Queues a failed message's last change again (<c>POST .../retry</c>): one call for what the UI's Retry does.
+    /// 409 when the message has not failed.
+    /// </summary>
+    internal static Results<Accepted<MessageView>, ValidationProblem, ProblemHttpResult> Retry(
+        int lineId, string chatId, string messageId, HttpContext http, MessageService messages, MessageStore store, PortalStore portals)
+    {
+        var memberId = MemberId(http);
+        var record = store.FindByExternal(memberId, lineId, chatId, messageId);
+        if (record is null) return NotFound(lineId, chatId, messageId);
+        if (PortalProblem(portals.Find(memberId)) is { } portalProblem) return portalProblem;
+        var result = messages.Retry(memberId, record.Id, ChangeAuthor.Api);
+        return result.Outcome == ChangeOutcome.Rejected
+            ? TypedResults.Problem(title: "Nothing to retry.", detail: result.Reason, statusCode: StatusCodes.Status409Conflict,
+                extensions: new Dictionary<string, object?> { ["field"] = "messageId", ["messageStatus"] = result.Message?.Status.ToString() })
+            : ChangeResponse(result, lineId, chatId, messageId, store, memberId);
+    }
+
     // ---- helpers ----
+
+    /// <summary>
+    /// Refuses new work for a portal that uninstalled LineBridge: nothing can reach it until an administrator
+    /// installs it again, and accepting it would only leave it waiting unseen.
+    /// </summary>
+    private static ProblemHttpResult? PortalProblem(Portal? portal) => portal?.Status == PortalStatus.Uninstalled
+        ? TypedResults.Problem(
+            title: "LineBridge is not installed on the portal.",
+            detail: "The portal uninstalled LineBridge, so nothing can be sent into its open lines. A portal administrator " +
+                    "installs LineBridge again (Bitrix24 → Applications) and connects the line; then send again. " +
+                    "Messages accepted earlier are kept and shown as waiting.",
+            statusCode: StatusCodes.Status409Conflict,
+            extensions: new Dictionary<string, object?> { ["portalStatus"] = "Uninstalled" })
+        : null;
+
+    /// <summary>What the caller should know about an accepted request: the portal cannot take it right now.</summary>
+    private static string? PortalNotice(Portal? portal) =>
+        portal?.Status == PortalStatus.PaymentRequired ? WaitReasons.PaymentRequired : null;
 
     private static ProblemHttpResult? LineProblem(MessageService messages, string memberId, int lineId)
     {
@@ -288,7 +329,10 @@ public sealed record ApiFile(string? Url, string? Name);
 
 public sealed record EditMessageBody(string? Text, int? ExpectedVersion);
 
-public sealed record SendMessagesResponse(IReadOnlyList<SendResult> Results);
+/// <summary>The accepted messages; <paramref name="Notice"/> says when they cannot go out at once (e.g. the portal must pay).</summary>
+public sealed record SendMessagesResponse(
+    IReadOnlyList<SendResult> Results,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Notice = null);
 
 /// <summary>One accepted message: LineBridge's id, where it stands, and whether it had been accepted before.</summary>
 public sealed record SendResult(

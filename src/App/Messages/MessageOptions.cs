@@ -21,4 +21,10 @@ public sealed class MessageOptions
 
     /// <summary>How often the dispatcher looks at the outbox when nothing wakes it.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// While a portal answers <c>PAYMENT_REQUIRED</c>, how often one call finds out whether it has paid; all other
+    /// calls for it stop meanwhile.
+    /// </summary>
+    public TimeSpan PaymentProbeInterval { get; set; } = TimeSpan.FromMinutes(10);
 }

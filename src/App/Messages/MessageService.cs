@@ -108,6 +108,10 @@ public sealed class MessageService(
             : new ChangeResult(ChangeOutcome.Rejected, null, TextProblem(e.Text, hasFiles: false))).ToList();
     }
 
+    /// <summary>Queues a failed message's last change again; see <see cref="MessageStore.Retry"/>.</summary>
+    public ChangeResult Retry(string memberId, ObjectId messageId, ChangeAuthor author) =>
+        Publish(store.Retry(memberId, messageId, author.Name));
+
     public ChangeResult Delete(string memberId, ObjectId messageId, int? expectedVersion, ChangeAuthor author) =>
         Publish(store.Change(memberId, messageId, ChangeKind.Delete, expectedVersion, null, author.Name, author.Source));
 
@@ -158,6 +162,12 @@ public sealed class MessageService(
         var author = ChangeAuthor.PortalUser(session);
         author = author with { Source = $"{author.Source}, revert to version {toVersion}" };
         return Task.FromResult(ToOutcome(Edit(session.MemberId, id, expectedVersion, target.NewText, author)));
+    }
+
+    public Task<EditOutcome> RetryAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default)
+    {
+        if (TryParseId(messageId) is not { } id) return Task.FromResult<EditOutcome>(new EditOutcome.NotFound());
+        return Task.FromResult(ToOutcome(Retry(session.MemberId, id, ChangeAuthor.PortalUser(session))));
     }
 
     public Task<IReadOnlyList<ReplacementPreview>> PreviewReplaceAsync(
@@ -214,6 +224,7 @@ public sealed class MessageService(
         Text = r.Text,
         Status = r.Status,
         FailureReason = r.FailureReason,
+        PortalText = r.Delivered ? r.PortalText : null,
         CreatedAt = new DateTimeOffset(r.CreatedAt.ToUniversalTime()),
         UpdatedAt = new DateTimeOffset(r.UpdatedAt.ToUniversalTime()),
         Version = r.Version,

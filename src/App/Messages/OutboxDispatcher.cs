@@ -13,9 +13,15 @@ namespace LineBridge.Messages;
 /// <see cref="MessageOptions.BatchSize"/>. A message's changes go in the order they were accepted: an item waits while
 /// an older item of the same message is pending. Transient failures retry with back-off; a send that may have arrived
 /// is deleted at the portal before it goes again, because <c>imconnector.send.messages</c> does not de-duplicate.
+/// Work that cannot go out now for a reason that mends by itself is not attempted and not failed: it waits, shown as
+/// <see cref="MessageStatus.Waiting"/> with the reason, while its line is not connected, while the app is uninstalled
+/// from the portal, or while the portal must pay (then one call every <see cref="MessageOptions.PaymentProbeInterval"/>
+/// finds out whether it has). It goes out once the reason is gone; nothing is dropped.
 /// </summary>
 public sealed class OutboxDispatcher(
     MessageStore store,
+    LineConnections lines,
+    PortalStore portals,
     Bitrix24ClientFactory clients,
     OutboxSignal signal,
     MessageUpdates updates,
@@ -24,6 +30,9 @@ public sealed class OutboxDispatcher(
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     private const int MaxItemsPerRound = 20_000;
+
+    // When each paying-required portal may be probed again (in memory: after a restart the first round probes).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _paymentProbeAt = new();
 
     private enum Method
     {
@@ -71,15 +80,32 @@ public sealed class OutboxDispatcher(
         var now = time.GetUtcNow().UtcDateTime;
         var firstOfMessage = new HashSet<ObjectId>();
         var ready = new List<OutboxItem>();
+        var waiting = new Dictionary<string, List<OutboxItem>>();
+        var gone = new List<OutboxCompletion>();
+        var reasons = new Dictionary<(string MemberId, int Line), Gate>();
         var nextDue = DateTime.MaxValue;
         foreach (var item in pending)
         {
             // Only the oldest item of a message may go; the rest wait for it (an edit never overtakes its send).
             if (!firstOfMessage.Add(item.MessageId)) continue;
+            var gate = GateOf(item, now, reasons);
+            if (gate.Kind == GateKind.Closed)
+            {
+                if (!waiting.TryGetValue(gate.Reason!, out var list)) waiting[gate.Reason!] = list = [];
+                list.Add(item);
+                continue;
+            }
+            if (gate.Kind == GateKind.Gone)
+            {
+                gone.Add(new OutboxCompletion(item, false, gate.Reason!));
+                continue;
+            }
             var due = item.NextAttemptAt.ToUniversalTime();
             if (due <= now) ready.Add(item);
             else if (due < nextDue) nextDue = due;
         }
+        foreach (var (reason, items) in waiting) ShowWaiting(items, reason);
+        foreach (var portal in gone.GroupBy(c => c.Item.MemberId)) Finish(portal.Key, portal.ToList());
         if (ready.Count == 0)
         {
             var untilDue = nextDue - now;
@@ -92,6 +118,52 @@ public sealed class OutboxDispatcher(
         return TimeSpan.Zero;
     }
 
+    private enum GateKind
+    {
+        Open,
+        /// <summary>Cannot go out now; waits with the reason.</summary>
+        Closed,
+        /// <summary>Can never go out (the line was deleted): fails with the reason.</summary>
+        Gone,
+    }
+
+    private readonly record struct Gate(GateKind Kind, string? Reason = null);
+
+    /// <summary>Whether an item may go to its portal now, decided once per portal and line each round.</summary>
+    private Gate GateOf(OutboxItem item, DateTime now, Dictionary<(string, int), Gate> known)
+    {
+        if (known.TryGetValue((item.MemberId, item.Line), out var gate)) return gate;
+        gate = Decide(item.MemberId, item.Line, now);
+        known[(item.MemberId, item.Line)] = gate;
+        return gate;
+    }
+
+    private Gate Decide(string memberId, int line, DateTime now)
+    {
+        var portal = portals.Find(memberId);
+        if (portal?.Status == PortalStatus.Uninstalled) return new(GateKind.Closed, WaitReasons.AppUninstalled(line));
+        if (portal?.Status == PortalStatus.PaymentRequired &&
+            _paymentProbeAt.TryGetValue(memberId, out var probeAt) && now < probeAt)
+        {
+            return new(GateKind.Closed, WaitReasons.PaymentRequired);
+        }
+        return lines.GetState(memberId, line) switch
+        {
+            LineConnectionState.Connected => new(GateKind.Open),
+            LineConnectionState.Deleted => new(GateKind.Gone, $"Not sent: open line {line} was deleted in the portal."),
+            _ => new(GateKind.Closed, WaitReasons.LineDisconnected(line)),
+        };
+    }
+
+    /// <summary>Shows work that waits with its reason; only messages whose status or reason changes are written.</summary>
+    private void ShowWaiting(IReadOnlyList<OutboxItem> items, string reason)
+    {
+        var changed = store.MarkWaiting(items.Select(i => i.MessageId).ToList(), reason);
+        if (changed.Count == 0) return;
+        foreach (var portal in changed.GroupBy(r => r.MemberId)) updates.Publish(portal.Key, portal.Select(MessageService.ToSentMessage));
+        logger.LogInformation("{Count} messages wait: {Reason}", changed.Count, reason);
+    }
+
     private async Task DeliverPortalAsync(List<OutboxItem> items, CancellationToken cancellationToken)
     {
         var batchSize = Math.Max(1, options.Value.BatchSize);
@@ -102,6 +174,9 @@ public sealed class OutboxDispatcher(
         {
             foreach (var chunk in group.OrderBy(i => i.Id).Chunk(batchSize))
             {
+                // An earlier call of this round may have closed the gate (the line is off, the portal must pay):
+                // the rest waits for the next round, which shows why.
+                if (Decide(chunk[0].MemberId, chunk[0].Line, time.GetUtcNow().UtcDateTime).Kind != GateKind.Open) break;
                 await DeliverAsync(chunk, group.Key.Method, cancellationToken);
             }
         }
@@ -148,6 +223,34 @@ public sealed class OutboxDispatcher(
             // Stopping: sends stay marked in flight, so the next start deletes them before sending again.
             throw;
         }
+        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsLineNotWorking(ex))
+        {
+            // The portal is the truth about the line: it is off now. The work waits until an administrator connects
+            // it again (the line's gate closes from the next round), instead of failing with the raw code.
+            logger.LogWarning("The portal {MemberId} says line {LineId} does not take messages ({ErrorCode}); its work waits",
+                first.MemberId, first.Line, ex.ErrorCode);
+            lines.MarkDisconnected(first.MemberId, first.Line);
+            Hold(chunk, method);
+            return;
+        }
+        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsPaymentRequired(ex))
+        {
+            portals.MarkPaymentRequired(first.MemberId, WaitReasons.PaymentRequired);
+            _paymentProbeAt[first.MemberId] = time.GetUtcNow().UtcDateTime + options.Value.PaymentProbeInterval;
+            logger.LogWarning("The portal {MemberId} answered PAYMENT_REQUIRED; its calls stop until it pays", first.MemberId);
+            Hold(chunk, method);
+            ShowWaiting(chunk, WaitReasons.PaymentRequired);
+            return;
+        }
+        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsAppNotInstalled(ex))
+        {
+            logger.LogWarning("The portal {MemberId} does not have LineBridge installed ({ErrorCode}); its work waits for a reinstall",
+                first.MemberId, ex.ErrorCode);
+            // Until the uninstall is recorded (which closes the gate), ask again only now and then.
+            Hold(chunk, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
+            ShowWaiting(chunk, WaitReasons.AppUninstalled(first.Line));
+            return;
+        }
         catch (Bitrix24Exception ex) when (IsTransient(ex))
         {
             Retry(chunk, method, $"{ex.ErrorCode}: {ex.ErrorDescription}", mayHaveArrived: MayHaveArrived(ex));
@@ -167,6 +270,11 @@ public sealed class OutboxDispatcher(
             logger.LogWarning(ex, "No answer from portal {MemberId} to {Method} for line {LineId}", first.MemberId, method, first.Line);
             Retry(chunk, method, $"{Bitrix24Errors.NetworkError}: {ex.Message}", mayHaveArrived: true);
             return;
+        }
+
+        if (_paymentProbeAt.TryRemove(first.MemberId, out _) && portals.MarkPaid(first.MemberId) is not null)
+        {
+            logger.LogInformation("The portal {MemberId} takes calls again; its waiting work goes out", first.MemberId);
         }
 
         var completions = new List<OutboxCompletion>();
@@ -207,6 +315,16 @@ public sealed class OutboxDispatcher(
         var changed = store.NoteRetry(chunk, $"Waiting to retry ({reason})");
         updates.Publish(chunk[0].MemberId, changed.Select(MessageService.ToSentMessage));
         logger.LogInformation("Retrying {Count} {Method} items for line {LineId} in {Delay}", chunk.Count, method, chunk[0].Line, delay);
+    }
+
+    /// <summary>
+    /// Puts work back untouched (no attempt counted): the portal refused it before running it, for a reason that
+    /// closes the gate. A send that was refused this way never arrived, so it needs no delete first.
+    /// </summary>
+    private void Hold(IReadOnlyList<OutboxItem> chunk, Method method, DateTime? notBefore = null)
+    {
+        store.Hold(chunk, notBefore);
+        logger.LogDebug("Holding {Count} {Method} items for line {LineId}", chunk.Count, method, chunk[0].Line);
     }
 
     private TimeSpan Backoff(int attempts)

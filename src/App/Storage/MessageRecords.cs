@@ -29,6 +29,8 @@ public sealed class MessageRecord
 
     // LiteDB reads an empty string back as null (BsonMapper.EmptyStringToNull); a files-only message has "".
     public string Text { get; set => field = value ?? ""; } = "";
+    /// <summary>The text the portal last accepted (send or edit); null while it never got the message.</summary>
+    public string? PortalText { get; set; }
     public bool HasFiles { get; set; }
 
     public MessageStatus Status { get; set; }

@@ -669,6 +669,7 @@ public sealed partial class MessageStore
                 var oldStatus = record.Status;
                 SetVersionStatus(record.Id, c.Item.Version, c.Success ? Done(c.Item.Kind) : MessageStatus.Failed, c.PortalAnswer);
 
+                if (c.Success && c.Item.Kind != ChangeKind.Delete) record.PortalText = c.Item.Text ?? "";
                 if (c.Item.Kind == ChangeKind.Send && c.Success)
                 {
                     record.Delivered = true;
@@ -708,6 +709,112 @@ public sealed partial class MessageStore
         return changed.Values.ToList();
     }
 
+    /// <summary>
+    /// Shows messages as <see cref="MessageStatus.Waiting"/> with <paramref name="reason"/>: their work cannot go out
+    /// now and stays in the outbox. Returns only the messages that changed (status or reason), so a gate that stays
+    /// closed round after round writes nothing.
+    /// </summary>
+    public IReadOnlyList<MessageRecord> MarkWaiting(IReadOnlyList<ObjectId> messageIds, string reason)
+    {
+        var changed = new List<MessageRecord>();
+        if (messageIds.Count == 0) return changed;
+        InTransaction(() =>
+        {
+            changed.Clear();
+            foreach (var id in messageIds.Distinct())
+            {
+                var record = _messages.FindById(id);
+                if (record is null || (record.Status == MessageStatus.Waiting && record.FailureReason == reason)) continue;
+                var oldStatus = record.Status;
+                record.Status = MessageStatus.Waiting;
+                record.FailureReason = reason;
+                Save(record, oldStatus);
+                changed.Add(record);
+            }
+        });
+        return changed;
+    }
+
+    /// <summary>
+    /// Puts items back without counting an attempt: the portal refused them before running them (line off, app
+    /// uninstalled, payment required), so they are neither in flight nor in need of a delete first.
+    /// </summary>
+    /// <param name="items">The items to put back.</param>
+    /// <param name="notBefore">When the next attempt may be made; null leaves it to the gate alone.</param>
+    public void Hold(IReadOnlyList<OutboxItem> items, DateTime? notBefore = null)
+    {
+        InTransaction(() =>
+        {
+            foreach (var item in items)
+            {
+                var current = _outbox.FindById(item.Id);
+                if (current is null) continue;
+                current.InFlight = false;
+                if (notBefore is { } next)
+                {
+                    current.Attempts++;
+                    current.NextAttemptAt = next;
+                }
+                _outbox.Update(current);
+            }
+        });
+    }
+
+    /// <summary>How many changes of a line's messages wait for the portal (queued, retrying or waiting).</summary>
+    public int CountPending(string memberId, int line) =>
+        _outbox.Query().Where(x => x.MemberId == memberId && x.Line == line).Count();
+
+    /// <summary>
+    /// Queues a failed message's last change again: the send, when the portal never got the message (preceded by a
+    /// delete of its id, a no-op when it is not there, so a send whose fate was unclear cannot arrive twice), or else
+    /// its current text or its delete. Rejected when the message has not failed or still has work waiting.
+    /// </summary>
+    public ChangeResult Retry(string memberId, ObjectId messageId, string changedBy)
+    {
+        ChangeResult result = new(ChangeOutcome.NotFound);
+        InTransaction(() =>
+        {
+            var record = _messages.FindById(messageId);
+            if (record is null || record.MemberId != memberId)
+            {
+                result = new(ChangeOutcome.NotFound);
+                return;
+            }
+            if (record.Direction == MessageDirection.Outgoing)
+            {
+                result = new(ChangeOutcome.Rejected, record, "This is an operator's reply; its delivery to the webhook is retried by LineBridge itself.");
+                return;
+            }
+            if (record.Status != MessageStatus.Failed || HasPending(record.Id))
+            {
+                result = new(ChangeOutcome.Rejected, record, $"Only a failed message can be retried; this one is {record.Status}.");
+                return;
+            }
+            var now = Now();
+            var kind = !record.Delivered ? ChangeKind.Send : record.DeleteRequested ? ChangeKind.Delete : ChangeKind.Edit;
+            var oldStatus = record.Status;
+            record.Status = MessageStatus.Queued;
+            record.FailureReason = null;
+            record.UpdatedAt = now;
+            Save(record, oldStatus);
+            SetVersionStatus(record.Id, record.Version, MessageStatus.Queued, $"Retried by {changedBy}.");
+            _outbox.Insert(new OutboxItem
+            {
+                MemberId = record.MemberId,
+                Connector = record.Connector,
+                Line = record.Line,
+                Kind = kind,
+                MessageId = record.Id,
+                Version = record.Version,
+                Text = kind == ChangeKind.Delete ? null : record.Text,
+                NextAttemptAt = now,
+                DeleteFirst = kind == ChangeKind.Send,
+            });
+            result = new(ChangeOutcome.Accepted, record);
+        });
+        return result;
+    }
+
     /// <summary>Records a transient failure on the messages whose work waits for another attempt.</summary>
     public IReadOnlyList<MessageRecord> NoteRetry(IReadOnlyList<OutboxItem> items, string reason)
     {
@@ -718,8 +825,11 @@ public sealed partial class MessageStore
             {
                 var record = _messages.FindById(id);
                 if (record is null) continue;
+                var oldStatus = record.Status;
+                // It is being attempted again: no longer waiting for a gate, but not failed either.
+                if (record.Status == MessageStatus.Waiting) record.Status = MessageStatus.Queued;
                 record.FailureReason = reason;
-                _messages.Update(record);
+                Save(record, oldStatus);
                 changed.Add(record);
             }
         });

@@ -8,6 +8,11 @@ public enum PortalStatus
     NeedsReauthorization,
     /// <summary>The portal uninstalled the app: tokens wiped, the message log kept until an administrator purges it.</summary>
     Uninstalled,
+    /// <summary>
+    /// The portal answered <c>PAYMENT_REQUIRED</c>: its paid or trial period for the app is over. Calls stop (a probe
+    /// now and then) and accepted work waits; the first call that succeeds again sets the portal back to Installed.
+    /// </summary>
+    PaymentRequired,
 }
 
 /// <summary>

@@ -57,6 +57,16 @@ public class PortalStore
     public virtual Portal? MarkNeedsReauthorization(string memberId, string reason) =>
         Update(memberId, p => p with { Status = PortalStatus.NeedsReauthorization, StatusReason = reason });
 
+    /// <summary>The portal answered <c>PAYMENT_REQUIRED</c>; null when unknown. Tokens stay: they work again once it pays.</summary>
+    public virtual Portal? MarkPaymentRequired(string memberId, string reason) =>
+        Update(memberId, p => p.Status is PortalStatus.Installed or PortalStatus.PaymentRequired
+            ? p with { Status = PortalStatus.PaymentRequired, StatusReason = reason }
+            : p);
+
+    /// <summary>A call succeeded again after <see cref="MarkPaymentRequired"/>: the portal paid.</summary>
+    public virtual Portal? MarkPaid(string memberId) =>
+        Update(memberId, p => p.Status == PortalStatus.PaymentRequired ? p with { Status = PortalStatus.Installed, StatusReason = null } : p);
+
     /// <summary>Wipes every secret (tokens, application token) and marks the portal uninstalled.</summary>
     public virtual Portal? MarkUninstalled(string memberId) =>
         Update(memberId, p => p with

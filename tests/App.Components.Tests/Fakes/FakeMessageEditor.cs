@@ -43,6 +43,22 @@ public sealed class FakeMessageEditor(FakeMessageLog log) : IMessageEditor
         return Task.FromResult(outcome);
     }
 
+    public List<string> Retries { get; } = [];
+
+    /// <summary>Queues the message again, as the real editor does for a failed one.</summary>
+    public Task<EditOutcome> RetryAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default)
+    {
+        Retries.Add(messageId);
+        lock (log.Messages)
+        {
+            var index = log.Messages.FindIndex(m => m.Id == messageId);
+            if (index < 0) return Task.FromResult<EditOutcome>(new EditOutcome.NotFound());
+            var queued = log.Messages[index] with { Status = MessageStatus.Queued, FailureReason = null };
+            log.Messages[index] = queued;
+            return Task.FromResult<EditOutcome>(new EditOutcome.Accepted(queued));
+        }
+    }
+
     public Task<IReadOnlyList<ReplacementPreview>> PreviewReplaceAsync(PortalSession session, int lineId, string? chatId,
         string find, string replace, CancellationToken cancellationToken = default)
     {

@@ -117,6 +117,8 @@ public sealed class MessagesHarness : IDisposable
     public LiteDatabase Db { get; private set; } = null!;
     public MessageStore Store { get; private set; } = null!;
     public LineConnections Lines { get; private set; } = null!;
+    /// <summary>The portal registry; empty unless a test saves a portal (an unknown portal is not gated).</summary>
+    public PortalStore Portals { get; private set; } = null!;
     public MessageUpdates Updates { get; private set; } = null!;
     public MessageService Service { get; private set; } = null!;
     public OutboxDispatcher Dispatcher { get; private set; } = null!;
@@ -134,12 +136,13 @@ public sealed class MessagesHarness : IDisposable
         Portal = portal ?? new FakeConnectorClient();
         Db = new LiteDatabase($"Filename={Path.Combine(_folder, "test.db")};Connection=direct");
         Store = new MessageStore(Db, Time);
+        Portals = new PortalStore(Db, new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider(), Time);
         Lines = new LineConnections(Db, Time);
         Updates = new MessageUpdates(NullLogger<MessageUpdates>.Instance);
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         var signal = new OutboxSignal();
         Service = new MessageService(Store, Lines, Updates, signal, options, Microsoft.Extensions.Options.Options.Create(new Bitrix24AppOptions()));
-        Dispatcher = new OutboxDispatcher(Store, new FakeClientFactory(Portal), signal, Updates, options, Time,
+        Dispatcher = new OutboxDispatcher(Store, Lines, Portals, new FakeClientFactory(Portal), signal, Updates, options, Time,
             NullLogger<OutboxDispatcher>.Instance);
     }
 

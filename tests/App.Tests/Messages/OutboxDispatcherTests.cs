@@ -98,13 +98,13 @@ public class OutboxDispatcherTests
     public async Task WholeCallRefusal_FailsEachMessageWithTheBitrix24Code()
     {
         using var h = new MessagesHarness();
-        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.BadRequest, Bitrix24Errors.NotActiveLine, "The line with this ID is inactive"));
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.BadRequest, Bitrix24Errors.ErrorArgument, "Not all the required data"));
         var sent = h.Send(MessagesHarness.Message("a"), MessagesHarness.Message("b"));
 
         await h.DrainAsync();
 
         Assert.Single(h.Portal.Calls);
-        Assert.All(sent, s => Assert.Equal("NOT_ACTIVE_LINE: The line with this ID is inactive", h.Record(s).FailureReason));
+        Assert.All(sent, s => Assert.Equal("ERROR_ARGUMENT: Not all the required data", h.Record(s).FailureReason));
         Assert.All(sent, s => Assert.Equal(MessageStatus.Failed, h.Record(s).Status));
     }
 

@@ -1,0 +1,24 @@
+namespace LineBridge.Messages;
+
+/// <summary>
+/// What a waiting message waits for, in the words shown to operators (the UI) and to the external system (the API):
+/// each says why the work cannot go out now and who does what so that it does.
+/// </summary>
+public static class WaitReasons
+{
+    /// <summary>The connector is not connected to the line (disconnected here, in Contact Center, or by the portal).</summary>
+    public static string LineDisconnected(int line) =>
+        $"Waiting: open line {line} is not connected to LineBridge. It goes out once an administrator connects the line again (LineBridge → Open lines → Connect).";
+
+    /// <summary>The portal uninstalled the app.</summary>
+    public static string AppUninstalled(int line) =>
+        $"Waiting: LineBridge is not installed on the portal (it was uninstalled). It goes out once an administrator installs LineBridge again and connects open line {line}.";
+
+    /// <summary>The portal answered <c>PAYMENT_REQUIRED</c>.</summary>
+    public const string PaymentRequired =
+        "Waiting: the portal's paid period for LineBridge is over (PAYMENT_REQUIRED). Nothing is lost; it goes out once the portal's administrator renews the subscription in Bitrix24.";
+
+    /// <summary>An operator's reply on a line with no webhook address.</summary>
+    public static string NoWebhook(int line) =>
+        $"Waiting for an address: no webhook is set for open line {line}. An administrator sets it in LineBridge → Open lines → Replies to the external system; the reply goes out then.";
+}
