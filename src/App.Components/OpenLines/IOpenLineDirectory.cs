@@ -15,6 +15,12 @@ public interface IOpenLineDirectory
     /// <exception cref="UnauthorizedAccessException">The user is not a portal administrator.</exception>
     Task<OpenLineSummary> DisconnectAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// How many accepted changes (sends, edits, deletes) of the line's messages have not reached the portal yet:
+    /// what a disconnect would hold back until the line is connected again.
+    /// </summary>
+    Task<int> CountPendingWorkAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default);
+
     Task<ApiAccess> GetApiAccessAsync(PortalSession session, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a new API key (the old one stops working) and returns it; it is shown once, never stored.</summary>

@@ -17,6 +17,7 @@ namespace LineBridge.OpenLines;
 public sealed class OpenLineDirectory(
     Bitrix24ClientFactory clients,
     LineConnections connections,
+    LineBridge.Storage.MessageStore messages,
     ApiKeys apiKeys,
     PublicAddress address,
     IOptions<Bitrix24AppOptions> options,
@@ -82,6 +83,9 @@ public sealed class OpenLineDirectory(
         logger.LogInformation("User {UserId} disconnected line {LineId} of portal {PortalDomain}", session.UserId, lineId, session.PortalDomain);
         return await SummaryAsync(client, lineId, cancellationToken);
     }
+
+    public Task<int> CountPendingWorkAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(messages.CountPending(session.MemberId, lineId));
 
     public Task<ApiAccess> GetApiAccessAsync(PortalSession session, CancellationToken cancellationToken = default)
     {

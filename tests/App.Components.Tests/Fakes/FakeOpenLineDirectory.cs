@@ -37,6 +37,12 @@ public sealed class FakeOpenLineDirectory : IOpenLineDirectory
     public Task<OpenLineSummary> DisconnectAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default) =>
         Change(session, lineId, ConnectorState.NotConnected, "disconnect");
 
+    /// <summary>Changes waiting for the portal, per line.</summary>
+    public Dictionary<int, int> PendingWork { get; } = [];
+
+    public Task<int> CountPendingWorkAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(PendingWork.GetValueOrDefault(lineId));
+
     public Task<ApiAccess> GetApiAccessAsync(PortalSession session, CancellationToken cancellationToken = default) =>
         Task.FromResult(Access);
 

@@ -97,8 +97,33 @@ public sealed class OpenLinePickerTests : ComponentTestBase
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=disconnect-button]")), Patience);
 
         cut.Find("[data-testid=line-row][data-line-id='1'] [data-testid=disconnect-button]").Click();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=disconnect-confirm-yes]").Click(), Patience);
 
         cut.WaitForAssertion(() => Assert.Equal("NotConnected", State(cut, 1)), Patience);
+    }
+
+    [Fact]
+    public void Disconnecting_AsksFirst_AndSaysWhatWorkIsInFlight()
+    {
+        Directory.PendingWork[1] = 3;
+        var cut = RenderPicker(TestSessions.Admin());
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=disconnect-button]")), Patience);
+
+        cut.Find("[data-testid=line-row][data-line-id='1'] [data-testid=disconnect-button]").Click();
+
+        cut.WaitForAssertion(() =>
+        {
+            var confirm = cut.Find("[data-testid=disconnect-confirm]").TextContent;
+            Assert.Contains("Support", confirm);
+            Assert.Contains("3 change(s)", confirm);
+            Assert.Contains("connected again", confirm);
+        }, Patience);
+        Assert.Empty(Directory.Calls); // nothing happens until confirmed
+
+        cut.Find("[data-testid=disconnect-confirm-cancel]").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=disconnect-confirm]")), Patience);
+        Assert.Empty(Directory.Calls);
+        Assert.Equal("Connected", State(cut, 1));
     }
 
     [Fact]

@@ -1,0 +1,57 @@
+using Bunit;
+using LineBridge.Components.Fakes;
+
+namespace LineBridge.Components.Messages;
+
+public sealed class MessageStatusChipTests : ComponentTestBase
+{
+    private IRenderedComponent<MessageStatusChip> RenderChip(SentMessage message) =>
+        RenderInPortal<MessageStatusChip>(TestSessions.Operator(), p => p.Add(c => c.Message, message));
+
+    [Fact]
+    public void WaitingMessage_SaysWhatItWaitsFor_NotFailed()
+    {
+        var message = Log.Add("m1", "Hi", status: MessageStatus.Waiting,
+            failureReason: "Waiting: open line 1 is not connected to LineBridge. It goes out once an administrator connects the line again.");
+
+        var cut = RenderChip(message);
+
+        Assert.Equal("Waiting", cut.Find("[data-testid=status-chip]").GetAttribute("data-status"));
+        Assert.Contains("Waiting", cut.Find("[data-testid=status-chip]").TextContent);
+        Assert.Contains("connects the line again", cut.Find("[data-testid=waiting-reason]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=failure-reason]"));
+        Assert.Empty(cut.FindAll("[data-testid=retry-button]"));
+    }
+
+    [Fact]
+    public void PendingNewText_ShowsTheTextThePortalStillHolds()
+    {
+        var message = Log.Add("m1", "new text", status: MessageStatus.Waiting, version: 2, failureReason: "Waiting: line off") with { PortalText = "old text" };
+
+        var cut = RenderChip(message);
+
+        Assert.Contains("The portal still shows: old text", cut.Find("[data-testid=portal-text]").TextContent);
+    }
+
+    [Fact]
+    public void SentMessage_ShowsNoPortalTextNote()
+    {
+        var message = Log.Add("m1", "same", status: MessageStatus.Sent) with { PortalText = "same" };
+
+        var cut = RenderChip(message);
+
+        Assert.Empty(cut.FindAll("[data-testid=portal-text]"));
+    }
+
+    [Fact]
+    public void FailedMessage_HasARetry_ThatQueuesItAgain()
+    {
+        var message = Log.Add("m1", "Hi", status: MessageStatus.Failed, failureReason: "ERROR_ARGUMENT: Not all the required data");
+
+        var cut = RenderChip(message);
+        cut.Find("[data-testid=retry-button]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(["m1"], Editor.Retries), Patience);
+        Assert.Equal(MessageStatus.Queued, Log.Messages.Single(m => m.Id == "m1").Status);
+    }
+}
