@@ -31,6 +31,8 @@ public enum PortalState
     /// <summary>The portal refused our refresh token: an administrator must open the app again to re-authorise.</summary>
     NeedsReauthorization,
     Uninstalled,
+    /// <summary>The portal's paid period for LineBridge is over: the app still opens, its work waits until the portal pays.</summary>
+    PaymentRequired,
 }
 
 public interface IPortalSessions

@@ -33,6 +33,7 @@ public sealed class PortalSessions(PlacementTickets tickets, PortalStore store) 
         {
             PortalStatus.Installed => PortalState.Ready,
             PortalStatus.NeedsReauthorization => PortalState.NeedsReauthorization,
+            PortalStatus.PaymentRequired => PortalState.PaymentRequired,
             _ => PortalState.Uninstalled,
         };
         return Task.FromResult(state);

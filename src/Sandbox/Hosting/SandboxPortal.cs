@@ -152,6 +152,15 @@ public sealed class SandboxPortal
     /// <summary>Uninstalls the app: ONAPPUNINSTALL, then its connectors, bindings and placements are removed and its tokens stop working. The app stays added (not installed) with a new application token.</summary>
     public void UninstallApp(bool clean = true) => Write(() => PortalActions.Uninstall(this, clean));
 
+    /// <summary>
+    /// Ends (true) or renews (false) the app's paid period on this portal. While it is over, every REST call with the
+    /// app's tokens answers 402 <c>PAYMENT_REQUIRED</c> (§3.2), except <c>app.info</c>, which shows <c>PAYMENT_EXPIRED=Y</c>.
+    /// </summary>
+    public void RequirePayment(bool required = true) => Write(() => { State.PaymentRequired = required; _core.MarkDirty(); });
+
+    /// <summary>Whether the app's paid period is over (see <see cref="RequirePayment"/>).</summary>
+    public bool PaymentRequired => Read(() => State.PaymentRequired);
+
     internal FramePost BuildFramePostLocked(int userId, string placement, string? placementOptionsJson, string? appSid, string language)
     {
         var tokens = _core.IssueTokens(State, userId);

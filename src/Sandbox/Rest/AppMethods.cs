@@ -25,7 +25,7 @@ internal static class AppMethods
             ["VERSION"] = 1,
             ["STATUS"] = portal.Options.PlanStatus,
             ["INSTALLED"] = call.State.AppInstalled,
-            ["PAYMENT_EXPIRED"] = "N",
+            ["PAYMENT_EXPIRED"] = call.State.PaymentRequired ? "Y" : "N",
             ["DAYS"] = null,
             ["LANGUAGE_ID"] = portal.Options.Language,
             ["LICENSE"] = $"{portal.Options.Language}_project",

@@ -4,6 +4,8 @@ namespace LineBridge.Sandbox;
 public static class ErrorCodes
 {
     public const string NoAuthFound = "NO_AUTH_FOUND";
+    /// <summary>The app's paid or trial period on the portal is over (§3.2).</summary>
+    public const string PaymentRequired = "PAYMENT_REQUIRED";
     public const string ExpiredToken = "expired_token";
     public const string InvalidToken = "invalid_token";
     public const string InsufficientScope = "insufficient_scope";

@@ -220,6 +220,9 @@ internal sealed partial class RestEngine
             try
             {
                 var call = Authenticate(portal, parameters, authorization, webhookUser, webhookCode);
+                // An expired paid app: the portal refuses its calls until it pays; app.info still says why.
+                if (call.IsApp && call.State.PaymentRequired && method != "app.info")
+                    throw new RestException(402, ErrorCodes.PaymentRequired, "The application's paid period has expired");
                 var result = method == "batch" ? Batch(call, new Params(parameters)) : Run(call, method, new Params(parameters), countOperating: true);
                 return (200, Envelope(call, method, result, started, ticks));
             }

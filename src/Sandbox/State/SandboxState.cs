@@ -35,6 +35,8 @@ internal sealed class PortalState
     public string MemberId { get; set; } = "";
     public bool AppAdded { get; set; }
     public bool AppInstalled { get; set; }
+    /// <summary>The app's paid period is over: app-context REST calls answer 402 PAYMENT_REQUIRED (app.info still answers).</summary>
+    public bool PaymentRequired { get; set; }
     public string ApplicationToken { get; set; } = "";
     public int AppId { get; set; }
     public string WebhookCode { get; set; } = "";

@@ -107,4 +107,21 @@ public sealed class PortalFrameTests : ComponentTestBase
 
         Assert.Contains("авторизовать заново", cut.Find("[data-testid=needs-reauthorization]").TextContent);
     }
+
+    [Fact]
+    public void PaymentRequired_ShowsTheAppWithANoticeSayingWorkWaitsUntilThePortalPays()
+    {
+        var session = Sessions.Add(TestSessions.Admin());
+        Sessions.State = PortalState.PaymentRequired;
+
+        var cut = RenderFrame(session.Ticket);
+
+        cut.WaitForAssertion(() =>
+        {
+            var notice = cut.Find("[data-testid=payment-required]").TextContent;
+            Assert.Contains("PAYMENT_REQUIRED", notice);
+            Assert.Contains("renews the subscription", notice);
+        }, Patience);
+        Assert.NotNull(cut.Find("[data-testid=child]"));
+    }
 }

@@ -89,4 +89,32 @@ public sealed class PortalLifecycleTests
         Assert.Equal(HttpStatusCode.Conflict, notFailed.StatusCode);
         Assert.Contains("Only a failed message", (string?)(await notFailed.Content.ReadFromJsonAsync<JsonObject>(Ct))!["detail"]);
     }
+
+    [Fact]
+    public async Task PaymentRequired_StopsCalls_SaysSoInTheApi_AndEverythingGoesOutOnceThePortalPays()
+    {
+        await using var api = await LifecycleApi.StartAsync(settings: new Dictionary<string, string?> { ["Messages:PaymentProbeInterval"] = "00:00:01" });
+        api.Portal.RequirePayment();
+
+        await api.SendAsync("c1", "m1", "one");
+        var waiting = await api.WaitForStatusAsync("c1", "m1", "Waiting");
+        Assert.Contains("PAYMENT_REQUIRED", (string?)waiting["failureReason"]);
+        Assert.Equal(PortalStatus.PaymentRequired, api.App.Store.Find(api.Portal.MemberId)!.Status);
+
+        // Still accepted (nothing is lost), and the answer says why it will not go out at once.
+        var second = await api.SendAsync("c1", "m2", "two");
+        Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
+        Assert.Contains("PAYMENT_REQUIRED", (string?)(await second.Content.ReadFromJsonAsync<JsonObject>(Ct))!["notice"]);
+        var callsWhileUnpaid = api.Portal.Calls.Count(c => c.Method == "imconnector.send.messages");
+
+        api.Portal.RequirePayment(false);
+
+        await api.WaitForStatusAsync("c1", "m1", "Sent");
+        await api.WaitForStatusAsync("c1", "m2", "Sent");
+        Assert.Equal(["one"], api.PortalCopies("m1"));
+        Assert.Equal(["two"], api.PortalCopies("m2"));
+        Assert.Equal(PortalStatus.Installed, api.App.Store.Find(api.Portal.MemberId)!.Status);
+        // While unpaid, the app only probed now and then instead of calling for every message.
+        Assert.True(callsWhileUnpaid <= 3, $"{callsWhileUnpaid} send calls while the portal had not paid");
+    }
 }
