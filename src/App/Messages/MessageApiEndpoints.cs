@@ -152,7 +152,7 @@ public static class MessageApiEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["text"] = ["The new text is required."] });
         }
-        if (messages.TextProblem(body.Text, record.HasFiles) is { } textProblem)
+        if (messages.EditTextProblem(body.Text, record.HasFiles) is { } textProblem)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["text"] = [textProblem] });
         }

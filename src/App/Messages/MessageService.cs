@@ -79,11 +79,25 @@ public sealed class MessageService(
         return null;
     }
 
+    /// <summary>
+    /// The reason a text cannot replace a message's text, or null when it can. An edit always needs text, even for a
+    /// message sent with files: <c>imconnector.update.messages</c> carries no files, and the portal refuses an
+    /// update without text ("Not all the required data") after we would already have said "accepted".
+    /// </summary>
+    public string? EditTextProblem(string? text, bool hasFiles)
+    {
+        if (string.IsNullOrWhiteSpace(text) && hasFiles)
+        {
+            return "The text is empty. An edit carries no files, so the portal needs text even for a message sent with files; its files stay as they are.";
+        }
+        return TextProblem(text, hasFiles: false);
+    }
+
     public ChangeResult Edit(string memberId, ObjectId messageId, int? expectedVersion, string? text, ChangeAuthor author)
     {
         var current = store.Get(memberId, messageId);
         if (current is null) return new(ChangeOutcome.NotFound);
-        if (TextProblem(text, current.HasFiles) is { } problem) return new(ChangeOutcome.Rejected, current, problem);
+        if (EditTextProblem(text, current.HasFiles) is { } problem) return new(ChangeOutcome.Rejected, current, problem);
         return Publish(store.Change(memberId, messageId, ChangeKind.Edit, expectedVersion, text ?? "", author.Name, author.Source));
     }
 
@@ -94,7 +108,7 @@ public sealed class MessageService(
     public IReadOnlyList<ChangeResult> EditMany(
         string memberId, IReadOnlyList<(ObjectId MessageId, int? ExpectedVersion, string Text)> edits, ChangeAuthor author)
     {
-        var valid = edits.Where(e => TextProblem(e.Text, hasFiles: false) is null || store.Get(memberId, e.MessageId)?.HasFiles == true).ToList();
+        var valid = edits.Where(e => TextProblem(e.Text, hasFiles: false) is null).ToList();
         var stored = store.EditMany(memberId, valid, author.Name, author.Source);
         var byId = valid.Select((e, i) => (e.MessageId, Result: stored[i])).ToDictionary(x => x.MessageId, x => x.Result);
         var accepted = stored.Where(r => r.Outcome == ChangeOutcome.Accepted).Select(r => r.Message!).ToList();
