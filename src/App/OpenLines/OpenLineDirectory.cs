@@ -26,6 +26,9 @@ public sealed class OpenLineDirectory(
     // One batch answers the status of up to 50 lines in one unit of the portal's rate budget.
     private const int BatchSize = 50;
 
+    // imopenlines.config.get of an unknown id, on builds that answer an error rather than result:false.
+    private const string ConfigNotFound = "CONFIG_NOT_FOUND";
+
     private string ConnectorId => options.Value.ConnectorId;
 
     public async Task<IReadOnlyList<OpenLineSummary>> GetLinesAsync(
@@ -60,6 +63,11 @@ public sealed class OpenLineDirectory(
     {
         RequireAdmin(session, "connect a line");
         var client = clients.ForPortal(session.MemberId);
+        // The id comes from the browser: a crafted one must not create a status row for a line the portal does not have.
+        if (lineId <= 0 || await Portal(() => client.OpenLines.GetAsync(lineId, cancellationToken)) is null)
+        {
+            throw new OperationFailedException($"The portal has no open line {lineId}. Pick one of the lines listed here.");
+        }
         // What the portal expects of a connector's settings page (§7.3): activate, then describe the connection.
         await Portal(() => client.Connectors.ActivateAsync(ConnectorId, lineId, active: true, cancellationToken));
         await Portal(() => client.Connectors.SetConnectorDataAsync(ConnectorId, lineId, new ConnectorData
@@ -141,6 +149,10 @@ public sealed class OpenLineDirectory(
         try
         {
             return await call();
+        }
+        catch (Bitrix24Exception ex) when (ex.ErrorCode == ConfigNotFound)
+        {
+            throw new OperationFailedException("The portal has no such open line (CONFIG_NOT_FOUND). Pick one of the lines listed here.", ex);
         }
         catch (Bitrix24Exception ex)
         {

@@ -42,6 +42,24 @@ public sealed class OpenLineDirectoryTests
         Assert.DoesNotContain(app.Portal.Calls, c => c.Method == "imconnector.status");
     }
 
+    [Theory]
+    [InlineData(999, true)]
+    [InlineData(999, false)]
+    [InlineData(0, true)]
+    public async Task Connect_OfALineThePortalDoesNotHave_IsRefused_AndNothingIsActivated(int lineId, bool unknownIsFalse)
+    {
+        await using var app = await SandboxedApp.StartAsync(configureSandbox: o => o.Switches.ConfigGetUnknownReturnsFalse = unknownIsFalse, cancellationToken: Ct);
+        var directory = app.Services.GetRequiredService<IOpenLineDirectory>();
+
+        var refused = await Assert.ThrowsAsync<OperationFailedException>(() => directory.ConnectAsync(Session(app, admin: true), lineId, Ct));
+
+        Assert.Contains($"no", refused.Message);
+        Assert.Contains("open line", refused.Message);
+        Assert.DoesNotContain(app.Portal.Calls, c => c.Method == "imconnector.activate");
+        Assert.Empty(app.Portal.LineStatuses);
+        Assert.Null(app.Services.GetRequiredService<LineConnections>().GetState(app.Portal.MemberId, lineId));
+    }
+
     [Fact]
     public async Task Connect_AsAdministrator_ActivatesTheLineAndDescribesTheConnection()
     {
