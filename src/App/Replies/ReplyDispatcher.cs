@@ -72,7 +72,9 @@ public sealed class ReplyDispatcher(
         var target = webhooks.Target(delivery.MemberId, delivery.Line);
         if (target is null)
         {
-            Fail(delivery, $"No webhook is set for line {delivery.Line}; an administrator sets it on the lines page.");
+            // Not a failure: nothing was tried. It waits for an address (setting one wakes us), looking again now and then.
+            var waiting = store.WaitForAddress(delivery, WaitReasons.NoWebhook(delivery.Line), time.GetUtcNow().UtcDateTime + options.Value.PollInterval);
+            if (waiting is not null) updates.Publish(waiting.MemberId, [MessageService.ToSentMessage(waiting)]);
             return false;
         }
 

@@ -226,6 +226,35 @@ public sealed partial class MessageStore
         return changed;
     }
 
+    /// <summary>
+    /// The line has no webhook address: the delivery waits (no attempt counted, so it is never given up) and its
+    /// message shows <see cref="MessageStatus.Waiting"/> with <paramref name="reason"/>. Returns the message when its
+    /// status or reason changed.
+    /// </summary>
+    public MessageRecord? WaitForAddress(ReplyDelivery delivery, string reason, DateTime nextAttemptAt)
+    {
+        MessageRecord? changed = null;
+        InTransaction(() =>
+        {
+            var current = Deliveries.FindById(delivery.Id);
+            if (current is null) return;
+            current.NextAttemptAt = nextAttemptAt;
+            current.LastError = reason;
+            Deliveries.Update(current);
+            delivery.NextAttemptAt = nextAttemptAt;
+            if (current.Stage != DeliveryStage.Webhook) return;
+            var record = _messages.FindById(current.MessageId);
+            if (record is null || (record.Status == MessageStatus.Waiting && record.FailureReason == reason)) return;
+            var oldStatus = record.Status;
+            record.Status = MessageStatus.Waiting;
+            record.FailureReason = reason;
+            record.UpdatedAt = Now();
+            Save(record, oldStatus);
+            changed = record;
+        });
+        return changed;
+    }
+
     private bool HasPendingWebhook(ObjectId messageId, long except) =>
         Deliveries.Find(Query.EQ(nameof(ReplyDelivery.MessageId), messageId))
             .Any(d => d.Id != except && d.Stage == DeliveryStage.Webhook);

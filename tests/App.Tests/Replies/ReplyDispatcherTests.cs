@@ -120,8 +120,13 @@ public sealed class ReplyDispatcherTests
         await ConnectAsync(app, webhook: null);
 
         var imId = await app.Portal.OperatorReplyAsync(Line, Chat, "Hello?");
-        await SandboxedApp.WaitUntilAsync(() => Reply(app, imId) is { Status: MessageStatus.Failed }, "the reply waits for a webhook", Patience);
-        Assert.Contains("No webhook", Reply(app, imId)!.FailureReason);
+        await SandboxedApp.WaitUntilAsync(() => Reply(app, imId) is { Status: MessageStatus.Waiting }, "the reply waits for a webhook", Patience);
+        var waiting = Reply(app, imId)!;
+        // Waiting for an address, not failed, and it says where an administrator sets one; no attempt is counted.
+        Assert.Contains("Waiting for an address", waiting.FailureReason);
+        Assert.Contains("Replies to the external system", waiting.FailureReason);
+        Assert.DoesNotContain("Retrying", waiting.FailureReason);
+        Assert.All(Pending(app), d => Assert.Equal(0, d.Attempts));
 
         await app.Services.GetRequiredService<ILineWebhooks>().SetUrlAsync(Admin(app), Line, receiver.Url.AbsoluteUri, Ct);
 
