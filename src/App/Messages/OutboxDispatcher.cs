@@ -338,7 +338,16 @@ public sealed class OutboxDispatcher(
 
     private static ConnectorMessage Build(OutboxItem item, MessageRecord record, Method method)
     {
-        var sent = MessageStore.DeserializePayload(record.Payload);
+        var stored = MessageStore.DeserializePayload(record.Payload);
+        // The log keeps the names as the external system sent them; the portal gets them within its rule.
+        var sent = stored with
+        {
+            User = stored.User with
+            {
+                Name = ExternalUserNames.Normalise(stored.User.Name),
+                LastName = ExternalUserNames.Normalise(stored.User.LastName),
+            },
+        };
         return method switch
         {
             Method.Send => sent with { Message = sent.Message with { Text = item.Text } },
