@@ -63,6 +63,7 @@ public sealed class SandboxHost : IAsyncDisposable
         else builder.Logging.AddSimpleConsole();
 
         var listeners = new List<(SandboxPortalOptions Options, ListenOptions? Listen, int Port)>();
+        var renameListeners = new List<(SandboxPortalOptions Options, ListenOptions Listen)>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -81,6 +82,11 @@ public sealed class SandboxHost : IAsyncDisposable
                     var address = IPAddress.Parse(portal.Host);
                     kestrel.Listen(address, portal.Port, listen => listeners.Add((portal, listen, portal.Port)));
                 }
+                if (portal.RenameHost is { } renameHost)
+                {
+                    // The new domain exists from the start so its port is known; it answers once the portal moves there.
+                    kestrel.Listen(IPAddress.Parse(renameHost), portal.RenamePort, listen => renameListeners.Add((portal, listen)));
+                }
             }
         });
 
@@ -96,6 +102,7 @@ public sealed class SandboxHost : IAsyncDisposable
             var portal = new SandboxPortal(core, portalOptions, portState)
             {
                 Port = listener.Listen?.IPEndPoint?.Port ?? listener.Port,
+                RenamePort = renameListeners.FirstOrDefault(l => ReferenceEquals(l.Options, portalOptions)).Listen?.IPEndPoint?.Port ?? 0,
             };
             core.AddPortal(portal);
         }

@@ -79,6 +79,15 @@ public sealed class SandboxPortalOptions
     /// <summary>How many open lines to seed (at least 3; line 3 is inactive).</summary>
     public int OpenLineCount { get; set; } = 3;
 
+    /// <summary>
+    /// The address the portal moves to when <see cref="SandboxPortal.Rename"/> is called: an IP literal such as
+    /// <c>127.0.0.4</c>, listened on from the start (requests there find nothing until the rename). Null: no rename.
+    /// </summary>
+    public string? RenameHost { get; set; }
+
+    /// <summary>Port of <see cref="RenameHost"/>; 0 picks a free port.</summary>
+    public int RenamePort { get; set; }
+
     /// <summary>Plan status as <c>app.info.STATUS</c> and frames' <c>status</c>.</summary>
     public string PlanStatus { get; set; } = "L";
 

@@ -37,10 +37,58 @@ public sealed class SandboxPortal
     public string MemberId => State.MemberId;
 
     /// <summary>Listen host (e.g. <c>127.0.0.2</c>).</summary>
-    public string Host => Options.Host;
+    public string Host => Renamed ? Options.RenameHost! : Options.Host;
 
-    /// <summary>The bound port.</summary>
-    public int Port { get; internal set; }
+    /// <summary>The bound port (of the new domain after <see cref="Rename"/>).</summary>
+    public int Port
+    {
+        get => Renamed ? RenamePort : _port;
+        internal set => _port = value;
+    }
+
+    private int _port;
+    private volatile bool _renamed;
+    private volatile string? _redirectRestTo;
+
+    /// <summary>The port the rename address listens on (0 without <see cref="SandboxPortalOptions.RenameHost"/>).</summary>
+    internal int RenamePort { get; init; }
+
+    /// <summary>True once <see cref="Rename"/> moved the portal to its new domain.</summary>
+    public bool Renamed => _renamed;
+
+    /// <summary>The domain before the rename, e.g. <c>127.0.0.2:5123</c>; equals <see cref="Domain"/> until then.</summary>
+    public string FormerDomain => $"{Options.Host}:{_port.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>
+    /// Renames the portal's domain (§4, "change-domen"): from now on the portal lives at
+    /// <see cref="SandboxPortalOptions.RenameHost"/>; REST calls to the former address answer 302 with
+    /// <c>Location</c> on the new one, and the token server reports the new <c>client_endpoint</c>.
+    /// </summary>
+    public void Rename()
+    {
+        if (Options.RenameHost is null || RenamePort == 0)
+            throw new InvalidOperationException("Set SandboxPortalOptions.RenameHost to give the portal an address to move to.");
+        _renamed = true;
+    }
+
+    /// <summary>
+    /// Test control for a hostile network: REST calls to this portal answer 302 to <paramref name="location"/> (a base
+    /// such as <c>http://127.0.0.1:9/rest/</c>; the method name is appended) while the token server still names the
+    /// portal's real address. Null stops it.
+    /// </summary>
+    public void RedirectRestTo(Uri? location) => _redirectRestTo = location?.AbsoluteUri;
+
+    /// <summary>Where a REST request that arrived on this local endpoint must go instead, or null to serve it here.</summary>
+    internal Uri? RestRedirect(int localPort, System.Net.IPAddress? localAddress, string pathAndQuery)
+    {
+        if (_redirectRestTo is { } hijack) return new Uri(new Uri(hijack), pathAndQuery);
+        if (_renamed && localPort == _port && (localAddress is null || Options.Host == "localhost" || localAddress.ToString() == Options.Host))
+            return new Uri(new Uri(RestUri, "/"), "rest/" + pathAndQuery);
+        return null;
+    }
+
+    /// <summary>True when a request on this local endpoint belongs to the portal (its current or former address).</summary>
+    internal bool ListensOn(int localPort) => localPort == Port || (_renamed && localPort == _port);
 
     /// <summary>The portal's domain as Bitrix24 reports it: host and port, e.g. <c>127.0.0.2:5123</c>.</summary>
     public string Domain => $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";

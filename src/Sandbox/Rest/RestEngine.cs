@@ -72,6 +72,15 @@ internal sealed partial class RestEngine
             return;
         }
 
+        // A renamed portal's former address sends REST callers to the new one, method and query kept (§4).
+        if (portal.RestRedirect(http.Connection.LocalPort, http.Connection.LocalIpAddress, path + http.Request.QueryString.Value) is { } moved)
+        {
+            portal.Record(new RecordedCall(_core.Now, StripFormat(path).ToLowerInvariant(), "{}", 302, null, false, "redirect"));
+            response.StatusCode = StatusCodes.Status302Found;
+            response.Headers.Location = moved.AbsoluteUri;
+            return;
+        }
+
         // Route: {method}[.json|.xml] or {userId}/{code}/{method} (inbound webhook).
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         int? webhookUser = null;

@@ -39,7 +39,7 @@ internal sealed class SandboxCore
 
     public SandboxPortal? PortalByPort(int localPort, System.Net.IPAddress? localAddress)
     {
-        var matches = _portals.Where(p => p.Port == localPort).ToList();
+        var matches = _portals.Where(p => p.ListensOn(localPort)).ToList();
         if (matches.Count <= 1) return matches.FirstOrDefault();
         return matches.FirstOrDefault(p => localAddress is not null && p.Host == localAddress.ToString()) ?? matches[0];
     }

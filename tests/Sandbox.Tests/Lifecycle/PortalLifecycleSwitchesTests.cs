@@ -29,4 +29,29 @@ public class PortalLifecycleSwitchesTests
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Single(sandbox.Portal.Dialogs);
     }
+
+    [Fact]
+    public async Task Rename_MovesThePortal_TheFormerAddressAnswers302ForRest_AndTheTokenServerNamesTheNewEndpoint()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync(o => o.Portals[0].RenameHost = "127.0.0.4");
+        await sandbox.ConnectAsync();
+        var former = sandbox.Portal.RestUri;
+        var refresh = sandbox.Frame().Form["REFRESH_ID"];
+
+        sandbox.Portal.Rename();
+        var token = sandbox.Token();
+        var atFormer = await sandbox.Http.PostAsync(new Uri(former, "imconnector.send.messages?x=1"),
+            new StringContent(SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hi")).ToJsonString(), System.Text.Encoding.UTF8, "application/json"), SandboxTestHost.Ct);
+        var (status, _) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hi")), token);
+        var (refreshStatus, refreshed) = await sandbox.GetAsync(new Uri(new Uri($"http://{sandbox.Portal.FormerDomain}/"),
+            $"oauth/token/?grant_type=refresh_token&client_id={sandbox.Host.App.ClientId}&client_secret={Uri.EscapeDataString(sandbox.Host.App.ClientSecret)}&refresh_token={refresh}"));
+
+        Assert.Equal(HttpStatusCode.Found, atFormer.StatusCode);
+        Assert.Equal(new Uri(sandbox.Portal.RestUri, "imconnector.send.messages?x=1"), atFormer.Headers.Location);
+        Assert.StartsWith("127.0.0.4:", sandbox.Portal.Domain);
+        Assert.Equal(HttpStatusCode.OK, status); // the same POST at the new address is served
+        Assert.Single(sandbox.Portal.Dialogs.Single().Messages);
+        Assert.Equal(HttpStatusCode.OK, refreshStatus);
+        Assert.Equal(sandbox.Portal.RestUri.AbsoluteUri, (string?)refreshed["client_endpoint"]);
+    }
 }
