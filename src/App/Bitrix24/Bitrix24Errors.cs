@@ -33,6 +33,12 @@ public static class Bitrix24Errors
     /// <summary>Our own code: the portal is not installed (unknown <c>member_id</c>, or uninstalled).</summary>
     public const string PortalNotInstalled = "PORTAL_NOT_INSTALLED";
 
+    /// <summary>
+    /// Our own code: the portal answered a redirect to an address its token server does not confirm as the portal's
+    /// <c>client_endpoint</c>; nothing was sent there.
+    /// </summary>
+    public const string UnprovenRedirect = "UNPROVEN_REDIRECT";
+
     /// <summary>Our own code: the portal refused our refresh token; an administrator must open the app again.</summary>
     public const string ReauthorizationRequired = "REAUTHORIZATION_REQUIRED";
 }

@@ -42,14 +42,23 @@ public sealed class PortalTokens(PortalStore store, IServiceProvider services, I
                 throw NeedsReauthorization(portal, ex.ErrorCode, ex.ErrorDescription, ex);
             }
 
+            // The token server is the authority on where the portal lives: a renamed portal's new domain is proven here.
+            var endpoint = Uri.TryCreate(fresh.ClientEndpoint, UriKind.Absolute, out var e) && e.Scheme is "http" or "https"
+                ? e.AbsoluteUri : portal.ClientEndpoint;
             var saved = store.Save(portal with
             {
                 AccessToken = fresh.AccessToken,
                 RefreshToken = fresh.RefreshToken,
                 AccessTokenExpiresAt = fresh.ExpiresAt,
-                ClientEndpoint = string.IsNullOrEmpty(fresh.ClientEndpoint) ? portal.ClientEndpoint : fresh.ClientEndpoint,
+                ClientEndpoint = endpoint,
+                Domain = endpoint == portal.ClientEndpoint ? portal.Domain : new Uri(endpoint).Authority,
                 ServerEndpoint = fresh.ServerEndpoint ?? portal.ServerEndpoint,
             });
+            if (saved.ClientEndpoint != portal.ClientEndpoint)
+            {
+                logger.LogWarning("Portal {MemberId} moved from {FormerDomain} to {PortalDomain}; its REST calls go there now",
+                    memberId, portal.Domain, saved.Domain);
+            }
             logger.LogInformation("Refreshed the tokens of portal {PortalDomain} ({MemberId})", saved.Domain, memberId);
             return new PortalAccess(new Uri(saved.ClientEndpoint), saved.AccessToken!);
         }
