@@ -37,6 +37,16 @@ public sealed class Bitrix24AppOptions
     /// </summary>
     public List<string> SandboxOrigins { get; set; } = [];
 
+    /// <summary>
+    /// How long a refresh token lives. The reference leaves it open (180 days in current docs, 28 in older material,
+    /// §3.2), so we plan on the shorter. A portal's tokens are refreshed once a quarter of this has passed without a
+    /// refresh (a week by default): well within the lifetime, and never on every call.
+    /// </summary>
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(28);
+
+    /// <summary>How often the keep-alive looks for portals whose refresh token is getting old.</summary>
+    public TimeSpan TokenKeepAliveInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The portal's leaky bucket: drain rate (requests/s) and burst. Enterprise plans: 5 and 250.</summary>
     public double RequestsPerSecond { get; set; } = 2;
     public int Burst { get; set; } = 50;

@@ -28,6 +28,7 @@ public static class Bitrix24AppServiceCollectionExtensions
         services.AddSingleton<PortalTokens>();
         services.AddSingleton<IPortalTokenSource>(sp => sp.GetRequiredService<PortalTokens>());
         services.AddSingleton<PortalVerifier>();
+        services.AddHostedService<TokenKeepAlive>();
         services.AddSingleton<PortalInstaller>();
         services.AddSingleton<IPortalEventHandler, UninstallEventHandler>();
         services.AddSingleton<PlacementTickets>();
@@ -58,6 +59,8 @@ internal sealed class Bitrix24AppOptionsValidator : IValidateOptions<Bitrix24App
         var failures = new List<string>();
         if (options.RequestsPerSecond <= 0) failures.Add("Bitrix24:RequestsPerSecond must be positive.");
         if (options.Burst < 1) failures.Add("Bitrix24:Burst must be at least 1.");
+        if (options.RefreshTokenLifetime <= TimeSpan.Zero) failures.Add("Bitrix24:RefreshTokenLifetime must be positive, e.g. 28.00:00:00.");
+        if (options.TokenKeepAliveInterval <= TimeSpan.Zero) failures.Add("Bitrix24:TokenKeepAliveInterval must be positive, e.g. 01:00:00.");
         if (string.IsNullOrEmpty(options.ConnectorId) || options.ConnectorId.Contains('.') || options.ConnectorId != options.ConnectorId.ToLowerInvariant())
         {
             failures.Add("Bitrix24:ConnectorId must be lower case without dots.");

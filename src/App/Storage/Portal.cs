@@ -30,6 +30,11 @@ public sealed record Portal
     public string? AccessToken { get; init; }
     public string? RefreshToken { get; init; }
     public DateTimeOffset? AccessTokenExpiresAt { get; init; }
+    /// <summary>
+    /// When the stored refresh token was obtained (set by <see cref="PortalStore.Save"/> whenever it changes). A refresh
+    /// token lives 28 or 180 days (§3.2): a quiet portal's tokens are refreshed well before that.
+    /// </summary>
+    public DateTimeOffset? RefreshTokenIssuedAt { get; init; }
     /// <summary>The per-install secret every event carries in <c>auth[application_token]</c>.</summary>
     public string? ApplicationToken { get; init; }
     public string? Scopes { get; init; }

@@ -38,10 +38,13 @@ public class PortalStore
         var now = _time.GetUtcNow();
         now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
         var existing = _portals.FindById(portal.MemberId);
+        var newRefreshToken = !string.IsNullOrEmpty(portal.RefreshToken) &&
+            (existing is null || Unprotect(existing.RefreshToken) != portal.RefreshToken);
         var saved = portal with
         {
             InstalledAt = existing is not null && portal.InstalledAt == default ? existing.InstalledAt : portal.InstalledAt == default ? now : portal.InstalledAt,
             UpdatedAt = now,
+            RefreshTokenIssuedAt = newRefreshToken ? now : portal.RefreshTokenIssuedAt ?? existing?.RefreshTokenIssuedAt,
         };
         _portals.Upsert(ToDocument(saved));
         return saved;
@@ -84,6 +87,7 @@ public class PortalStore
         AccessToken = Unprotect(d.AccessToken),
         RefreshToken = Unprotect(d.RefreshToken),
         AccessTokenExpiresAt = d.AccessTokenExpiresAt,
+        RefreshTokenIssuedAt = d.RefreshTokenIssuedAt,
         ApplicationToken = Unprotect(d.ApplicationToken),
         Scopes = d.Scopes,
         Language = d.Language,
@@ -103,6 +107,7 @@ public class PortalStore
         AccessToken = Protect(p.AccessToken),
         RefreshToken = Protect(p.RefreshToken),
         AccessTokenExpiresAt = p.AccessTokenExpiresAt,
+        RefreshTokenIssuedAt = p.RefreshTokenIssuedAt,
         ApplicationToken = Protect(p.ApplicationToken),
         Scopes = p.Scopes,
         Language = p.Language,
@@ -127,6 +132,7 @@ public class PortalStore
         public string? AccessToken { get; set; }
         public string? RefreshToken { get; set; }
         public DateTimeOffset? AccessTokenExpiresAt { get; set; }
+        public DateTimeOffset? RefreshTokenIssuedAt { get; set; }
         public string? ApplicationToken { get; set; }
         public string? Scopes { get; set; }
         public string? Language { get; set; }

@@ -43,8 +43,9 @@ public class PortalStoreTests : IDisposable
         store.Save(Sample());
         var found = store.Find(Sample().MemberId)!;
 
-        Assert.Equal(Sample() with { InstalledAt = found.InstalledAt, UpdatedAt = found.UpdatedAt }, found);
+        Assert.Equal(Sample() with { InstalledAt = found.InstalledAt, UpdatedAt = found.UpdatedAt, RefreshTokenIssuedAt = found.RefreshTokenIssuedAt }, found);
         Assert.NotEqual(default, found.InstalledAt);
+        Assert.Equal(found.InstalledAt, found.RefreshTokenIssuedAt); // a new refresh token is dated when stored
         Assert.DoesNotContain("clear-marker", found.ToString());
     }
 

@@ -54,4 +54,21 @@ public class PortalLifecycleSwitchesTests
         Assert.Equal(HttpStatusCode.OK, refreshStatus);
         Assert.Equal(sandbox.Portal.RestUri.AbsoluteUri, (string?)refreshed["client_endpoint"]);
     }
+
+    [Fact]
+    public async Task RefreshTokenLifetime_ARefreshTokenPastItsLife_AnswersInvalidGrant()
+    {
+        var clock = TimeSpan.FromMilliseconds(300);
+        await using var sandbox = await SandboxTestHost.StartAsync(o => o.RefreshTokenLifetime = clock);
+        var refresh = sandbox.Frame().Form["REFRESH_ID"];
+        var query = $"oauth/token/?grant_type=refresh_token&client_id={sandbox.Host.App.ClientId}&client_secret={Uri.EscapeDataString(sandbox.Host.App.ClientSecret)}&refresh_token={refresh}";
+        var issued = DateTime.UtcNow;
+
+        // Wait out the lifetime itself (the condition is the clock passing the token's expiry).
+        await SandboxTestHost.WaitForAsync(() => DateTime.UtcNow > issued + clock + TimeSpan.FromMilliseconds(100), "the refresh token's lifetime passed");
+        var (status, body) = await sandbox.GetAsync(new Uri(sandbox.Portal.BaseUri, query));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", (string?)body["error"]);
+    }
 }

@@ -1,0 +1,85 @@
+using LineBridge.Bitrix24;
+using LineBridge.Infrastructure;
+using LineBridge.Messages;
+using LineBridge.Storage;
+using LiteDB;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LineBridge.Install;
+
+public sealed class TokenKeepAliveTests
+{
+    private sealed class CountingTokens(PortalStore store) : IPortalTokenSource
+    {
+        public List<string> Refreshed { get; } = [];
+
+        public ValueTask<PortalAccess> GetAccessAsync(string memberId, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(new PortalAccess(new Uri("http://127.0.0.1:9/rest/"), store.Find(memberId)!.AccessToken!));
+
+        public Task<PortalAccess> RefreshAsync(string memberId, string staleAccessToken, CancellationToken cancellationToken = default)
+        {
+            Refreshed.Add(memberId);
+            var n = Refreshed.Count;
+            store.Update(memberId, p => p with { AccessToken = $"access-{n}", RefreshToken = $"refresh-{n}" });
+            return Task.FromResult(new PortalAccess(new Uri("http://127.0.0.1:9/rest/"), $"access-{n}"));
+        }
+    }
+
+    [Fact]
+    public async Task AQuietPortal_IsRefreshedOnceAQuarterOfTheLifetimeHasPassed_AndNotAgainUntilTheNextQuarter()
+    {
+        var folder = Directory.CreateTempSubdirectory("lb-keepalive-").FullName;
+        try
+        {
+            using var db = new LiteDatabase($"Filename={Path.Combine(folder, "t.db")};Connection=direct");
+            var time = new ManualTime();
+            var store = new PortalStore(db, new EphemeralDataProtectionProvider(), time);
+            store.Save(new Portal { MemberId = "quiet", Domain = "a.example", ClientEndpoint = "http://127.0.0.1:9/rest/", AccessToken = "a", RefreshToken = "r" });
+            store.Save(new Portal { MemberId = "gone", Domain = "b.example", ClientEndpoint = "http://127.0.0.1:9/rest/", AccessToken = "a", RefreshToken = "r" });
+            store.MarkUninstalled("gone");
+            var tokens = new CountingTokens(store);
+            var options = Microsoft.Extensions.Options.Options.Create(new Bitrix24AppOptions { RefreshTokenLifetime = TimeSpan.FromDays(28) });
+            var keepAlive = new TokenKeepAlive(store, tokens, options, time, NullLogger<TokenKeepAlive>.Instance);
+
+            time.Advance(TimeSpan.FromDays(6));
+            Assert.Equal(0, await keepAlive.RunOnceAsync(TestContext.Current.CancellationToken));
+
+            time.Advance(TimeSpan.FromDays(1.5)); // past a week: well within the 28 days
+            Assert.Equal(1, await keepAlive.RunOnceAsync(TestContext.Current.CancellationToken));
+            Assert.Equal(0, await keepAlive.RunOnceAsync(TestContext.Current.CancellationToken)); // once, not every round
+
+            time.Advance(TimeSpan.FromDays(7.5));
+            Assert.Equal(1, await keepAlive.RunOnceAsync(TestContext.Current.CancellationToken));
+            Assert.Equal(["quiet", "quiet"], tokens.Refreshed);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task APortalQuietForLongerThanTheRefreshTokensLife_StillWorks()
+    {
+        // The sandbox's refresh tokens live 2 s; the app refreshes after a quarter of that, looking every 100 ms.
+        await using var app = await SandboxedApp.StartAsync(
+            configureSandbox: o => o.RefreshTokenLifetime = TimeSpan.FromSeconds(2),
+            settings: new Dictionary<string, string?>
+            {
+                ["Bitrix24:RefreshTokenLifetime"] = "00:00:02",
+                ["Bitrix24:TokenKeepAliveInterval"] = "00:00:00.100",
+            },
+            cancellationToken: TestContext.Current.CancellationToken);
+        var start = app.OAuth.Count;
+
+        // Each keep-alive refresh comes at least half a second after the last: six of them outlast the first refresh token.
+        await SandboxedApp.WaitUntilAsync(() => app.OAuth.Count >= start + 6, "the quiet portal's tokens were kept alive");
+        app.Portal.ExpireAccessTokens();
+
+        var info = await app.Clients.ForPortal(app.Portal.MemberId).App.InfoAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(app.Sandbox.App.ClientId, info.Code);
+        Assert.Equal(PortalStatus.Installed, app.Store.Find(app.Portal.MemberId)!.Status);
+    }
+}
