@@ -37,4 +37,15 @@ public static class Bitrix24Refusals
         ArgumentNullException.ThrowIfNull(ex);
         return ex.ErrorCode is Bitrix24Errors.NotActiveLine or Bitrix24Errors.NoCorrectProvider;
     }
+
+    /// <summary>
+    /// The portal does not accept the app's stored access token as any token it issued (<c>NO_AUTH_FOUND</c>,
+    /// <c>invalid_token</c>, 401; not <c>expired_token</c>, which a refresh mends): it was revoked, which is what an
+    /// uninstall does before its event arrives. The work waits; it is not the work's fault.
+    /// </summary>
+    public static bool IsTokenRefused(Bitrix24Exception ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex.ErrorCode is Bitrix24Errors.NoAuthFound or Bitrix24Errors.InvalidToken;
+    }
 }

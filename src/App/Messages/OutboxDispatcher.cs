@@ -242,6 +242,13 @@ public sealed class OutboxDispatcher(
             ShowWaiting(chunk, WaitReasons.PaymentRequired);
             return;
         }
+        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsTokenRefused(ex))
+        {
+            logger.LogWarning("The portal {MemberId} refused LineBridge's tokens ({ErrorCode}); its work waits", first.MemberId, ex.ErrorCode);
+            Hold(chunk, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
+            ShowWaiting(chunk, WaitReasons.TokensRefused(ex.ErrorCode));
+            return;
+        }
         catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsAppNotInstalled(ex))
         {
             logger.LogWarning("The portal {MemberId} does not have LineBridge installed ({ErrorCode}); its work waits for a reinstall",

@@ -14,6 +14,10 @@ public static class WaitReasons
     public static string AppUninstalled(int line) =>
         $"Waiting: LineBridge is not installed on the portal (it was uninstalled). It goes out once an administrator installs LineBridge again and connects open line {line}.";
 
+    /// <summary>The portal refused the app's tokens (revoked: usually an uninstall whose event has not arrived yet).</summary>
+    public static string TokensRefused(string errorCode) =>
+        $"Waiting: the portal refused LineBridge's access ({errorCode}). It goes out once LineBridge is authorised again: an administrator opens LineBridge in the portal, or installs it again.";
+
     /// <summary>The portal answered <c>PAYMENT_REQUIRED</c>.</summary>
     public const string PaymentRequired =
         "Waiting: the portal's paid period for LineBridge is over (PAYMENT_REQUIRED). Nothing is lost; it goes out once the portal's administrator renews the subscription in Bitrix24.";

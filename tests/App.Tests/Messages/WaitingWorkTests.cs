@@ -87,6 +87,22 @@ public sealed class WaitingWorkTests
     }
 
     [Fact]
+    public async Task ACallWhoseTokenThePortalNoLongerKnows_Waits_AndGoesOutLater()
+    {
+        using var h = new MessagesHarness();
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.Unauthorized, Bitrix24Errors.NoAuthFound, "Wrong authorization data"));
+        var sent = h.Send(MessagesHarness.Message("a"));
+
+        await h.DrainAsync();
+        Assert.Equal(MessageStatus.Waiting, h.Record(sent[0]).Status);
+        Assert.Contains("NO_AUTH_FOUND", h.Record(sent[0]).FailureReason);
+
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        await h.DrainAsync();
+        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+    }
+
+    [Fact]
     public async Task PaymentRequired_StopsCallsForThePortal_SaysSo_AndResumesOnceItPays()
     {
         using var h = new MessagesHarness(o => o.PaymentProbeInterval = TimeSpan.FromMinutes(10));
