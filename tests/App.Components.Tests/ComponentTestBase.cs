@@ -41,7 +41,8 @@ public abstract class ComponentTestBase : BunitContext
     protected FakeMessageUpdates Updates { get; } = new();
     protected FakeLineWebhooks Webhooks { get; } = new();
 
-    protected static TimeSpan Patience => TimeSpan.FromSeconds(10);
+    // An upper bound for WaitForAssertion: met at once when the component is right; generous for a busy machine.
+    protected static TimeSpan Patience => TimeSpan.FromSeconds(30);
 
     private bool _prepared;
 

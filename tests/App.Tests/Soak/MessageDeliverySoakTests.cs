@@ -17,6 +17,9 @@ namespace LineBridge.Soak;
 /// (500, 503, latency, dropped connections, lost responses, QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, token expiry)
 /// and the app process is killed hard and restarted at seeded moments. Afterwards the portals hold exactly what the
 /// app's log says: every accepted message once, with the text of its last accepted edit, edits in order.
+/// The portals' lives go on meanwhile: a line is switched off in Contact Center and connected again, the second portal
+/// is renamed (its old address answers 302), and it uninstalls the app and installs it again (then its lines are
+/// connected again). The external system meets refusals while a line or the portal cannot take work and tries again.
 /// Size and dice: <c>LINEBRIDGE_SOAK_OPERATIONS</c> (default 1000), <c>LINEBRIDGE_SOAK_RESTARTS</c> (default 3),
 /// <c>LINEBRIDGE_SOAK_SEED</c> (default 7).
 /// </summary>
@@ -39,7 +42,7 @@ public class MessageDeliverySoakTests
         var dice = new Random(seed);
         var output = TestContext.Current.TestOutputHelper;
 
-        var portalOptions = new[] { new SandboxPortalOptions { Host = "127.0.0.2" }, new SandboxPortalOptions { Host = "127.0.0.3" } };
+        var portalOptions = new[] { new SandboxPortalOptions { Host = "127.0.0.2" }, new SandboxPortalOptions { Host = "127.0.0.3", RenameHost = "127.0.0.5" } };
         await using var sandbox = await SandboxHost.StartAsync(new SandboxOptions
         {
             Portals = [.. portalOptions],
@@ -138,6 +141,7 @@ public class MessageDeliverySoakTests
                 w, lines[w % lines.Count], operations / Workers + (w < operations % Workers ? 1 : 0), new Random(workerSeeds[w]),
                 app.BaseUri, ledger, stats, () => Interlocked.Increment(ref done)), Ct)).ToList();
 
+            var lifecycle = new Lifecycle(sandbox, app, dataDirectory, lines, operations);
             var chaos = Task.Run(async () =>
             {
                 var random = new Random(chaosSeed);
@@ -145,6 +149,7 @@ public class MessageDeliverySoakTests
                 var operatingLifted = false;
                 while (!workloadOver.IsCancellationRequested)
                 {
+                    await lifecycle.StepAsync(Volatile.Read(ref done));
                     if (killAt.Count > 0 && Volatile.Read(ref done) >= killAt[0])
                     {
                         killAt.RemoveAt(0);
@@ -175,6 +180,7 @@ public class MessageDeliverySoakTests
             app.Start();
             workloadOver.Cancel();
             await chaos;
+            await lifecycle.FinishAsync();
 
             sandbox.Faults.Clear();
             portalOptions[1].OperatingLimitSeconds = 0;
@@ -244,6 +250,7 @@ public class MessageDeliverySoakTests
                 .AppendLine($"soak seed {seed}: {operations} operations by {Workers} clients on {lines.Count} lines of 2 portals in {clientTime.Elapsed.TotalSeconds:F0} s, drained in {drainTime.Elapsed.TotalSeconds:F0} s")
                 .AppendLine($"accepted: {ledger.Messages.Count} messages, {ledger.Messages.Sum(m => m.Texts.Count - 1)} edits; client retries after no answer: {stats.SendRetries} sends, {stats.EditRetries} edits; edits found applied on retry: {stats.EditsAppliedBeforeRetry}; duplicate answers: {stats.DuplicateAnswers}")
                 .AppendLine($"app: {app.Starts} starts, {app.Kills} hard kills; forced token expiries: {stats.TokenExpiries}; refresh tokens lost to a kill (portal re-opened by an admin): {app.RefusedRefreshes}")
+                .AppendLine($"portal lives: {string.Join(", ", lifecycle.Done)}; requests refused while a line or portal could not take work (tried again): {stats.RefusedWhileAway}")
                 .AppendLine($"portal REST calls: {calls.Count}; faults met: " + string.Join(", ", calls
                     .Select(c => c.Fault is null ? c.Error : $"injected {c.Fault}" + (c.Error is null ? "" : $" {c.Error}")).Where(f => f is not null).GroupBy(f => f!).OrderBy(g => g.Key)
                     .Select(g => $"{g.Key} {g.Count()}")))
@@ -257,6 +264,8 @@ public class MessageDeliverySoakTests
             Assert.Contains(calls, c => c.Error == "QUERY_LIMIT_EXCEEDED");
             Assert.Contains(calls, c => c.Fault is not null && c.Fault.Contains("lost", StringComparison.OrdinalIgnoreCase));
             Assert.Contains(calls, c => c.Fault is not null && c.Fault.Contains("drop", StringComparison.OrdinalIgnoreCase));
+            Assert.Equal(["line off", "renamed", "line on", "uninstalled", "reinstalled"], lifecycle.Done);
+            Assert.Contains(calls, c => c.Status == 302);
         }
         finally
         {
@@ -326,6 +335,14 @@ public class MessageDeliverySoakTests
             using (answer)
             {
                 var text = await answer.Content.ReadAsStringAsync(Ct);
+                if (IsAway(answer.StatusCode, text))
+                {
+                    // The line is switched off or the portal uninstalled the app: the external system tries later.
+                    Interlocked.Increment(ref stats.RefusedWhileAway);
+                    await Task.Delay(200, Ct);
+                    attempt--;
+                    continue;
+                }
                 Assert.True(answer.StatusCode == HttpStatusCode.Accepted, $"send {batch[0].Id}: {(int)answer.StatusCode} {text}");
                 var results = JsonNode.Parse(text)!["results"]!.AsArray();
                 Assert.Equal(batch.Select(m => m.Id), results.Select(r => (string?)r!["messageId"]));
@@ -351,6 +368,12 @@ public class MessageDeliverySoakTests
             using (answer)
             {
                 var text = await answer.Content.ReadAsStringAsync(Ct);
+                if (IsAway(answer.StatusCode, text))
+                {
+                    Interlocked.Increment(ref stats.RefusedWhileAway);
+                    await Task.Delay(200, Ct);
+                    continue;
+                }
                 var json = JsonNode.Parse(text)!;
                 if (answer.StatusCode == HttpStatusCode.Accepted)
                 {
@@ -370,6 +393,10 @@ public class MessageDeliverySoakTests
             }
         }
     }
+
+    /// <summary>The API's refusal while the line is not connected or the app is not installed on the portal.</summary>
+    private static bool IsAway(HttpStatusCode status, string body) =>
+        status == HttpStatusCode.Conflict && (string?)JsonNode.Parse(body)!["title"] is "The line is not connected." or "LineBridge is not installed on the portal.";
 
     /// <summary>The answer, or null when none came (app killed, restarting, connection cut); then wait a moment.</summary>
     private static async Task<HttpResponseMessage?> TryAsync(Func<Task<HttpResponseMessage>> call)
@@ -463,5 +490,123 @@ public class MessageDeliverySoakTests
         public int EditsAppliedBeforeRetry;
         public int DuplicateAnswers;
         public int TokenExpiries;
+        public int RefusedWhileAway;
+    }
+
+    /// <summary>
+    /// The portals' lives during the workload, each step once its share of the operations is done: portal 1's first
+    /// line switched off in Contact Center, portal 2 renamed, the line connected again, portal 2 uninstalls the app,
+    /// installs it again and gets its lines connected again. Connecting a line is what the app's open-lines service
+    /// does (<c>imconnector.activate</c>, then the app's record of the line), the record written with the app stopped
+    /// because LiteDB belongs to one process.
+    /// </summary>
+    private sealed class Lifecycle(SandboxHost sandbox, AppProcess app, string dataDirectory, IReadOnlyList<SoakLine> lines, int operations)
+    {
+        public List<string> Done { get; } = [];
+
+        public async Task StepAsync(int done)
+        {
+            var first = sandbox.Portals[0];
+            var second = sandbox.Portals[1];
+            if (Due(done, 0.2, "line off"))
+            {
+                first.DisableConnector(Connector, lines[0].Line);
+            }
+            else if (Due(done, 0.3, "renamed"))
+            {
+                second.Rename();
+            }
+            else if (Due(done, 0.45, "line on"))
+            {
+                await ConnectAsync(first, [lines[0].Line]);
+            }
+            else if (Due(done, 0.55, "uninstalled"))
+            {
+                second.UninstallApp(clean: false);
+                // Events are never retried: wait for this one to land before anything kills the app.
+                await WaitAsync(() => second.EventDeliveries.Any(d => d.Event == "ONAPPUNINSTALL" && d.Status == 200), "the app heard of the uninstall");
+            }
+            else if (Due(done, 0.7, "reinstalled"))
+            {
+                await app.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), Ct);
+                using var browser = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(100) };
+                // The install frame, as often as the faulted portal makes it fail (an administrator reloads the page).
+                await UntilAsync(async () =>
+                {
+                    var frame = second.BuildFramePost(userId: 1);
+                    using var installed = await browser.PostAsync(frame.Url, frame.ToContent(), Ct);
+                    return installed.IsSuccessStatusCode;
+                }, $"the app is installed again on {second.Host}");
+                second.FinishInstall(userId: 1);
+                await ConnectAsync(second, lines.Where(l => l.PortalIndex == 1).Select(l => l.Line).ToList());
+            }
+        }
+
+        /// <summary>Steps the workload ended before reaching still happen, so every run has the whole life.</summary>
+        public async Task FinishAsync()
+        {
+            while (Done.Count < 5) await StepAsync(operations);
+        }
+
+        private bool Due(int done, double share, string step)
+        {
+            if (Done.Contains(step) || done < operations * share) return false;
+            Done.Add(step);
+            return true;
+        }
+
+        private async Task ConnectAsync(SandboxPortal portal, IReadOnlyList<int> lineIds)
+        {
+            using var browser = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(100) };
+            var token = (string?)(await browser.GetFromJsonAsync<JsonObject>(new Uri(portal.BaseUri, "_sandbox/token?user=1"), Ct))!["access_token"];
+            foreach (var line in lineIds)
+            {
+                // Faults are on: an injected failure is simply tried again, as an administrator would.
+                await UntilAsync(async () =>
+                {
+                    using var activate = new HttpRequestMessage(HttpMethod.Post, new Uri(portal.RestUri, "imconnector.activate"))
+                    {
+                        Content = JsonContent.Create(new { CONNECTOR = Connector, LINE = line, ACTIVE = 1 }),
+                    };
+                    activate.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                    using var answer = await browser.SendAsync(activate, Ct);
+                    return answer.IsSuccessStatusCode;
+                }, $"line {line} of {portal.Host} is activated");
+            }
+            app.Kill();
+            using (var db = new LiteDatabase($"Filename={Path.Combine(dataDirectory, new LiteDbOptions().FileName)};Connection=direct"))
+            {
+                var connections = new LineConnections(db, TimeProvider.System);
+                foreach (var line in lineIds) connections.MarkConnected(portal.MemberId, line);
+            }
+            app.Start();
+        }
+
+        private static async Task UntilAsync(Func<Task<bool>> attempt, string what)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (true)
+            {
+                try
+                {
+                    if (await attempt()) return;
+                }
+                catch (HttpRequestException)
+                {
+                }
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting until {what}.");
+                await Task.Delay(100, Ct);
+            }
+        }
+
+        private static async Task WaitAsync(Func<bool> condition, string what)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!condition())
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting until {what}.");
+                await Task.Delay(50, Ct);
+            }
+        }
     }
 }

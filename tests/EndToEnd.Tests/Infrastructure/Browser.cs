@@ -53,7 +53,10 @@ public sealed class Browser : IAsyncLifetime
             Locale = locale ?? "en-US",
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
         });
-        context.SetDefaultTimeout(20_000);
+        // Upper bounds only (each wait ends as soon as its condition holds). Expect's own default is 5 s, which a
+        // Blazor circuit connecting on a machine busy with other builds can exceed.
+        context.SetDefaultTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(30_000);
         return context;
     }
 

@@ -176,10 +176,13 @@ public class EventDispatcherTests
 
         await SandboxTestHost.WaitForAsync(() => sandbox.Portal.EventDeliveries.Single().Done, "the delivery attempt");
         Assert.Equal(500, sandbox.Portal.EventDeliveries.Single().Status);
-        // Give a retry every chance to show up before concluding there was none.
-        await Task.Delay(500, SandboxTestHost.Ct);
-        Assert.Single(receiver.Received);
-        Assert.Single(sandbox.Portal.EventDeliveries);
+        // Deliveries go one at a time, in order: once a later event has been delivered, a retry of the first would
+        // already have shown up. Wait for that instead of for a while.
+        await sandbox.CallAsync("imconnector.activate", new { CONNECTOR = "lb_test", LINE = 2, ACTIVE = 1 });
+        sandbox.Portal.DisableConnector("lb_test", 2);
+        await SandboxTestHost.WaitForAsync(() => sandbox.Portal.EventDeliveries.Count(d => d.Done) == 2, "the later delivery");
+        Assert.Equal(2, receiver.Received.Count);
+        Assert.Equal(2, sandbox.Portal.EventDeliveries.Count);
     }
 
     [Fact]

@@ -96,7 +96,7 @@ internal sealed class SandboxTestHost : IAsyncDisposable
     };
 
     /// <summary>Polls until the condition holds (the event queue is asynchronous).</summary>
-    public static async Task WaitForAsync(Func<bool> condition, string what, int seconds = 30)
+    public static async Task WaitForAsync(Func<bool> condition, string what, int seconds = 90)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
