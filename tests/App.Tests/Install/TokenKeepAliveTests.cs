@@ -72,10 +72,13 @@ public sealed class TokenKeepAliveTests
             },
             cancellationToken: TestContext.Current.CancellationToken);
         var start = app.OAuth.Count;
+        var installed = app.Store.Find(app.Portal.MemberId)!.RefreshTokenIssuedAt!.Value;
 
-        // Each keep-alive refresh comes at least half a second after the last: six of them outlast the first refresh token.
+        // Each keep-alive refresh comes at least half a second after the last: six of them outlast the first refresh
+        // token, and each only works with the one before it (single use, 2 s of life).
         await SandboxedApp.WaitUntilAsync(() => app.OAuth.Count >= start + 6, "the quiet portal's tokens were kept alive");
-        app.Portal.ExpireAccessTokens();
+        await SandboxedApp.WaitUntilAsync(() => app.Store.Find(app.Portal.MemberId)!.RefreshTokenIssuedAt > installed + TimeSpan.FromSeconds(2.5),
+            "a refresh token obtained after the first one's life ended is stored");
 
         var info = await app.Clients.ForPortal(app.Portal.MemberId).App.InfoAsync(TestContext.Current.CancellationToken);
 
