@@ -90,14 +90,19 @@ public class RealServerFidelityTests
         var refresh = sandbox.Portal.BuildFramePost(1).Form["REFRESH_ID"];
         var query = $"grant_type=refresh_token&client_id={Uri.EscapeDataString(sandbox.Host.App.ClientId)}&client_secret={Uri.EscapeDataString(sandbox.Host.App.ClientSecret)}&refresh_token={refresh}";
 
-        var (status, body) = await sandbox.GetAsync(new Uri(sandbox.Host.OAuthUri, "/oauth/token/?" + query));
+        // Through the portal's own /oauth/token/ (its proxy), then at the OAuth server the answer names.
+        var (status, body) = await sandbox.GetAsync(new Uri(sandbox.Portal.BaseUri, "/oauth/token/?" + query));
 
         Assert.Equal(HttpStatusCode.OK, status);
         var domain = body["domain"]!.GetValue<string>();
-        Assert.Equal(sandbox.Host.OAuthUri.Authority, domain);
         Assert.DoesNotContain(domain, sandbox.Host.Portals.Select(p => p.Domain));
         Assert.Equal($"http://{domain}/rest/", body["server_endpoint"]!.GetValue<string>());
         Assert.Equal(sandbox.Portal.RestUri.ToString(), body["client_endpoint"]!.GetValue<string>());
+        Assert.Equal(sandbox.Host.OAuthUri.Authority, domain);
+        var again = query.Replace(refresh, body["refresh_token"]!.GetValue<string>(), StringComparison.Ordinal);
+        var (atServer, fromServer) = await sandbox.GetAsync(new Uri($"http://{domain}/oauth/token/?{again}"));
+        Assert.Equal(HttpStatusCode.OK, atServer);
+        Assert.Equal(domain, fromServer["domain"]!.GetValue<string>());
         // An app that took domain for the portal address finds no portal there.
         var wrong = await sandbox.Http.PostAsync(new Uri($"http://{domain}/rest/user.current"), new FormUrlEncodedContent([new("auth", body["access_token"]!.GetValue<string>())]), SandboxTestHost.Ct);
         Assert.Equal(HttpStatusCode.NotFound, wrong.StatusCode);
@@ -127,6 +132,8 @@ public class RealServerFidelityTests
     [Fact]
     public async Task Send_WithEmptyTextAndAnUnreachableFile_FailsThatElement()
     {
+        await using var files = new EventReceiver();
+        var reachable = files.Url.Replace("/events", "/photo.png", StringComparison.Ordinal);
         await using var sandbox = await SandboxTestHost.StartAsync();
         await sandbox.ConnectAsync();
 
@@ -136,7 +143,8 @@ public class RealServerFidelityTests
             ["LINE"] = 1,
             ["MESSAGES"] = new JsonArray(
                 Message("m-1", "", "http://127.0.0.1:9/missing.png"),
-                Message("m-2", "with text", "http://127.0.0.1:9/missing.png")),
+                Message("m-2", "with text", "http://127.0.0.1:9/missing.png"),
+                Message("m-3", "", reachable)),
         });
 
         Assert.Equal(HttpStatusCode.OK, status);
@@ -144,6 +152,8 @@ public class RealServerFidelityTests
         Assert.False(items[0]!["SUCCESS"]!.GetValue<bool>());
         Assert.True(items[1]!["SUCCESS"]!.GetValue<bool>());
         Assert.Empty(items[1]!["message"]!["files"]!.AsArray());
+        Assert.True(items[2]!["SUCCESS"]!.GetValue<bool>());
+        Assert.Equal(reachable, items[2]!["message"]!["files"]![0]!["url"]!.GetValue<string>());
     }
 
     // Item 9. Source: protocol reference §9.2 (text cut with " (...)"); the server counts with PHP's mb_ functions, in
