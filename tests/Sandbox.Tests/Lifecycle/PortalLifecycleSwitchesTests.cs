@@ -43,7 +43,7 @@ public class PortalLifecycleSwitchesTests
         var atFormer = await sandbox.Http.PostAsync(new Uri(former, "imconnector.send.messages?x=1"),
             new StringContent(SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hi")).ToJsonString(), System.Text.Encoding.UTF8, "application/json"), SandboxTestHost.Ct);
         var (status, _) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hi")), token);
-        var (refreshStatus, refreshed) = await sandbox.GetAsync(new Uri(new Uri($"http://{sandbox.Portal.FormerDomain}/"),
+        var (refreshStatus, refreshed) = await sandbox.GetAsync(new Uri(sandbox.Host.OAuthUri,
             $"oauth/token/?grant_type=refresh_token&client_id={sandbox.Host.App.ClientId}&client_secret={Uri.EscapeDataString(sandbox.Host.App.ClientSecret)}&refresh_token={refresh}"));
 
         Assert.Equal(HttpStatusCode.Found, atFormer.StatusCode);
@@ -66,7 +66,7 @@ public class PortalLifecycleSwitchesTests
 
         // Wait out the lifetime itself (the condition is the clock passing the token's expiry).
         await SandboxTestHost.WaitForAsync(() => DateTime.UtcNow > issued + clock + TimeSpan.FromMilliseconds(100), "the refresh token's lifetime passed");
-        var (status, body) = await sandbox.GetAsync(new Uri(sandbox.Portal.BaseUri, query));
+        var (status, body) = await sandbox.GetAsync(new Uri(sandbox.Host.OAuthUri, query));
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_grant", (string?)body["error"]);
