@@ -28,6 +28,8 @@ public static class Bitrix24AppServiceCollectionExtensions
         services.AddSingleton<PortalTokens>();
         services.AddSingleton<IPortalTokenSource>(sp => sp.GetRequiredService<PortalTokens>());
         services.AddSingleton<PortalVerifier>();
+        services.AddSingleton<VerificationLimiter>();
+        services.AddSingleton<InstallationProbe>();
         services.AddSingleton<PortalInstaller>();
         services.AddSingleton<IPortalEventHandler, UninstallEventHandler>();
         services.AddSingleton<PlacementTickets>();
