@@ -50,6 +50,7 @@ internal sealed partial class RestEngine
         ConnectorMethods.Register(this);
         MessageMethods.Register(this);
         OpenLineMethods.Register(this);
+        ImMethods.Register(this);
     }
 
     public void Add(string name, string scope, bool appOnly, MethodHandler handler) => _methods[name] = new MethodSpec(scope, appOnly, handler);
