@@ -28,6 +28,12 @@ builder.Services.AddMudServices();
 
 var app = builder.Build();
 
+// No page or endpoint leaks its URL (a ticket, a portal address) to the sites it links to.
+app.Use((context, next) =>
+{
+    context.Response.Headers["Referrer-Policy"] = "no-referrer";
+    return next(context);
+});
 app.UseAntiforgery();
 app.MapStaticAssets();
 // Portal entry points: POST /install, /events, /placement.

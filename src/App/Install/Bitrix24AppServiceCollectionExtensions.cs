@@ -43,7 +43,8 @@ public static class Bitrix24AppServiceCollectionExtensions
         services.AddSingleton<EventProcessor>();
         services.AddHostedService(sp => sp.GetRequiredService<EventProcessor>());
         services.AddSingleton<PlacementTickets>();
-        services.AddSingleton<IPortalSessions, PortalSessions>();
+        services.AddSingleton<PortalSessions>();
+        services.AddSingleton<IPortalSessions>(sp => sp.GetRequiredService<PortalSessions>());
 
         // The app lives in the portal's frame: CSP frame-ancestors decides who may frame it, not X-Frame-Options.
         services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);

@@ -24,7 +24,7 @@ public static class PlacementEndpoints
 
     internal static async Task<Results<SeeOther, ProblemHttpResult>> OpenAsync(
         HttpContext http, PortalVerifier verifier, VerificationLimiter limiter, PortalStore store, PlacementTickets tickets,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        PortalSessions sessions, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var post = await FramePost.ReadAsync(http.Request, cancellationToken);
         if (post is null) return Problem(400, "The placement request must be a form POST from the portal.");
@@ -97,6 +97,8 @@ public static class PlacementEndpoints
                 return Problem(400, "PLACEMENT_OPTIONS of SETTING_CONNECTOR must name CONNECTOR and LINE.");
             }
 
+            // The portal just said who this user is: sessions opened under another role end now.
+            sessions.EndIfRoleChanged(portal.MemberId, user.Id, isAdmin);
             var ticket = tickets.Issue(new TicketPayload(portal.MemberId, portal.Domain, user.Id, user.DisplayName, isAdmin,
                 post.Language ?? portal.Language ?? "en", placement, connector, line));
             var page = placement == SettingConnectorPlacement ? "/connector" : "/lines";
