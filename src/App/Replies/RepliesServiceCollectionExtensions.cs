@@ -17,6 +17,7 @@ public static class RepliesServiceCollectionExtensions
             .Validate(o => o.InitialBackoff > TimeSpan.Zero && o.MaxBackoff >= o.InitialBackoff, "Replies: back-off must be positive and MaxBackoff >= InitialBackoff.")
             .Validate(o => o.MaxAttempts > 0, "Replies:MaxAttempts must be positive.")
             .Validate(o => o.Timeout > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero, "Replies: Timeout and PollInterval must be positive.")
+            .Validate(o => o.MaxConcurrentPortals > 0, "Replies:MaxConcurrentPortals must be positive.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         // Webhook addresses are chosen by portal administrators, who are outside parties where LineBridge serves many
