@@ -68,7 +68,7 @@ public static class InstallEndpoints
         }
 
         if (isEvent) return TypedResults.Ok(new { installed = true });
-        http.Response.Headers.ContentSecurityPolicy = "frame-ancestors " + Framing.FrameAncestorsPolicy(options.Value);
+        http.Response.Headers.ContentSecurityPolicy = "frame-ancestors " + Framing.InstallPolicy(options.Value);
         return TypedResults.Content(InstalledPage, "text/html; charset=utf-8");
     }
 
