@@ -78,6 +78,17 @@ public sealed class EventTrustTests
         Assert.DoesNotContain(app.Services.GetRequiredService<MessageStore>().LoadDeliveries(100), _ => true);
     }
 
+    /// <summary>The sandbox is honest about what an operator holds: every frame user receives the application token.</summary>
+    [Fact]
+    public async Task EveryFrameUser_ReceivesTheApplicationToken_AsOnARealPortal()
+    {
+        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+
+        Assert.Equal(app.Portal.ApplicationToken, app.Portal.BuildFramePost(userId: 2).Form["APPLICATION_TOKEN"]);
+        Assert.Equal(app.Portal.ApplicationToken, app.Portal.BuildFramePost(userId: 3).Form["APPLICATION_TOKEN"]);
+        Assert.Equal(app.Store.Find(app.Portal.MemberId)!.ApplicationToken, app.Portal.ApplicationToken);
+    }
+
     /// <summary>Case 2: a forged uninstall leaves the portal in service.</summary>
     [Fact]
     public async Task Case2_ForgedUninstall_IsDropped_AndThePortalStaysInstalled()
