@@ -62,6 +62,7 @@ public sealed class EventInbox
         _events.EnsureIndex(e => e.Fingerprint, unique: true);
         _events.EnsureIndex(e => e.NextAttemptAt);
         _events.EnsureIndex(e => e.MemberId);
+        _events.EnsureIndex(e => e.State);
     }
 
     /// <summary>The fingerprint of an event: who, what, when (<c>ts</c>) and its data, in a stable order.</summary>
@@ -91,9 +92,14 @@ public sealed class EventInbox
     public int CountOpen(string memberId) =>
         _events.Count(e => e.MemberId == memberId && (e.State == InboxState.Pending || e.State == InboxState.Confirmed));
 
-    /// <summary>Open events due at <paramref name="now"/>, oldest sent first.</summary>
-    public IReadOnlyList<InboxEvent> Due(DateTime now, int limit) =>
-        _events.Find(e => (e.State == InboxState.Pending || e.State == InboxState.Confirmed) && e.NextAttemptAt <= now)
+    /// <summary>The portals with open events: each is read on its own, so one portal's flood never hides another's events.</summary>
+    public IReadOnlyList<string> PortalsWithOpenEvents() =>
+        _events.Query().Where(e => e.State == InboxState.Pending || e.State == InboxState.Confirmed).Select(e => e.MemberId)
+            .ToEnumerable().Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>One portal's open events due at <paramref name="now"/>, oldest sent first.</summary>
+    public IReadOnlyList<InboxEvent> Due(string memberId, DateTime now, int limit) =>
+        _events.Find(e => e.MemberId == memberId && (e.State == InboxState.Pending || e.State == InboxState.Confirmed) && e.NextAttemptAt <= now)
             .OrderBy(e => e.SentAt).ThenBy(e => e.Id).Take(limit).ToList();
 
     public InboxEvent? Get(ObjectId id) => _events.FindById(id);

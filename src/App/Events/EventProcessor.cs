@@ -17,7 +17,8 @@ public sealed class EventProcessor(
     EventInbox inbox, EventConfirmer confirmer, PortalStore portals, IEnumerable<IPortalEventHandler> handlers, EventSignal signal,
     IOptions<EventOptions> options, TimeProvider time, ILogger<EventProcessor> logger) : BackgroundService
 {
-    private const int DueLimit = 500;
+    /// <summary>Events of one portal looked at per round (a confirmation batch holds 50).</summary>
+    private const int DueLimit = 200;
     private readonly ConcurrentDictionary<string, TokenBucketRateLimiter> _budgets = new();
     private DateTime _lastPrune;
 
@@ -42,10 +43,12 @@ public sealed class EventProcessor(
     {
         var now = time.GetUtcNow().UtcDateTime;
         Prune(now);
-        foreach (var group in inbox.Due(now, DueLimit).GroupBy(e => e.MemberId))
+        foreach (var memberId in inbox.PortalsWithOpenEvents())
         {
-            var portal = portals.Find(group.Key);
-            var events = group.ToList();
+            var events = inbox.Due(memberId, now, DueLimit).ToList();
+            if (events.Count == 0) continue;
+            var group = (Key: memberId, Events: events);
+            var portal = portals.Find(memberId);
             if (portal is null || portal.Status == PortalStatus.Uninstalled)
             {
                 foreach (var e in events) Drop(e, "LineBridge is not installed on the portal any more.");

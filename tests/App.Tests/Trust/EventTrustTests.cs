@@ -89,6 +89,34 @@ public sealed class EventTrustTests
         Assert.Equal(app.Store.Find(app.Portal.MemberId)!.ApplicationToken, app.Portal.ApplicationToken);
     }
 
+    /// <summary>Case 2: a flood of forged events for one portal delays only that portal's confirmations, never another portal's events.</summary>
+    [Fact]
+    public async Task Case2_AFloodOfForgedEventsOnOnePortal_DoesNotHoldUpAnotherPortalsEvents()
+    {
+        await using var app = await SandboxedApp.StartAsync(portals: 2, settings: Line.FastRetries, cancellationToken: Ct);
+        await app.InstallAsync(app.Sandbox.Portals[1], Ct);
+        var other = app.Sandbox.Portals[1];
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await Line.ConnectAsync(app, other, receiver.Url, Ct);
+
+        var batchesBefore = app.Portal.Calls.Count(c => c.Method == "batch");
+        var flood = Enumerable.Range(0, 400).Select(async i =>
+        {
+            var fields = Forged(app, PortalEventNames.LineDelete);
+            fields["data"] = (1000 + i).ToString(CultureInfo.InvariantCulture);
+            using var answer = await app.Http.PostAsync("events", new FormUrlEncodedContent(fields), Ct);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        });
+        await Task.WhenAll(flood);
+        var imId = await other.OperatorReplyAsync(Line.Id, Line.Chat, "Hello from the quiet portal", operatorUserId: 2);
+
+        await SandboxedApp.WaitUntilAsync(() => Line.Reply(app, other, imId) is { Status: MessageStatus.Sent }, "the other portal's reply is delivered", Line.Patience);
+        // The flooded portal spends its own confirmation budget only: most of the flood is still waiting.
+        Assert.True(Inbox(app).CountOpen(app.Portal.MemberId) > 0);
+        var confirmations = app.Portal.Calls.Count(c => c.Method == "batch") - batchesBefore;
+        Assert.True(confirmations <= 12, $"{confirmations} confirmation calls");
+    }
+
     /// <summary>Case 2: a forged uninstall leaves the portal in service.</summary>
     [Fact]
     public async Task Case2_ForgedUninstall_IsDropped_AndThePortalStaysInstalled()
