@@ -55,7 +55,15 @@ public sealed class EventProcessor(
                 continue;
             }
 
-            var pending = events.Where(e => e.State == InboxState.Pending).ToList();
+            // A portal whose refresh token was refused cannot confirm anything with our tokens until an administrator
+            // re-authorises it: its events wait (up to MaxAge) instead of spending attempts; an uninstall is still
+            // decided, since refused tokens are what an uninstall looks like.
+            var pending = events.Where(e => e.State == InboxState.Pending &&
+                                            (portal.Status != PortalStatus.NeedsReauthorization || e.Name == PortalEventNames.AppUninstall)).ToList();
+            foreach (var waiting in events.Where(e => e.State == InboxState.Pending && !pending.Contains(e) && e.SentAt < now - options.Value.MaxAge))
+            {
+                Drop(waiting, "The portal needed re-authorisation for longer than the event window.");
+            }
             if (pending.Count > 0 && Budget(group.Key).AttemptAcquire().IsAcquired)
             {
                 var verdicts = await confirmer.ConfirmAsync(group.Key, pending, cancellationToken);

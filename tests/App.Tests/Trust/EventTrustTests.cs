@@ -117,6 +117,24 @@ public sealed class EventTrustTests
         Assert.True(confirmations <= 12, $"{confirmations} confirmation calls");
     }
 
+    /// <summary>Events of a portal whose tokens need re-authorisation wait for it, and are applied once an administrator re-opens the app.</summary>
+    [Fact]
+    public async Task EventsOfAPortalNeedingReauthorisation_WaitAndAreAppliedAfterwards()
+    {
+        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries, cancellationToken: Ct);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await Line.ConnectAsync(app, receiver.Url, Ct);
+        app.Store.MarkNeedsReauthorization(app.Portal.MemberId, "test: refresh refused");
+
+        var imId = await app.Portal.OperatorReplyAsync(Line.Id, Line.Chat, "Sent while LineBridge was locked out", operatorUserId: 2);
+        await SandboxedApp.WaitUntilAsync(() => Inbox(app).ForPortal(app.Portal.MemberId).Any(e => e.Name == PortalEventNames.MessageAdd), "the event is received", Line.Patience);
+        Assert.Equal(InboxState.Pending, Inbox(app).ForPortal(app.Portal.MemberId).Single(e => e.Name == PortalEventNames.MessageAdd).State);
+
+        Assert.Equal(HttpStatusCode.SeeOther, (await app.PostFrameAsync(app.Portal.BuildFramePost(userId: 1), Ct)).StatusCode);
+
+        await SandboxedApp.WaitUntilAsync(() => Line.Reply(app, imId) is { Status: MessageStatus.Sent }, "the reply is delivered after re-authorisation", Line.Patience);
+    }
+
     /// <summary>Case 2: a forged uninstall leaves the portal in service.</summary>
     [Fact]
     public async Task Case2_ForgedUninstall_IsDropped_AndThePortalStaysInstalled()
