@@ -82,7 +82,9 @@ public static class PlacementEndpoints
             }
 
             var ticket = tickets.Issue(new TicketPayload(portal.MemberId, portal.Domain, user.Id, user.DisplayName, isAdmin,
-                post.Language ?? portal.Language ?? "en", placement, connector, line));
+                post.Language ?? portal.Language ?? "en", placement, connector, line,
+                // The user's own time zone in Bitrix24 (empty when they never set one: the UI then uses the browser's).
+                user.Fields.GetValueOrDefault("TIME_ZONE") is { Length: > 0 } zone ? zone : null));
             var page = placement == SettingConnectorPlacement ? "/connector" : "/lines";
             return new SeeOther($"{page}?ticket={Uri.EscapeDataString(ticket)}");
         }
