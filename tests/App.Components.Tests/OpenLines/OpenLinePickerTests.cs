@@ -7,8 +7,23 @@ namespace LineBridge.Components.OpenLines;
 public sealed class OpenLinePickerTests : ComponentTestBase
 {
     private IRenderedComponent<OpenLinePicker> RenderPicker(PortalSession session,
-        Action<ComponentParameterCollectionBuilder<OpenLinePicker>>? parameters = null) =>
-        RenderInPortal(session, parameters);
+        Action<ComponentParameterCollectionBuilder<OpenLinePicker>>? parameters = null, bool manage = true) =>
+        RenderInPortal<OpenLinePicker>(session, p =>
+        {
+            p.Add(x => x.Manage, manage);
+            parameters?.Invoke(p);
+        });
+
+    [Fact]
+    public void MessagesPlace_OffersNoConnectOrDisconnect_EvenToAdministrators_AndShowsEachLinesId()
+    {
+        var cut = RenderPicker(TestSessions.Admin(), manage: false);
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=line-row]").Count), Patience);
+        Assert.Empty(cut.FindAll("[data-testid=connect-button]"));
+        Assert.Empty(cut.FindAll("[data-testid=disconnect-button]"));
+        Assert.Contains("id 2", cut.Find("[data-testid=line-row][data-line-id='2'] [data-testid=line-id]").TextContent);
+    }
 
     private static string State(IRenderedComponent<OpenLinePicker> cut, int lineId) =>
         cut.Find($"[data-testid=line-row][data-line-id='{lineId}'] [data-testid=connector-status]").GetAttribute("data-state")!;
