@@ -103,17 +103,26 @@
             try { return Intl.DateTimeFormat().resolvedOptions().timeZone || null; } catch (e) { return null; }
         },
 
-        /** Moves focus into the first field of an open dialog (else its first button), not the dialog's frame. */
+        /**
+         * Moves focus into the first field of an open dialog (else its first button), not the dialog's frame or its
+         * close button. The dialog's own focus handling runs around the same time, so look again a few times while
+         * it opens; focus the user moved to a control inside the dialog is left alone.
+         */
         focusFirstField: function (testId) {
-            const dialog = document.querySelector('[data-testid="' + testId + '"]');
-            if (!dialog) return false;
-            const content = dialog.querySelector(".mud-dialog-content") || dialog;
-            const target = content.querySelector("textarea:not([disabled]),input:not([disabled]):not([type=hidden]),select:not([disabled])")
-                || content.querySelector("button:not([disabled]),[href],[tabindex]:not([tabindex='-1'])")
-                || dialog.querySelector(".mud-dialog-actions button:not([disabled])");
-            if (!target) return false;
-            target.focus();
-            return document.activeElement === target;
+            const delays = [0, 50, 150, 300, 600];
+            function attempt() {
+                const dialog = document.querySelector('[data-testid="' + testId + '"]');
+                if (!dialog) return;
+                const content = dialog.querySelector(".mud-dialog-content") || dialog;
+                const target = content.querySelector("textarea:not([disabled]),input:not([disabled]):not([type=hidden]),select:not([disabled])")
+                    || content.querySelector("button:not([disabled]),[href],[tabindex]:not([tabindex='-1'])")
+                    || dialog.querySelector(".mud-dialog-actions button:not([disabled])");
+                const active = document.activeElement;
+                const userMoved = active && active !== target && content.contains(active) && active.matches("input,textarea,select,button,a");
+                if (target && !userMoved && active !== target) target.focus();
+            }
+            delays.forEach(d => setTimeout(attempt, d));
+            return true;
         }
     };
 
