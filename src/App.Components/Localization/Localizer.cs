@@ -156,7 +156,6 @@ public sealed partial class Localizer
     /// <summary>A recorded author (<c>API</c>, <c>Operator #7</c>, a person's name) in the page's language.</summary>
     public string DescribePerson(string name)
     {
-        if (name == "API") return this["Source.Api"];
         if (name == "Operator") return this["Source.OperatorUnknown"];
         var op = OperatorName().Match(name);
         return op.Success ? Format("Source.Operator", op.Groups[1].Value) : name;
