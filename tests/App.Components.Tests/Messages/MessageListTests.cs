@@ -362,6 +362,8 @@ public sealed class MessageListTests : ComponentTestBase
 
         // The table's components do not grow with its rows (25 rows, a handful of components for the toolbar and pager).
         Assert.Empty(cut.FindComponents<MudBlazor.MudTd>());
+        Assert.Empty(cut.FindComponents<MudBlazor.MudChip<string>>());
+        Assert.Empty(cut.FindComponents<MudBlazor.MudTooltip>());
         Assert.DoesNotContain(cut.FindComponents<MudBlazor.MudIconButton>(),
             b => b.Instance.UserAttributes.TryGetValue("data-testid", out var id) && (string?)id is "edit-button" or "history-button");
         Assert.Equal(25, cut.FindAll("button[data-testid=history-button]").Count);
