@@ -140,6 +140,7 @@ public sealed class UiJourneyTests(Browser browser)
         await external.SendAsync(1, "order-1042", "m-wait", "Are you there?", "alice", "Alice", "Order #1042");
         var waiting = portal.MessageRow("Are you there?");
         await Assertions.Expect(waiting.Locator("[data-testid=status-reason]")).ToContainTextAsync("Waiting to retry: The portal failed inside (HTTP 500)", new() { Timeout = 30_000 });
+        await Assertions.Expect(waiting.Locator("[data-testid=status-reason]")).ToContainTextAsync("attempt ");
         await Assertions.Expect(waiting.Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Queued");
         app.Sandbox.Faults.Clear();
 

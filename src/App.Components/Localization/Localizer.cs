@@ -95,16 +95,29 @@ public sealed partial class Localizer
     /// <c>Waiting to retry (…)</c>), told as a sentence in the page's language with the code kept for support.
     /// Reasons without a known code are shown as the portal gave them.
     /// </summary>
-    public string DescribeReason(string reason)
+    public string DescribeReason(string reason, DateTimeOffset? now = null)
     {
-        var waiting = WaitingReason().Match(reason);
-        var inner = waiting.Success ? waiting.Groups[1].Value : reason;
+        var retry = RetryReason().Match(reason);
+        var waiting = retry.Success ? retry : WaitingReason().Match(reason);
+        var inner = retry.Success ? retry.Groups[3].Value : waiting.Success ? waiting.Groups[1].Value : reason;
         var coded = CodedReason().Match(inner);
         var sentence = coded.Success && DescribePortalError(coded.Groups[1].Value) is { } known
             ? $"{known} ({coded.Groups[1].Value})"
             : inner;
+        if (retry.Success
+            && DateTimeOffset.TryParse(retry.Groups[2].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var next))
+        {
+            var wait = next - (now ?? DateTimeOffset.UtcNow);
+            return Format("Status.RetryReason", sentence, retry.Groups[1].Value, FormatWait(wait));
+        }
         return waiting.Success ? Format("Status.WaitingReason", sentence) : sentence;
     }
+
+    /// <summary>A short wait as people say it: "in 20 s", "in 3 min"; "now" once it is due.</summary>
+    private string FormatWait(TimeSpan wait) =>
+        wait <= TimeSpan.FromSeconds(1) ? this["Time.Now"]
+        : wait < TimeSpan.FromMinutes(2) ? Format("Time.InSeconds", (int)Math.Ceiling(wait.TotalSeconds))
+        : Format("Time.InMinutes", (int)Math.Ceiling(wait.TotalMinutes));
 
     /// <summary>
     /// Where a change came from, as recorded (<c>API</c>, <c>portal user #7</c>, <c>…, revert to version 2</c>,
@@ -166,6 +179,9 @@ public sealed partial class Localizer
 
     [GeneratedRegex(@"^Operator #(\d+)$")]
     private static partial Regex OperatorName();
+
+    [GeneratedRegex(@"^Waiting to retry \(attempt (\d+), next try at ([0-9TZ:\-]+)\) \((.*)\)$", RegexOptions.Singleline)]
+    private static partial Regex RetryReason();
 
     [GeneratedRegex(@"^Waiting to retry \((.*)\)$", RegexOptions.Singleline)]
     private static partial Regex WaitingReason();

@@ -101,4 +101,17 @@ public sealed class LocalizerTests
     {
         Assert.Equal(expected, Localizer.For("ru").DescribeSource(source));
     }
+
+    [Fact]
+    public void DescribeReason_SaysWhichAttemptAndWhenTheNextTryIs()
+    {
+        var now = new DateTimeOffset(2026, 11, 30, 7, 0, 0, TimeSpan.Zero);
+        const string reason = "Waiting to retry (attempt 3, next try at 2026-11-30T07:00:20Z) (INTERNAL_SERVER_ERROR: boom)";
+
+        Assert.Equal("Waiting to retry: The portal failed inside (HTTP 500). (INTERNAL_SERVER_ERROR); attempt 3, next try in 20 s",
+            Localizer.English.DescribeReason(reason, now));
+        Assert.EndsWith("попытка 3, следующая через 3 мин",
+            Localizer.For("ru").DescribeReason(reason.Replace("07:00:20", "07:03:00"), now));
+        Assert.EndsWith("next try now", Localizer.English.DescribeReason(reason, now.AddMinutes(1)));
+    }
 }
