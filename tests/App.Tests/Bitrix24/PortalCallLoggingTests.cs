@@ -12,7 +12,9 @@ public sealed class PortalCallLoggingTests
     public async Task PortalCalls_WriteNothingAtInformation_WithTheDefaultConfiguration()
     {
         var capture = new CapturingProvider();
+        // The app's own default (appsettings.json), not the quieter one tests usually run with.
         await using var app = await SandboxedApp.StartAsync(
+            settings: new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" },
             configureServices: s => s.AddSingleton<ILoggerProvider>(capture),
             cancellationToken: TestContext.Current.CancellationToken);
 
