@@ -90,6 +90,10 @@ public sealed partial class Localizer
         return text;
     }
 
+    /// <summary>A service's failure in the user's language: the portal's code as a sentence, else the service's words.</summary>
+    public string Explain(OperationFailedException failure) =>
+        DescribePortalError(failure.PortalErrorCode) is { } sentence ? $"{sentence} ({failure.PortalErrorCode})" : failure.Message;
+
     /// <summary>
     /// A failure or retry reason recorded as <c>CODE: the portal's description</c> (optionally inside
     /// <c>Waiting to retry (…)</c>), told as a sentence in the page's language with the code kept for support.

@@ -179,4 +179,21 @@ public sealed class OpenLinePickerTests : ComponentTestBase
         Assert.Contains("Открытые линии", cut.Markup);
         Assert.Contains("Подключён", cut.Find("[data-testid=line-row][data-line-id='1']").TextContent);
     }
+
+    [Fact]
+    public void PortalRefusal_IsToldInTheUsersLanguage_WithItsCode()
+    {
+        Directory.ActionFailure = new OperationFailedException("The portal says this line is inactive or does not exist (NOT_ACTIVE_LINE).")
+        {
+            PortalErrorCode = "NOT_ACTIVE_LINE",
+        };
+        var cut = RenderPicker(TestSessions.Admin("ru"));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=connect-button]")), Patience);
+
+        cut.Find("[data-testid=connect-button]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Открытая линия неактивна или не существует. (NOT_ACTIVE_LINE)",
+            cut.Find("[data-testid=line-action-error]").TextContent), Patience);
+        Assert.DoesNotContain("The portal says", cut.Find("[data-testid=line-action-error]").TextContent);
+    }
 }
