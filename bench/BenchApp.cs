@@ -49,7 +49,7 @@ internal sealed class BenchApp : IAsyncDisposable
             ["Bitrix24:ClientId"] = sandbox.App.ClientId,
             ["Bitrix24:ClientSecret"] = sandbox.App.ClientSecret,
             ["Bitrix24:PublicBaseUrl"] = baseUri.AbsoluteUri.TrimEnd('/'),
-            ["Bitrix24:OAuthServer"] = sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Bitrix24:OAuthServer"] = sandbox.OAuthUri.AbsoluteUri,
             ["Bitrix24:SandboxOrigins:0"] = sandbox.Portals[0].BaseUri.GetLeftPart(UriPartial.Authority),
             ["Storage:DataDirectory"] = data,
             ["Logging:LogLevel:Default"] = "Error",

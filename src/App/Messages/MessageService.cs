@@ -76,11 +76,21 @@ public sealed class MessageService(
     public string? TextProblem(string? text, bool hasFiles)
     {
         if (string.IsNullOrWhiteSpace(text) && !hasFiles) return "The text is empty; a message without files needs text.";
-        if (text is not null && text.Length > MaxTextLength)
+        // The portal counts characters as PHP's mb_ functions do: Unicode code points, so an emoji is one character
+        // (two UTF-16 units in .NET's Length).
+        if (text is not null && CodePoints(text) is var length && length > MaxTextLength)
         {
-            return $"The text has {text.Length} characters; the portal takes at most {MaxTextLength}.";
+            return $"The text has {length} characters; the portal takes at most {MaxTextLength}.";
         }
         return null;
+    }
+
+    /// <summary>The number of Unicode code points in <paramref name="text"/> (PHP <c>mb_strlen</c> in UTF-8).</summary>
+    public static int CodePoints(string text)
+    {
+        var count = 0;
+        foreach (var _ in text.EnumerateRunes()) count++;
+        return count;
     }
 
     public ChangeResult Edit(string memberId, ObjectId messageId, int? expectedVersion, string? text, ChangeAuthor author)

@@ -49,7 +49,7 @@ public static class SandboxModeExtensions
         {
             app.ClientId = sandbox.App.ClientId;
             app.ClientSecret = sandbox.App.ClientSecret;
-            app.OAuthServer = sandbox.Portals[0].BaseUri.ToString();
+            app.OAuthServer = sandbox.OAuthUri.ToString();
             app.PublicBaseUrl ??= appUrl;
             app.SandboxOrigins = [.. sandbox.Portals.Select(p => p.BaseUri.GetLeftPart(UriPartial.Authority))];
         });

@@ -74,7 +74,7 @@ public sealed class SandboxedApp : IAsyncDisposable
             ["Bitrix24:ClientId"] = sandbox.App.ClientId,
             ["Bitrix24:ClientSecret"] = sandbox.App.ClientSecret,
             ["Bitrix24:PublicBaseUrl"] = baseUri.AbsoluteUri.TrimEnd('/'),
-            ["Bitrix24:OAuthServer"] = sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Bitrix24:OAuthServer"] = sandbox.OAuthUri.AbsoluteUri,
             ["Storage:DataDirectory"] = dataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
         };
@@ -191,7 +191,7 @@ public sealed class SandboxedApp : IAsyncDisposable
             ["Bitrix24:ClientId"] = Sandbox.App.ClientId,
             ["Bitrix24:ClientSecret"] = Sandbox.App.ClientSecret,
             ["Bitrix24:PublicBaseUrl"] = BaseUri.AbsoluteUri.TrimEnd('/'),
-            ["Bitrix24:OAuthServer"] = Sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Bitrix24:OAuthServer"] = Sandbox.OAuthUri.AbsoluteUri,
             ["Storage:DataDirectory"] = DataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
         };

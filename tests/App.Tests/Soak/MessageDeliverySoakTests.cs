@@ -55,7 +55,7 @@ public class MessageDeliverySoakTests
                 ["Bitrix24__ClientId"] = sandbox.App.ClientId,
                 ["Bitrix24__ClientSecret"] = sandbox.App.ClientSecret,
                 ["Bitrix24__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
-                ["Bitrix24__OAuthServer"] = sandbox.Portals[0].BaseUri.AbsoluteUri,
+                ["Bitrix24__OAuthServer"] = sandbox.OAuthUri.AbsoluteUri,
                 ["Bitrix24__SandboxOrigins__0"] = sandbox.Portals[0].BaseUri.GetLeftPart(UriPartial.Authority),
                 ["Bitrix24__SandboxOrigins__1"] = sandbox.Portals[1].BaseUri.GetLeftPart(UriPartial.Authority),
                 ["Storage__DataDirectory"] = dataDirectory,
