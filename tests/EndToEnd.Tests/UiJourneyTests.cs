@@ -128,7 +128,8 @@ public sealed class UiJourneyTests(Browser browser)
         await Assertions.Expect(file).ToHaveAttributeAsync("href", "http://127.0.0.1:9/files/invoice-1042.pdf");
 
         // The operator's reply shows the operator's and the chat's names, from the portal and our chat record.
-        await SandboxedApp.WaitUntilAsync(() => app.Portal.Dialogs.Any(d => d.Messages.Count >= 2), "the messages reach the portal");
+        await SandboxedApp.WaitUntilAsync(() => app.Portal.Dialogs.SelectMany(d => d.Messages).Any(m => m.Text.StartsWith("Long start", StringComparison.Ordinal)),
+            "the chat exists in the portal");
         await app.Portal.OperatorReplyAsync(1, "order-1042", "We are on it.", operatorUserId: 2);
         var reply = portal.MessageRow("We are on it.");
         await Assertions.Expect(reply).ToBeVisibleAsync(new() { Timeout = 30_000 });
