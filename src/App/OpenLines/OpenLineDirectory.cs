@@ -142,7 +142,7 @@ public sealed class OpenLineDirectory(
         }
         catch (Bitrix24Exception ex)
         {
-            throw new OperationFailedException(Explain(ex), ex);
+            throw new OperationFailedException(Explain(ex), ex) { PortalErrorCode = ex.ErrorCode };
         }
     }
 

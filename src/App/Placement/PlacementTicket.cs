@@ -41,10 +41,11 @@ public sealed class PlacementTickets(IDataProtectionProvider dataProtection, Tim
     }
 }
 
-/// <summary>What a ticket stands for. <see cref="Id"/> is unique per ticket: it opens one session, once.</summary>
+/// <summary>What a ticket stands for. <see cref="Id"/> is unique per ticket: it opens one session, once.
+/// <paramref name="TimeZone"/>: the user's <c>TIME_ZONE</c> from <c>user.current</c>, if set.</summary>
 public sealed record TicketPayload(
     string MemberId, string PortalDomain, int UserId, string UserName, bool IsAdmin, string Language, string Placement,
-    string? Connector, int? LineId)
+    string? Connector, int? LineId, string? TimeZone = null)
 {
     public string Id { get; init; } = Guid.NewGuid().ToString("N");
 }

@@ -48,6 +48,7 @@ public sealed class PortalSessions(PlacementTickets tickets, PortalStore store, 
             Language = payload.Language,
             Placement = payload.Placement,
             ConnectorPlacement = payload is { Connector: { } connector, LineId: { } line } ? new ConnectorPlacement(connector, line) : null,
+            TimeZone = payload.TimeZone,
             Ticket = ticket,
         };
     }
