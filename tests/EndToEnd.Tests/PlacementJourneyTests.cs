@@ -8,7 +8,7 @@ public sealed class PlacementJourneyTests(Browser browser)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task ConnectorSettingsPlacement_ConnectsTheLineThePortalPassed()
+    public async Task ConnectorSettingsPlacement_OpensThatLinesSettings_AndFinishesTheConnection()
     {
         await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
         await using var context = await browser.NewContextAsync();
@@ -19,17 +19,20 @@ public sealed class PlacementJourneyTests(Browser browser)
         await portal.Page.Locator("[data-testid=connector-line-linebridge]").SelectOptionAsync("2");
         await portal.Page.Locator("[data-testid=connector-connect-linebridge]").ClickAsync();
 
+        // The app opens straight into that line's settings and finishes the connection: no second Connect.
         var line = portal.InApp("line-row");
         await Assertions.Expect(line).ToHaveCountAsync(1);
         await Assertions.Expect(line).ToHaveAttributeAsync("data-line-id", "2");
-        await line.Locator("[data-testid=connect-button]").ClickAsync();
+        await Assertions.Expect(line.Locator("[data-testid=connector-status]")).ToHaveAttributeAsync("data-state", "Connected");
         await Assertions.Expect(line.Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
+        await Assertions.Expect(line.Locator("[data-testid=connect-button]")).ToHaveCountAsync(0);
 
         // The portal now has the connector working on line 2, with the connection data the portal shows.
         var status = Assert.Single(app.Portal.LineStatuses, s => s.Connector == "linebridge" && s.Line == 2);
         Assert.True(status.Status);
         Assert.EndsWith("/api/v1", status.Data["url"]);
-        await Assertions.Expect(portal.InApp("api-address")).ToHaveValueAsync(status.Data["url"]);
+        await Assertions.Expect(portal.InApp("api-address")).ToHaveValueAsync(status.Data["url"] + "/lines/2/messages");
+        await Assertions.Expect(portal.InApp("webhook-panel")).ToBeVisibleAsync();
 
         await context.CloseAsync();
     }
@@ -44,6 +47,8 @@ public sealed class PlacementJourneyTests(Browser browser)
         await portal.OpenAppAsync(lang: "ru");
 
         await Assertions.Expect(portal.App.GetByText("Открытые линии")).ToBeVisibleAsync();
+        await Assertions.Expect(portal.InApp("nav-settings")).ToHaveTextAsync("Настройки");
+        await portal.InApp("nav-settings").ClickAsync();
         await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=connect-button]")).ToHaveTextAsync("Подключить");
         await Assertions.Expect(portal.App.GetByText("Open lines")).ToHaveCountAsync(0);
 

@@ -3,38 +3,53 @@ using LineBridge.EndToEnd.Infrastructure;
 namespace LineBridge.EndToEnd;
 
 /// <summary>
-/// The main views inside the sandbox portal's frame, each checked and photographed. The PNGs go to a temp folder, or
-/// to the folder named by LINEBRIDGE_SCREENSHOTS; README's pictures come from
-/// <c>LINEBRIDGE_SCREENSHOTS=$PWD/docs/screenshots dotnet test tests/EndToEnd.Tests --filter ScreenshotTests</c>.
+/// The two places and the dialogs inside the sandbox portal's frame, each checked and photographed, at desktop and
+/// phone width. The PNGs go to a temp folder, or to the folder named by LINEBRIDGE_SCREENSHOTS; README's pictures come
+/// from <c>LINEBRIDGE_SCREENSHOTS=$PWD/docs/screenshots dotnet test tests/EndToEnd.Tests --filter ScreenshotTests</c>.
 /// </summary>
 public sealed class ScreenshotTests(Browser browser)
 {
-    [Fact]
-    public async Task MainViews_RenderInsideThePortalFrame()
+    private static string Folder()
     {
         var folder = Environment.GetEnvironmentVariable("LINEBRIDGE_SCREENSHOTS") is { Length: > 0 } configured
             ? configured
             : Directory.CreateTempSubdirectory("linebridge-screenshots-").FullName;
         Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    [Fact]
+    public async Task MainViews_RenderInsideThePortalFrame()
+    {
+        var folder = Folder();
         await using var app = await SandboxedApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         // Tall enough for the whole frame: resizing for a full-page shot makes the cross-origin frame repaint late.
-        await page.SetViewportSizeAsync(1280, 1500);
+        await page.SetViewportSizeAsync(1280, 1400);
         var portal = new PortalPage(page, app.Portal);
         await portal.OpenAppAsync();
 
-        // The line picker, with one line connected; reopened, so the new key (shown once) is off the screen.
+        // Settings, an administrator's place: lines and their connection, the line's API access and webhook.
         var external = new ExternalSystem(app, await portal.ConnectLineAndCreateKeyAsync(lineId: 1));
         await portal.OpenAppAsync();
-        await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
-        await Shoot(portal, folder, "line-picker.png");
+        await portal.InApp("nav-settings").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await Assertions.Expect(portal.InApp("api-curl")).ToContainTextAsync("/lines/1/messages");
+        await Shoot(portal, folder, "settings.png");
 
-        // The message table of a line: several chats, one message edited.
+        // Messages, the daily work: several chats, a long text clamped, a file, one message edited.
         await external.SendAsync(1, "order-1042", "m-1", "Hello! Where is my order [b]#1042[/b]?", "alice", "Alice", "Order #1042");
         await external.SendAsync(1, "order-1042", "m-2", "It was due yesterday.", "alice", "Alice", "Order #1042");
-        await external.SendAsync(1, "refund-77", "m-3", "I would like a refund for my last purchase, please.", "bob", "Bob", "Refund 77");
-        await external.SendAsync(1, "delivery-9", "m-4", "Can you deliver on Saturday?", "carol", "Carol", "Delivery");
+        await external.SendAsync(1, "refund-77", "m-3", "I would like a refund for my last purchase. " + string.Concat(Enumerable.Repeat("The parcel arrived damaged and the box was open. ", 12)), "bob", "Bob", "Refund 77");
+        await external.SendRawAsync(1, new
+        {
+            user = new { id = "bob", name = "Bob" },
+            chat = new { id = "refund-77", name = "Refund 77" },
+            message = new { id = "m-4", text = "Photos of the parcel:", files = new[] { new { url = "http://127.0.0.1:9/files/parcel.jpg", name = "parcel.jpg" } } },
+        });
+        await external.SendAsync(1, "delivery-9", "m-5", "Can you deliver on Saturday?", "carol", "Carol", "Delivery");
+        await portal.InApp("nav-messages").ClickAsync();
         await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
         await Assertions.Expect(portal.MessageRow("Saturday").Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
 
@@ -46,13 +61,24 @@ public sealed class ScreenshotTests(Browser browser)
         await portal.InApp("edit-save").ClickAsync();
         var edited = portal.MessageRow("order #1042.");
         await Assertions.Expect(edited.Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
-        await Shoot(portal, folder, "message-table.png");
+        await Shoot(portal, folder, "messages.png");
 
         await edited.Locator("[data-testid=history-button]").ClickAsync();
         await Assertions.Expect(portal.InApp("history-entry")).ToHaveCountAsync(2);
         await Shoot(portal, folder, "history.png");
+        await portal.InApp("history-close").ClickAsync();
 
-        foreach (var name in new[] { "line-picker.png", "edit-dialog.png", "message-table.png", "history.png" })
+        // At phone width: the same places, wrapped, nothing cut off.
+        await page.SetViewportSizeAsync(390, 1400);
+        await portal.OpenAppAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await Assertions.Expect(portal.MessageRow("Saturday")).ToBeVisibleAsync();
+        await Shoot(portal, folder, "phone-messages.png");
+        await portal.InApp("nav-settings").ClickAsync();
+        await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
+        await Shoot(portal, folder, "phone-settings.png");
+
+        foreach (var name in new[] { "settings.png", "messages.png", "edit-dialog.png", "history.png", "phone-messages.png", "phone-settings.png" })
             Assert.True(new FileInfo(Path.Combine(folder, name)).Length > 10_000, $"{name} looks empty");
         await context.CloseAsync();
     }

@@ -6,6 +6,9 @@ namespace LineBridge.Components.Layout;
 /// MudBlazor in Bitrix24's colours: its light-blue primary and dark-blue accent, grey-blue text, the pale
 /// blue-grey page background and rounded white cards. Fonts come from the system stack (no web fonts: the app
 /// runs offline and inside the portal's frame).
+/// WCAG 2.2 AA: in the light palette every colour that carries text (white on a filled button, coloured text on white
+/// or on the page background) is a darker shade of Bitrix24's own, at least 4.5:1; Bitrix24's light blue (#2fc6f6,
+/// 1.99:1 under white) stays as the dark palette's primary, where dark text sits on it at 8.8:1.
 /// </summary>
 public static class LineBridgeTheme
 {
@@ -16,15 +19,15 @@ public static class LineBridgeTheme
     {
         PaletteLight = new PaletteLight
         {
-            Primary = "#2fc6f6",
+            Primary = "#006f96",
             PrimaryContrastText = "#ffffff",
             Secondary = "#2066b0",
             SecondaryContrastText = "#ffffff",
             Tertiary = "#525c69",
             Info = "#2066b0",
-            Success = "#7fb71d",
-            Warning = "#f7a700",
-            Error = "#ff5752",
+            Success = "#467209",
+            Warning = "#8f5a00",
+            Error = "#c9302c",
             TextPrimary = "#333333",
             TextSecondary = "#525c69",
             Background = "#eef2f4",

@@ -12,8 +12,9 @@ internal static class DialogDefaults
         MaxWidth = MaxWidth.Medium,
         FullWidth = true,
         BackdropClick = false,
-        // Focus starts inside the dialog (its focus trap keeps Tab there); Esc closes it.
-        DefaultFocus = DefaultFocus.FirstChild,
+        // The focus trap keeps Tab inside the dialog but places no focus itself: its first child is the title's close
+        // button (or the dialog's frame). Each dialog moves focus to its first field (DialogFocus); Esc closes it.
+        DefaultFocus = DefaultFocus.None,
     };
 
     public static DialogOptions Wide { get; } = Options with { MaxWidth = MaxWidth.Large };

@@ -14,3 +14,9 @@ public abstract record EditOutcome
     /// <summary>The edit is invalid (e.g. empty or too long); <see cref="Reason"/> says what to fix.</summary>
     public sealed record Rejected(string Reason) : EditOutcome;
 }
+
+/// <summary>
+/// What the history dialog hands back after a revert: the message now, the version whose text it took, and the
+/// version it replaced (reverting to that one undoes the revert).
+/// </summary>
+public sealed record RevertOutcome(SentMessage Message, int ToVersion, int ReplacedVersion);

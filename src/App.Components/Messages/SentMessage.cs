@@ -53,7 +53,12 @@ public sealed record SentMessage
     public bool IsEdited => Version > 1;
     public string? LastEditedBy { get; init; }
     public MessageDirection Direction { get; init; } = MessageDirection.Incoming;
+    /// <summary>Files sent with the message (<c>message.files</c> of <c>imconnector.send.messages</c>), in order.</summary>
+    public IReadOnlyList<MessageFile> Files { get; init; } = [];
 }
+
+/// <summary>A file attached to a message: the name people see and where it can be opened.</summary>
+public sealed record MessageFile(string Name, string Url);
 
 /// <summary>One step in a message's life: the text before and after, who, when, from where, and the portal's answer.</summary>
 public sealed record MessageVersion(

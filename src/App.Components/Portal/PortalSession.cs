@@ -18,6 +18,10 @@ public sealed record PortalSession
     public required string Placement { get; init; }
     /// <summary>For <c>SETTING_CONNECTOR</c>: the connector and line the portal passed in <c>PLACEMENT_OPTIONS</c>.</summary>
     public ConnectorPlacement? ConnectorPlacement { get; init; }
+    /// <summary>
+    /// The user's Bitrix24 time zone (IANA id) where the portal's user data gives one; null means "use the browser's".
+    /// </summary>
+    public string? TimeZone { get; init; }
     /// <summary>The signed ticket this session was opened from, for links that keep the session.</summary>
     public required string Ticket { get; init; }
 }
@@ -41,4 +45,10 @@ public interface IPortalSessions
     PortalSession? Open(string ticket);
 
     Task<PortalState> GetStateAsync(PortalSession session, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// False once the session was ended (the app was uninstalled, or the user's role changed): administrator actions
+    /// check it before they act. Sessions that were never ended are current.
+    /// </summary>
+    bool IsCurrent(PortalSession session) => true;
 }

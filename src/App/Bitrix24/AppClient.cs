@@ -52,6 +52,17 @@ public class UserClient
         return Bitrix24Json.AsBool(r.Result);
     }
 
+    /// <summary>
+    /// A portal user's display name as chats show it (<c>result.name</c>), e.g. an operator who replied. REST:
+    /// <c>im.user.get</c> (scope <c>im</c>; b24restdocs api-reference/chats/users/im-user-get.md).
+    /// </summary>
+    /// <exception cref="Bitrix24Exception"><c>USER_NOT_EXISTS</c>, <c>ID_EMPTY</c>, <c>ACCESS_DENIED</c>.</exception>
+    public virtual async Task<string?> ChatNameAsync(int userId, CancellationToken cancellationToken = default)
+    {
+        var r = (await Client.CallAsync(Bitrix24Methods.ImUserGet, new { ID = userId }, cancellationToken)).Result;
+        return Bitrix24Json.String(r, "name") is { Length: > 0 } name ? name : null;
+    }
+
     /// <summary>The current user's basic profile, with <c>ADMIN</c>. REST: <c>profile</c>.</summary>
     public virtual async Task<PortalUser> ProfileAsync(CancellationToken cancellationToken = default)
     {

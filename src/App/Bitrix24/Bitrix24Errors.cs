@@ -21,7 +21,7 @@ public static class Bitrix24Errors
     public const string PortalDeleted = "PORTAL_DELETED";
     /// <summary>The portal's paid or trial period for the app is over (§3.2): stop calling until it pays.</summary>
     public const string PaymentRequired = "PAYMENT_REQUIRED";
-    /// <summary>The app is deleted or inactive on the portal (§3.3, SRC-ONLY).</summary>
+    /// <summary>The app was deleted from the portal or is inactive there (§3.3, SRC-ONLY).</summary>
     public const string ApplicationNotFound = "APPLICATION_NOT_FOUND";
 
     public const string UnexpectedAnswer = "ERROR_UNEXPECTED_ANSWER";

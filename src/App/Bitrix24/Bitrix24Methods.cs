@@ -28,6 +28,7 @@ public static class Bitrix24Methods
     public const string UserCurrent = "user.current";
     public const string UserAdmin = "user.admin";
     public const string Profile = "profile";
+    public const string ImUserGet = "im.user.get";
     public const string Batch = "batch";
 
     // A network failure or 5xx leaves us not knowing whether the portal acted. Repeating these is harmless: reads,
@@ -37,7 +38,7 @@ public static class Bitrix24Methods
     {
         ConnectorRegister, ConnectorList, ConnectorStatus, ConnectorActivate, ConnectorDataSet, ConnectorSetError,
         UpdateMessages, DeleteMessages, SendStatusDelivery, SendStatusReading, ChatNameSet,
-        OpenLinesConfigList, OpenLinesConfigGet, EventGet, PlacementGet, AppInfo, UserCurrent, UserAdmin, Profile,
+        OpenLinesConfigList, OpenLinesConfigGet, EventGet, PlacementGet, AppInfo, UserCurrent, UserAdmin, Profile, ImUserGet,
     };
 
     /// <summary>True when a call of <paramref name="method"/> may be repeated after a transient failure.</summary>

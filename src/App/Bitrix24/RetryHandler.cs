@@ -61,6 +61,8 @@ internal sealed class RetryHandler(
                     attempt = await NextAttemptAsync(request, attempt, cancellationToken);
                     continue;
                 }
+                // One line per portal call at Debug: a busy portal makes thousands, which would bury the console.
+                logger.LogDebug("Bitrix24 {Method} answered {StatusCode} {ErrorCode}", method, (int)response.StatusCode, error?.Code);
                 return response;
             }
         }

@@ -28,7 +28,10 @@ public sealed class MessageService(
     MessageUpdates updates,
     OutboxSignal signal,
     IOptions<MessageOptions> options,
-    IOptions<Bitrix24AppOptions> app) : IMessageLog, IMessageEditor
+    IOptions<Bitrix24AppOptions> app,
+    IPortalSessions? sessions = null,
+    ChatDirectory? chats = null,
+    PortalUserNames? userNames = null) : IMessageLog, IMessageEditor
 {
     private const int MaxReplacePreview = 1000;
 
@@ -64,6 +67,8 @@ public sealed class MessageService(
     private IReadOnlyList<AddedMessage> Announce(string memberId, IReadOnlyList<AddedMessage> added)
     {
         signal.Notify();
+        foreach (var line in added.Where(a => !a.Duplicate).GroupBy(a => a.Record.Line))
+            chats?.Note(memberId, line.Key, line.Select(a => (a.Record.ChatId, a.Record.ChatName)));
         updates.Publish(memberId, added.Where(a => !a.Duplicate).Select(a => ToSentMessage(a.Record)));
         return added;
     }
@@ -151,16 +156,66 @@ public sealed class MessageService(
 
     // ---- IMessageLog ----
 
-    public Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
+    public async Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
     {
-        var (items, total) = store.QueryPage(session.MemberId, query);
-        return Task.FromResult(new MessagePage(items.Select(ToSentMessage).ToList(), total));
+        var (items, total) = query.ChatId is { } chatText && chats is not null
+            ? QueryChats(session.MemberId, query, chats.Find(session.MemberId, query.LineId, chatText))
+            : store.QueryPage(session.MemberId, query);
+        return new MessagePage(await WithNamesAsync(session.MemberId, items.Select(ToSentMessage).ToList(), cancellationToken), total);
     }
 
-    public Task<SentMessage?> GetAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(TryParseId(messageId) is { } id && store.Get(session.MemberId, id) is { } record
-            ? ToSentMessage(record)
-            : null);
+    /// <summary>
+    /// The messages of every chat a chat search matched, merged newest first. Each chat is read from its own index
+    /// range up to the end of the requested page (the store serves at most 500 per read, so deep pages of a
+    /// many-chat match end there).
+    /// </summary>
+    private (IReadOnlyList<MessageRecord> Items, int Total) QueryChats(
+        string memberId, MessageQuery query, IReadOnlyList<ChatDirectory.Chat> matches)
+    {
+        if (matches.Count == 1) return store.QueryPage(memberId, query with { ChatId = matches[0].ChatId });
+        var upTo = (query.Page + 1) * query.PageSize;
+        var total = 0;
+        var merged = new List<MessageRecord>();
+        foreach (var chat in matches)
+        {
+            var (items, count) = store.QueryPage(memberId, query with { ChatId = chat.ChatId, Page = 0, PageSize = upTo });
+            total += count;
+            merged.AddRange(items);
+        }
+        var page = merged.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
+            .Skip(query.Page * query.PageSize).Take(query.PageSize).ToList();
+        return (page, total);
+    }
+
+    /// <summary>
+    /// The names people know: the chat's name where the record lacks it (operator replies carry only the chat id),
+    /// and operators' names from the portal instead of "Operator #N".
+    /// </summary>
+    private async Task<IReadOnlyList<SentMessage>> WithNamesAsync(
+        string memberId, IReadOnlyList<SentMessage> messages, CancellationToken cancellationToken)
+    {
+        var operatorIds = messages
+            .Where(m => m.Direction == MessageDirection.Outgoing && (m.ExternalUserName is null || m.ExternalUserName.StartsWith("Operator", StringComparison.Ordinal)))
+            .Select(m => int.TryParse(m.ExternalUserId, out var id) ? id : 0)
+            .Where(id => id > 0)
+            .ToList();
+        var names = userNames is not null && operatorIds.Count > 0
+            ? await userNames.GetAsync(memberId, operatorIds, cancellationToken)
+            : new Dictionary<int, string>();
+        return messages.Select(m =>
+        {
+            if (m.ChatName is null && chats?.NameOf(memberId, m.LineId, m.ChatId) is { } chatName)
+                m = m with { ChatName = chatName };
+            if (m.Direction == MessageDirection.Outgoing && int.TryParse(m.ExternalUserId, out var id) && names.TryGetValue(id, out var name))
+                m = m with { ExternalUserName = name };
+            return m;
+        }).ToList();
+    }
+
+    public async Task<SentMessage?> GetAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default) =>
+        TryParseId(messageId) is { } id && store.Get(session.MemberId, id) is { } record
+            ? (await WithNamesAsync(session.MemberId, [ToSentMessage(record)], cancellationToken))[0]
+            : null;
 
     public Task<IReadOnlyList<MessageVersion>> GetHistoryAsync(
         PortalSession session, string messageId, CancellationToken cancellationToken = default) =>
@@ -197,17 +252,33 @@ public sealed class MessageService(
     public Task<IReadOnlyList<ReplacementPreview>> PreviewReplaceAsync(
         PortalSession session, int lineId, string? chatId, string find, string replace, CancellationToken cancellationToken = default)
     {
+        // A whole line at once (hundreds of messages in one click) is an administrator's call; operators fix one chat.
+        if (string.IsNullOrWhiteSpace(chatId) && !session.IsAdmin)
+            throw new UnauthorizedAccessException("Only a portal administrator can replace across a whole line; name one chat.");
         if (string.IsNullOrEmpty(find)) return Task.FromResult<IReadOnlyList<ReplacementPreview>>([]);
-        var found = store.FindContaining(session.MemberId, lineId, string.IsNullOrEmpty(chatId) ? null : chatId, find, MaxReplacePreview);
+        var chat = string.IsNullOrWhiteSpace(chatId) ? null : ResolveOneChat(session.MemberId, lineId, chatId);
+        var found = store.FindContaining(session.MemberId, lineId, chat, find, MaxReplacePreview);
         return Task.FromResult<IReadOnlyList<ReplacementPreview>>(found
             .Select(r => new ReplacementPreview(ToSentMessage(r), r.Text.Replace(find, replace, StringComparison.Ordinal)))
             .ToList());
     }
 
+    /// <summary>The one chat a name or id (or part of one) names; several matches are refused, not guessed.</summary>
+    private string ResolveOneChat(string memberId, int lineId, string chatText)
+    {
+        if (chats is null) return chatText.Trim();
+        var matches = chats.Find(memberId, lineId, chatText);
+        var exact = matches.FirstOrDefault(c => c.ChatId == chatText.Trim() || string.Equals(c.Name, chatText.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (exact is not null) return exact.ChatId;
+        if (matches.Count == 1) return matches[0].ChatId;
+        throw new OperationFailedException(
+            $"{matches.Count} chats match \"{chatText.Trim()}\"; name one chat exactly (its full name or id).");
+    }
+
     public Task<SentMessage> SendTestMessageAsync(
         PortalSession session, int lineId, string text, CancellationToken cancellationToken = default)
     {
-        if (!session.IsAdmin) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
+        if (!session.IsAdmin || sessions?.IsCurrent(session) == false) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
         if (LineRefusal(session.MemberId, lineId) is { } refusal) throw new OperationFailedException(refusal);
         if (TextProblem(text, hasFiles: false) is { } problem) throw new OperationFailedException(problem);
 
@@ -254,7 +325,40 @@ public sealed class MessageService(
         Version = r.Version,
         LastEditedBy = r.LastEditedBy,
         Direction = r.Direction,
+        Files = r.HasFiles ? FilesOf(r) : [],
     };
+
+    /// <summary>
+    /// The files a message carries, from what was accepted: the <c>MESSAGES</c> element of a send (its
+    /// <c>message.files</c>), or the portal's file list of an operator's reply.
+    /// </summary>
+    private static IReadOnlyList<MessageFile> FilesOf(MessageRecord r)
+    {
+        try
+        {
+            if (r.Direction == MessageDirection.Outgoing)
+            {
+                return (System.Text.Json.JsonSerializer.Deserialize<List<Replies.ReplyFile>>(r.Payload, FileJson) ?? [])
+                    .Where(f => !string.IsNullOrEmpty(f.Link))
+                    .Select(f => new MessageFile(string.IsNullOrWhiteSpace(f.Name) ? FileName(f.Link!) : f.Name, f.Link!))
+                    .ToList();
+            }
+            return (MessageStore.DeserializePayload(r.Payload).Message.Files ?? [])
+                .Select(f => new MessageFile(string.IsNullOrWhiteSpace(f.Name) ? FileName(f.Url) : f.Name, f.Url))
+                .ToList();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
+        }
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions FileJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    private static string FileName(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && Path.GetFileName(uri.AbsolutePath) is { Length: > 0 } name
+            ? Uri.UnescapeDataString(name)
+            : url;
 
     public static MessageVersion ToVersion(MessageVersionRecord v) => new(
         v.Version,

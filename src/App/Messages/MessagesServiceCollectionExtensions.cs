@@ -27,6 +27,8 @@ public static class MessagesServiceCollectionExtensions
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<MessageUpdates>();
         builder.Services.AddSingleton<IMessageUpdates>(sp => sp.GetRequiredService<MessageUpdates>());
+        builder.Services.AddSingleton<ChatDirectory>();
+        builder.Services.AddSingleton<PortalUserNames>();
         builder.Services.AddSingleton<MessageService>();
         builder.Services.AddSingleton<IMessageLog>(sp => sp.GetRequiredService<MessageService>());
         builder.Services.AddSingleton<IMessageEditor>(sp => sp.GetRequiredService<MessageService>());

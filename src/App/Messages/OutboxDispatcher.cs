@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using LineBridge.Bitrix24;
 using LineBridge.Bitrix24.Models;
@@ -319,7 +320,9 @@ public sealed class OutboxDispatcher(
         var attempts = chunk.Max(i => i.Attempts) + 1;
         var delay = Backoff(attempts);
         store.Reschedule(chunk, reason, time.GetUtcNow().UtcDateTime + delay, deleteFirst: method == Method.Send && mayHaveArrived);
-        var changed = store.NoteRetry(chunk, $"Waiting to retry ({reason})");
+        // Attempt and next try travel in the reason (a fixed, parseable shape) so people see how long it has been waiting.
+        var changed = store.NoteRetry(chunk, string.Create(CultureInfo.InvariantCulture,
+            $"Waiting to retry (attempt {attempts}, next try at {time.GetUtcNow().UtcDateTime + delay:yyyy-MM-ddTHH:mm:ssZ}) ({reason})"));
         updates.Publish(chunk[0].MemberId, changed.Select(MessageService.ToSentMessage));
         logger.LogInformation("Retrying {Count} {Method} items for line {LineId} in {Delay}", chunk.Count, method, chunk[0].Line, delay);
     }

@@ -17,6 +17,9 @@ public static class StorageServiceCollectionExtensions
             .ValidateOnStart();
 
         var dataDirectory = DataDirectory(builder.Configuration, builder.Environment);
+        // Tokens, secrets and the key ring that decrypts them live here: nobody but the app's own user may read it.
+        OwnerOnly.CreateDirectory(dataDirectory);
+        OwnerOnly.CreateDirectory(Path.Combine(dataDirectory, "keys"));
         builder.Services.AddDataProtection()
             .SetApplicationName("LineBridge")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
@@ -26,7 +29,9 @@ public static class StorageServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<LiteDbOptions>>().Value;
             Directory.CreateDirectory(dataDirectory);
             var path = Path.Combine(dataDirectory, options.FileName);
-            return new LiteDatabase($"Filename={path};Connection=direct");
+            var database = new LiteDatabase($"Filename={path};Connection=direct");
+            OwnerOnly.RestrictFile(path);
+            return database;
         });
         return builder;
     }

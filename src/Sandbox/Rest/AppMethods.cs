@@ -4,7 +4,7 @@ using LineBridge.Sandbox.State;
 
 namespace LineBridge.Sandbox.Rest;
 
-/// <summary><c>app.info</c>, <c>user.current</c>, <c>user.admin</c>, <c>profile</c>.</summary>
+/// <summary><c>app.info</c>, <c>user.current</c>, <c>user.admin</c>, <c>profile</c>, <c>im.user.get</c>.</summary>
 internal static class AppMethods
 {
     public static void Register(RestEngine engine)
@@ -13,6 +13,52 @@ internal static class AppMethods
         engine.Add("user.current", "", appOnly: false, (call, _) => new MethodResult(UserJson(call.User)));
         engine.Add("user.admin", "", appOnly: false, (call, _) => new MethodResult(call.User.Admin));
         engine.Add("profile", "", appOnly: false, Profile);
+        engine.Add("im.user.get", "im", appOnly: false, ImUserGet);
+    }
+
+    /// <summary>
+    /// A user's chat card (b24restdocs api-reference/chats/users/im-user-get.md): without <c>ID</c> the caller; an
+    /// unknown id is <c>USER_NOT_EXISTS</c>; a non-numeric one <c>ID_EMPTY</c>.
+    /// </summary>
+    private static MethodResult ImUserGet(CallContext call, Params p)
+    {
+        UserRecord user;
+        if (p["ID"] is null)
+        {
+            user = call.User;
+        }
+        else
+        {
+            if (p.Int("ID") is not { } id || id <= 0) throw new RestException(400, ErrorCodes.IdEmpty, "User ID can't be empty");
+            user = call.State.Users.FirstOrDefault(u => u.Id == id)
+                ?? throw new RestException(400, ErrorCodes.UserNotExists, "User with the specified identifier not found");
+        }
+        var name = string.Join(' ', new[] { user.Name, user.LastName }.Where(n => n.Length > 0));
+        return new MethodResult(new JsonObject
+        {
+            ["id"] = user.Id,
+            ["name"] = name,
+            ["first_name"] = user.Name,
+            ["last_name"] = user.LastName,
+            ["work_position"] = user.Position,
+            ["color"] = "#df532d",
+            ["avatar"] = "",
+            ["gender"] = user.Gender,
+            ["birthday"] = "",
+            ["extranet"] = false,
+            ["network"] = false,
+            ["bot"] = false,
+            ["connector"] = user.External,
+            ["external_auth_id"] = user.External ? "imconnector" : "default",
+            ["status"] = "online",
+            ["idle"] = false,
+            ["last_activity_date"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
+            ["desktop_last_date"] = false,
+            ["mobile_last_date"] = false,
+            ["departments"] = new JsonArray(1),
+            ["absent"] = false,
+            ["phones"] = new JsonObject { ["work_phone"] = "", ["personal_mobile"] = "", ["personal_phone"] = "" },
+        });
     }
 
     private static MethodResult AppInfo(CallContext call, Params p)

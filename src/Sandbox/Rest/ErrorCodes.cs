@@ -42,6 +42,10 @@ public static class ErrorCodes
     public const string InvalidFormat = "INVALID_FORMAT";
     public const string ConfigIdEmpty = "CONFIG_ID_EMPTY";
     public const string ConfigNotFound = "CONFIG_NOT_FOUND";
+    public const string DialogIdEmpty = "DIALOG_ID_EMPTY";
+    public const string AccessError = "ACCESS_ERROR";
+    public const string IdEmpty = "ID_EMPTY";
+    public const string UserNotExists = "USER_NOT_EXISTS";
 
     // OAuth server errors (§3.2).
     public const string OAuthInvalidRequest = "invalid_request";

@@ -8,7 +8,7 @@ namespace LineBridge.Components.Messages;
 
 public sealed class FindReplaceDialogTests : ComponentTestBase
 {
-    private readonly PortalSession _session = TestSessions.Operator();
+    private PortalSession _session = TestSessions.Admin();
 
     private Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Dialog)> OpenAsync(string? chatId = null) =>
         OpenDialogAsync(new DialogParameters<FindReplaceDialog>
@@ -45,6 +45,24 @@ public sealed class FindReplaceDialogTests : ComponentTestBase
         Assert.Contains("Our address is Main St", first.QuerySelector("[data-testid=replace-new]")!.TextContent);
         Assert.Contains("2 messages", provider.Find("[data-testid=replace-count]").TextContent);
         Assert.Empty(Editor.Edits);
+    }
+
+    [Fact]
+    public async Task Operator_MustNameAChat_BeforeAPreview()
+    {
+        _session = TestSessions.Operator();
+        Log.Add("m1", "typo here", chatId: "c-1");
+        var (provider, _) = await OpenAsync();
+
+        provider.Find("[data-testid=replace-find]").Input("typo");
+        provider.WaitForAssertion(() => Assert.True(provider.Find("[data-testid=replace-preview-button]").HasAttribute("disabled")), Patience);
+        Assert.Contains("one chat", provider.Find("[data-testid=replace-dialog]").TextContent);
+
+        provider.Find("[data-testid=replace-chat]").Input("c-1");
+        provider.WaitForAssertion(() => Assert.False(provider.Find("[data-testid=replace-preview-button]").HasAttribute("disabled")), Patience);
+        provider.Find("[data-testid=replace-preview-button]").Click();
+        provider.WaitForAssertion(() => Assert.Single(provider.FindAll("[data-testid=replace-preview]")), Patience);
+        Assert.Equal("c-1", Editor.Previews.Single().ChatId);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class MessageHistoryDialogTests : ComponentTestBase
         Assert.Equal("2", newest.GetAttribute("data-version"));
         Assert.Contains("Oleg Operator", newest.TextContent);
         Assert.Contains("LineBridge UI", newest.TextContent);
-        Assert.Contains("UTC", newest.TextContent);
+        Assert.Contains(newest.QuerySelectorAll("[title]"), e => e.GetAttribute("title")!.EndsWith(" UTC", StringComparison.Ordinal));
         Assert.Contains("NOT_ACTIVE_LINE", newest.QuerySelector("[data-testid=history-answer]")!.TextContent);
         Assert.Equal("Failed", newest.QuerySelector("[data-testid=history-status]")!.GetAttribute("data-status"));
         Assert.Contains("Helo, world", newest.QuerySelector("[data-testid=history-old-text]")!.TextContent);
@@ -65,8 +65,9 @@ public sealed class MessageHistoryDialogTests : ComponentTestBase
         provider.Find("[data-testid=revert-button]").Click();
 
         var result = await dialog.Result.WaitAsync(Patience, Xunit.TestContext.Current.CancellationToken);
-        var reverted = Assert.IsType<SentMessage>(result!.Data);
-        Assert.Equal("Helo, world", reverted.Text);
+        var reverted = Assert.IsType<RevertOutcome>(result!.Data);
+        Assert.Equal("Helo, world", reverted.Message.Text);
+        Assert.Equal((1, 2), (reverted.ToVersion, reverted.ReplacedVersion));
         Assert.Equal(("m1", 1, 2), Editor.Reverts.Single());
     }
 
@@ -91,5 +92,29 @@ public sealed class MessageHistoryDialogTests : ComponentTestBase
         var (provider, _) = await OpenAsync(Log.Add("m1", "Hello"));
 
         provider.WaitForAssertion(() => Assert.NotNull(provider.Find("[data-testid=history-empty]")), Patience);
+    }
+
+    [Fact]
+    public async Task Render_SpeaksRussian_ForSourcesAndPortalAnswers()
+    {
+        var message = Log.Add("m1", "Hello", version: 2);
+        Log.History["m1"] =
+        [
+            new MessageVersion(1, null, "Helo", "API", "API", DateTimeOffset.UtcNow, MessageStatus.Sent, "SUCCESS (user 1112, session 5)"),
+            new MessageVersion(2, "Helo", "Hello", "Oleg", "portal user #7", DateTimeOffset.UtcNow, MessageStatus.Sent, "SUCCESS"),
+        ];
+        var (provider, _) = await OpenDialogAsync(new DialogParameters<MessageHistoryDialog>
+        {
+            { x => x.Session, TestSessions.Operator("ru") },
+            { x => x.Loc, Localizer.For("ru") },
+            { x => x.Message, message },
+        });
+
+        provider.WaitForAssertion(() => Assert.Equal(2, provider.FindAll("[data-testid=history-entry]").Count), Patience);
+        var text = provider.Find("[data-testid=history-dialog]").TextContent;
+        Assert.Contains("пользователь портала №7", text);
+        Assert.Contains("Принято порталом (пользователь 1112, сессия 5)", text);
+        Assert.DoesNotContain("portal user", text);
+        Assert.DoesNotContain("SUCCESS", text);
     }
 }

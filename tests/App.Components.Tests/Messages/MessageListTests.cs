@@ -35,7 +35,7 @@ public sealed class MessageListTests : ComponentTestBase
         var row = Row(cut, "new");
         Assert.Contains("Chat chat-1", row.TextContent);
         Assert.Contains("Carla Customer", row.TextContent);
-        Assert.Contains("UTC", row.TextContent);
+        Assert.Contains("UTC", row.QuerySelector("[data-testid=message-time]")!.GetAttribute("title"));
         Assert.Equal("Queued", row.QuerySelector("[data-testid=status-chip]")!.GetAttribute("data-status"));
     }
 
@@ -104,7 +104,7 @@ public sealed class MessageListTests : ComponentTestBase
         Assert.Contains("Ask a portal administrator", operatorView.Find("[data-testid=line-disconnected]").TextContent);
 
         var adminView = RenderList(TestSessions.Admin(), disconnected);
-        Assert.Contains("Connect the line above", adminView.Find("[data-testid=line-disconnected]").TextContent);
+        Assert.Contains("Connect the line in Settings", adminView.Find("[data-testid=line-disconnected]").TextContent);
     }
 
     [Fact]
@@ -270,5 +270,126 @@ public sealed class MessageListTests : ComponentTestBase
 
         cut.WaitForAssertion(() => Assert.Contains("Отправлено", Row(cut, "m1").TextContent), Patience);
         Assert.Contains("Сообщения линии Support", cut.Markup);
+    }
+
+    private void Change(string id, Func<SentMessage, SentMessage> change)
+    {
+        var index = Log.Messages.FindIndex(m => m.Id == id);
+        Log.Messages[index] = change(Log.Messages[index]);
+    }
+
+    [Fact]
+    public void Render_ShowsTheChatsNameAndItsId()
+    {
+        Log.Add("m1", "Hello", chatId: "order-1042");
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
+        var row = Row(cut, "m1");
+        Assert.Contains("Chat order-1042", row.QuerySelector("[data-testid=message-chat]")!.TextContent);
+        Assert.Equal("order-1042", row.QuerySelector("[data-testid=message-chat-id]")!.TextContent);
+    }
+
+    [Fact]
+    public void LongText_IsClamped_AndShownWholeWithOneClick()
+    {
+        Log.Add("long", string.Join(' ', Enumerable.Repeat("word", 1000)));
+        Log.Add("short", "Short one");
+
+        var cut = RenderList(TestSessions.Operator());
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
+
+        Assert.Null(Row(cut, "short").QuerySelector("[data-testid=show-all]"));
+        Assert.Contains("lb-clamp", Row(cut, "long").QuerySelector("[data-testid=message-text]")!.ClassName);
+        var showAll = Row(cut, "long").QuerySelector("[data-testid=show-all]")!;
+        Assert.Equal("false", showAll.GetAttribute("aria-expanded"));
+        Assert.Contains("4999", showAll.TextContent);
+
+        showAll.Click();
+
+        cut.WaitForAssertion(() => Assert.DoesNotContain("lb-clamp", Row(cut, "long").QuerySelector("[data-testid=message-text]")!.ClassName), Patience);
+        Assert.Equal("true", Row(cut, "long").QuerySelector("[data-testid=show-all]")!.GetAttribute("aria-expanded"));
+    }
+
+    [Fact]
+    public void Files_AreListedInTheRow_WithNameAndLink_EvenWithoutText()
+    {
+        Log.Add("f", "");
+        Change("f", m => m with { Files = [new MessageFile("invoice.pdf", "https://files.example.test/invoice.pdf")] });
+
+        var cut = RenderList(TestSessions.Operator());
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-file]")), Patience);
+        var link = cut.Find("[data-testid=message-file]");
+        Assert.Equal("invoice.pdf", link.TextContent);
+        Assert.Equal("https://files.example.test/invoice.pdf", link.GetAttribute("href"));
+    }
+
+    [Fact]
+    public void WaitingMessage_SaysWhyItWaits_InTheUsersLanguage()
+    {
+        Log.Add("w", "Hello", status: MessageStatus.Queued, failureReason: "Waiting to retry (INTERNAL_SERVER_ERROR: boom)");
+
+        var english = RenderList(TestSessions.Operator());
+        english.WaitForAssertion(() => Assert.NotNull(english.Find("[data-testid=status-reason]")), Patience);
+        Assert.Equal("Waiting to retry: The portal failed inside (HTTP 500). (INTERNAL_SERVER_ERROR)",
+            english.Find("[data-testid=status-reason]").TextContent);
+
+        var russian = RenderList(TestSessions.Operator("ru"));
+        russian.WaitForAssertion(() => Assert.NotNull(russian.Find("[data-testid=status-reason]")), Patience);
+        Assert.StartsWith("Ожидает повтора: Внутренняя ошибка портала", russian.Find("[data-testid=status-reason]").TextContent);
+    }
+
+    [Fact]
+    public void OperatorReply_ShowsTheOperatorsName_NotARawNumber()
+    {
+        Log.Add("r", "We are on it");
+        Change("r", m => m with { Direction = MessageDirection.Outgoing, ExternalUserId = "2", ExternalUserName = "Operator #2" });
+
+        var cut = RenderList(TestSessions.Operator("ru"));
+
+        cut.WaitForAssertion(() => Assert.Contains("Оператор №2", Row(cut, "r").QuerySelector("[data-testid=message-user]")!.TextContent), Patience);
+    }
+
+    [Fact]
+    public void Rows_ArePlainMarkup_WithNoComponentPerCell()
+    {
+        for (var i = 0; i < 25; i++) Log.Add($"m{i}", $"Message {i}", minutesAgo: i);
+
+        var cut = RenderList(TestSessions.Admin());
+        cut.WaitForAssertion(() => Assert.Equal(25, cut.FindAll("[data-testid=message-row]").Count), Patience);
+
+        // The table's components do not grow with its rows (25 rows, a handful of components for the toolbar and pager).
+        Assert.Empty(cut.FindComponents<MudBlazor.MudTd>());
+        Assert.Empty(cut.FindComponents<MudBlazor.MudChip<string>>());
+        Assert.Empty(cut.FindComponents<MudBlazor.MudTooltip>());
+        Assert.DoesNotContain(cut.FindComponents<MudBlazor.MudIconButton>(),
+            b => b.Instance.UserAttributes.TryGetValue("data-testid", out var id) && (string?)id is "edit-button" or "history-button");
+        Assert.Equal(25, cut.FindAll("button[data-testid=history-button]").Count);
+    }
+
+    [Fact]
+    public void Revert_OffersUndo_ThatRestoresTheReplacedText()
+    {
+        Log.Add("m1", "Second text", version: 2);
+        Log.History["m1"] =
+        [
+            new MessageVersion(1, null, "First text", "API", "API", DateTimeOffset.UtcNow, MessageStatus.Sent, "SUCCESS"),
+            new MessageVersion(2, "First text", "Second text", "Anna", "portal user #1", DateTimeOffset.UtcNow, MessageStatus.Sent, "SUCCESS"),
+        ];
+        var provider = Render<MudBlazor.MudDialogProvider>();
+        var cut = RenderList(TestSessions.Operator());
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=history-button]")), Patience);
+
+        cut.Find("[data-testid=history-button]").Click();
+        provider.WaitForAssertion(() => Assert.Single(provider.FindAll("[data-testid=revert-button]")), Patience);
+        provider.Find("[data-testid=revert-button]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Reverted to version 1", cut.Find("[data-testid=revert-undo]").TextContent), Patience);
+        cut.Find("[data-testid=revert-undo-button]").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=revert-undo]")), Patience);
+        Assert.Equal([("m1", 1, 2), ("m1", 2, 3)], Editor.Reverts);
     }
 }

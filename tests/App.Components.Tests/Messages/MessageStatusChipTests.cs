@@ -18,7 +18,7 @@ public sealed class MessageStatusChipTests : ComponentTestBase
 
         Assert.Equal("Waiting", cut.Find("[data-testid=status-chip]").GetAttribute("data-status"));
         Assert.Contains("Waiting", cut.Find("[data-testid=status-chip]").TextContent);
-        Assert.Contains("connects the line again", cut.Find("[data-testid=waiting-reason]").TextContent);
+        Assert.Contains("connects the line again", cut.Find("[data-testid=status-reason]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=failure-reason]"));
         Assert.Empty(cut.FindAll("[data-testid=retry-button]"));
     }

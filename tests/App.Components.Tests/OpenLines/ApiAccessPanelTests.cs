@@ -1,22 +1,44 @@
 using Bunit;
 using LineBridge.Components.Fakes;
+using LineBridge.Components.Portal;
 
 namespace LineBridge.Components.OpenLines;
 
 public sealed class ApiAccessPanelTests : ComponentTestBase
 {
-    [Fact]
-    public void Render_ShowsTheApiAddress()
-    {
-        var cut = RenderInPortal<ApiAccessPanel>(TestSessions.Operator());
+    private static readonly OpenLineSummary Line = new(7, "Website chat", true, ConnectorState.Connected);
+    private const string LineAddress = "https://app.example.test/api/v1/lines/7/messages";
 
-        cut.WaitForAssertion(() => Assert.Equal("https://app.example.test/api/v1", cut.Find("[data-testid=api-address]").GetAttribute("value")), Patience);
+    private IRenderedComponent<ApiAccessPanel> Render(PortalSession session) =>
+        RenderInPortal<ApiAccessPanel>(session, p => p.Add(x => x.Line, Line));
+
+    [Fact]
+    public void Render_ShowsTheLinesFullAddress_ItsNameAndId()
+    {
+        var cut = Render(TestSessions.Admin());
+
+        cut.WaitForAssertion(() => Assert.Equal(LineAddress, cut.Find("[data-testid=api-address]").GetAttribute("value")), Patience);
+        Assert.Contains("Website chat", cut.Find("[data-testid=api-line]").TextContent);
+        Assert.Contains("7", cut.Find("[data-testid=api-line]").TextContent);
+    }
+
+    [Fact]
+    public void CurlExample_HoldsAPlaceholder_UntilAKeyIsCreated_ThenTheKey()
+    {
+        var cut = Render(TestSessions.Admin());
+        cut.WaitForAssertion(() => Assert.Contains(LineAddress, cut.Find("[data-testid=api-curl]").TextContent), Patience);
+        Assert.Contains("Bearer YOUR_API_KEY", cut.Find("[data-testid=api-curl]").TextContent);
+
+        cut.Find("[data-testid=rotate-key]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Bearer lb_key_1", cut.Find("[data-testid=api-curl]").TextContent), Patience);
+        Assert.Contains("\"messages\"", cut.Find("[data-testid=api-curl]").TextContent);
     }
 
     [Fact]
     public void Operator_CannotCreateOrReplaceTheKey()
     {
-        var cut = RenderInPortal<ApiAccessPanel>(TestSessions.Operator());
+        var cut = Render(TestSessions.Operator());
 
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=key-state]")), Patience);
         Assert.Empty(cut.FindAll("[data-testid=rotate-key]"));
@@ -25,7 +47,7 @@ public sealed class ApiAccessPanelTests : ComponentTestBase
     [Fact]
     public void Administrator_CreatesAKey_AndSeesItOnce()
     {
-        var cut = RenderInPortal<ApiAccessPanel>(TestSessions.Admin());
+        var cut = Render(TestSessions.Admin());
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=rotate-key]")), Patience);
 
         cut.Find("[data-testid=rotate-key]").Click();
@@ -38,7 +60,7 @@ public sealed class ApiAccessPanelTests : ComponentTestBase
     public void Administrator_MustConfirm_BeforeAnExistingKeyIsReplaced()
     {
         Directory.Access = Directory.Access with { HasKey = true, KeyCreatedAt = DateTimeOffset.UtcNow, KeyHint = "x9" };
-        var cut = RenderInPortal<ApiAccessPanel>(TestSessions.Admin());
+        var cut = Render(TestSessions.Admin());
         cut.WaitForAssertion(() => Assert.Contains("x9", cut.Find("[data-testid=key-state]").TextContent), Patience);
 
         cut.Find("[data-testid=rotate-key]").Click();
@@ -53,7 +75,7 @@ public sealed class ApiAccessPanelTests : ComponentTestBase
     public void PermissionFailure_IsReportedInOurWords()
     {
         Directory.ActionFailure = new UnauthorizedAccessException("403");
-        var cut = RenderInPortal<ApiAccessPanel>(TestSessions.Admin());
+        var cut = Render(TestSessions.Admin());
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=rotate-key]")), Patience);
 
         cut.Find("[data-testid=rotate-key]").Click();
@@ -63,14 +85,49 @@ public sealed class ApiAccessPanelTests : ComponentTestBase
     }
 
     [Fact]
-    public void Copy_UsesTheClipboardHelper_AndSaysWhetherItWorked()
+    public void Copy_SaysCopied_WhenTheClipboardTookIt()
     {
-        JSInterop.Setup<bool>("lineBridge.copyText", "https://app.example.test/api/v1").SetResult(true);
-        var cut = RenderInPortal<ApiAccessPanel>(TestSessions.Operator());
-        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=api-address]")), Patience);
+        JSInterop.Setup<bool>("lineBridge.copyText", LineAddress).SetResult(true);
+        var cut = Render(TestSessions.Admin());
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=copy-address]")), Patience);
 
-        cut.Find("[aria-label='Copy the API address']").Click();
+        cut.Find("[data-testid=copy-address]").Click();
 
-        cut.WaitForAssertion(() => Assert.Contains("Copied", cut.Find("[data-testid=copy-result]").TextContent), Patience);
+        cut.WaitForAssertion(() => Assert.Equal("true", cut.Find("[data-testid=copy-result]").GetAttribute("data-copied")), Patience);
+        Assert.Contains("Copied", cut.Find("[data-testid=copy-result]").TextContent);
+    }
+
+    [Fact]
+    public void Copy_IsAWarning_AndSelectsTheText_WhenTheBrowserRefused()
+    {
+        JSInterop.Setup<bool>("lineBridge.copyText", _ => true).SetResult(false);
+        var select = JSInterop.SetupVoid("lineBridge.selectText", "api-curl");
+        select.SetVoidResult();
+        var cut = Render(TestSessions.Admin());
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=copy-curl]")), Patience);
+
+        cut.Find("[data-testid=copy-curl]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("false", cut.Find("[data-testid=copy-result]").GetAttribute("data-copied")), Patience);
+        var result = cut.Find("[data-testid=copy-result]");
+        Assert.Contains("mud-warning-text", result.ClassName);
+        Assert.DoesNotContain("mud-success-text", result.ClassName);
+        Assert.Contains("Ctrl+C", result.TextContent);
+        Assert.Single(select.Invocations);
+    }
+
+    [Fact]
+    public void CopyButtons_AreButtonsOfTheirOwn_ReachableWithTab()
+    {
+        var cut = Render(TestSessions.Admin());
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=copy-address]")), Patience);
+
+        foreach (var id in new[] { "copy-address", "copy-curl" })
+        {
+            var button = cut.Find($"[data-testid={id}]");
+            Assert.Equal("BUTTON", button.TagName);
+            Assert.NotEqual("-1", button.GetAttribute("tabindex"));
+            Assert.False(string.IsNullOrEmpty(button.GetAttribute("aria-label")));
+        }
     }
 }

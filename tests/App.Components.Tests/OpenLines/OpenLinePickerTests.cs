@@ -7,8 +7,23 @@ namespace LineBridge.Components.OpenLines;
 public sealed class OpenLinePickerTests : ComponentTestBase
 {
     private IRenderedComponent<OpenLinePicker> RenderPicker(PortalSession session,
-        Action<ComponentParameterCollectionBuilder<OpenLinePicker>>? parameters = null) =>
-        RenderInPortal(session, parameters);
+        Action<ComponentParameterCollectionBuilder<OpenLinePicker>>? parameters = null, bool manage = true) =>
+        RenderInPortal<OpenLinePicker>(session, p =>
+        {
+            p.Add(x => x.Manage, manage);
+            parameters?.Invoke(p);
+        });
+
+    [Fact]
+    public void MessagesPlace_OffersNoConnectOrDisconnect_EvenToAdministrators_AndShowsEachLinesId()
+    {
+        var cut = RenderPicker(TestSessions.Admin(), manage: false);
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=line-row]").Count), Patience);
+        Assert.Empty(cut.FindAll("[data-testid=connect-button]"));
+        Assert.Empty(cut.FindAll("[data-testid=disconnect-button]"));
+        Assert.Contains("id 2", cut.Find("[data-testid=line-row][data-line-id='2'] [data-testid=line-id]").TextContent);
+    }
 
     private static string State(IRenderedComponent<OpenLinePicker> cut, int lineId) =>
         cut.Find($"[data-testid=line-row][data-line-id='{lineId}'] [data-testid=connector-status]").GetAttribute("data-state")!;
@@ -188,5 +203,22 @@ public sealed class OpenLinePickerTests : ComponentTestBase
         cut.WaitForAssertion(() => Assert.Contains("Подключить", cut.Find("[data-testid=connect-button]").TextContent), Patience);
         Assert.Contains("Открытые линии", cut.Markup);
         Assert.Contains("Подключён", cut.Find("[data-testid=line-row][data-line-id='1']").TextContent);
+    }
+
+    [Fact]
+    public void PortalRefusal_IsToldInTheUsersLanguage_WithItsCode()
+    {
+        Directory.ActionFailure = new OperationFailedException("The portal says this line is inactive or does not exist (NOT_ACTIVE_LINE).")
+        {
+            PortalErrorCode = "NOT_ACTIVE_LINE",
+        };
+        var cut = RenderPicker(TestSessions.Admin("ru"));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=connect-button]")), Patience);
+
+        cut.Find("[data-testid=connect-button]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Открытая линия неактивна или не существует. (NOT_ACTIVE_LINE)",
+            cut.Find("[data-testid=line-action-error]").TextContent), Patience);
+        Assert.DoesNotContain("The portal says", cut.Find("[data-testid=line-action-error]").TextContent);
     }
 }

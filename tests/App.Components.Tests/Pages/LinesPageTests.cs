@@ -39,11 +39,36 @@ public sealed class LinesPageTests : ComponentTestBase
     }
 
     [Fact]
-    public void Render_ShowsApiAccess_ToAdministratorsOnly()
+    public void Administrator_FindsApiAccessAndWebhook_InSettings_ForTheSelectedLine()
     {
         var admin = Sessions.Add(TestSessions.Admin());
-        var adminView = RenderAt($"/lines?ticket={admin.Ticket}");
-        adminView.WaitForAssertion(() => Assert.NotNull(adminView.Find("[data-testid=api-access]")), Patience);
+        var cut = RenderAt($"/lines?ticket={admin.Ticket}&line=1");
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=messages-view]")), Patience);
+        Assert.Empty(cut.FindAll("[data-testid=api-access]"));
+        Assert.Empty(cut.FindAll("[data-testid=connect-button]"));
+
+        cut.Find("[data-testid=nav-settings]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("view=settings", Navigation.Uri), Patience);
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=settings-view]")), Patience);
+        cut.WaitForAssertion(() => Assert.EndsWith("/lines/1/messages", cut.Find("[data-testid=api-address]").GetAttribute("value")), Patience);
+        Assert.NotNull(cut.Find("[data-testid=webhook-panel]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=connect-button]"));
+        Assert.Empty(cut.FindAll("[data-testid=message-list]"));
+    }
+
+    [Fact]
+    public void Operator_SeesOnlyMessages_EvenWhenALinkNamesSettings()
+    {
+        var session = Sessions.Add(TestSessions.Operator());
+        var cut = RenderAt($"/lines?ticket={session.Ticket}&line=1&view=settings");
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=message-list]")), Patience);
+        Assert.Empty(cut.FindAll("[data-testid=places]"));
+        Assert.Empty(cut.FindAll("[data-testid=settings-view]"));
+        Assert.Empty(cut.FindAll("[data-testid=api-access]"));
+        Assert.Empty(cut.FindAll("[data-testid=webhook-panel]"));
+        Assert.Empty(cut.FindAll("[data-testid=connect-button]"));
     }
 
     [Fact]

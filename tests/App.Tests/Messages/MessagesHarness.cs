@@ -141,7 +141,8 @@ public sealed class MessagesHarness : IDisposable
         Updates = new MessageUpdates(NullLogger<MessageUpdates>.Instance);
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         var signal = new OutboxSignal();
-        Service = new MessageService(Store, Lines, Updates, signal, options, Microsoft.Extensions.Options.Options.Create(new Bitrix24AppOptions()));
+        Service = new MessageService(Store, Lines, Updates, signal, options, Microsoft.Extensions.Options.Options.Create(new Bitrix24AppOptions()),
+            chats: new ChatDirectory(Db));
         Dispatcher = new OutboxDispatcher(Store, Lines, Portals, new FakeClientFactory(Portal), signal, Updates, options, Time,
             NullLogger<OutboxDispatcher>.Instance);
     }

@@ -28,6 +28,8 @@ public sealed class SecretsTests(SecretsTests.Fixture fixture) : IClassFixture<S
             ["Logging:LogLevel:Microsoft"] = "Trace",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
             ["Logging:LogLevel:System"] = "Trace",
+            // appsettings.json keeps HttpClient at Warning (a quiet console); here every call must be seen.
+            ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Trace",
         };
 
         /// <summary>Secrets seen at any point (tokens before and after the refresh, the user's frame tokens).</summary>

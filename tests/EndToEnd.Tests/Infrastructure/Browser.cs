@@ -40,7 +40,8 @@ public sealed class Browser : IAsyncLifetime
     }
 
     /// <summary>A fresh context (own cookies and storage) for one test; skips or fails when there is no browser.</summary>
-    public async Task<IBrowserContext> NewContextAsync(string? locale = null)
+    public async Task<IBrowserContext> NewContextAsync(
+        string? locale = null, string? timeZoneId = null, ColorScheme colorScheme = ColorScheme.Light, int width = 1280, int height = 900)
     {
         if (_browser is null)
         {
@@ -51,7 +52,9 @@ public sealed class Browser : IAsyncLifetime
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions
         {
             Locale = locale ?? "en-US",
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            TimezoneId = timeZoneId ?? "UTC",
+            ColorScheme = colorScheme,
+            ViewportSize = new ViewportSize { Width = width, Height = height },
         });
         // Upper bounds only (each wait ends as soon as its condition holds). Expect's own default is 5 s, which a
         // Blazor circuit connecting on a machine busy with other builds can exceed.

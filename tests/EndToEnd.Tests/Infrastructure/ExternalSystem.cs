@@ -28,4 +28,16 @@ public sealed class ExternalSystem(SandboxedApp app, string apiKey)
         using var response = await app.Http.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, $"send failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
+
+    /// <summary>Sends one message as given (any fields of a <c>MESSAGES</c> element, files included).</summary>
+    public async Task SendRawAsync(int lineId, object message)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/v1/lines/{lineId}/messages")
+        {
+            Content = JsonContent.Create(new { messages = new[] { message } }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        using var response = await app.Http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"send failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
 }

@@ -32,13 +32,28 @@ public static class PortalPageMessages
     public static ILocator LineRow(this PortalPage portal, int lineId) =>
         portal.App.Locator($"[data-testid=line-row][data-line-id='{lineId}']");
 
-    /// <summary>As an administrator on the app page: connects a line and creates the API key; returns the key.</summary>
+    /// <summary>
+    /// As an administrator on the app page: in Settings, connects a line and creates the API key, then goes back to
+    /// Messages; returns the key.
+    /// </summary>
     public static async Task<string> ConnectLineAndCreateKeyAsync(this PortalPage portal, int lineId)
     {
+        await portal.InApp("nav-settings").ClickAsync();
         await portal.LineRow(lineId).Locator("[data-testid=connect-button]").ClickAsync();
         await Assertions.Expect(portal.LineRow(lineId).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
+        await portal.LineRow(lineId).Locator("[data-testid=line-select]").ClickAsync();
         await portal.InApp("rotate-key").ClickAsync();
         await Assertions.Expect(portal.InApp("new-key-notice")).ToBeVisibleAsync();
-        return await portal.InApp("api-key").InputValueAsync();
+        var key = await portal.InApp("api-key").InputValueAsync();
+        await portal.InApp("nav-messages").ClickAsync();
+        await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
+        return key;
+    }
+
+    /// <summary>The address the portal framed (the app page with its ticket), to open the app alone in a tab.</summary>
+    public static async Task<string> AppFrameUrlAsync(this PortalPage portal, string page = "/lines")
+    {
+        await Assertions.Expect(portal.InApp("session-user")).ToBeVisibleAsync();
+        return portal.Page.Frames.First(f => f.Url.Contains(page + "?", StringComparison.Ordinal)).Url;
     }
 }

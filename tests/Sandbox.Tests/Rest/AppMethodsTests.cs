@@ -25,4 +25,27 @@ public class AppMethodsTests
         sandbox.Portal.FinishInstall();
         Assert.True((await sandbox.CallAsync("app.info")).Body["result"]!["INSTALLED"]!.GetValue<bool>());
     }
+
+    /// <summary>b24restdocs api-reference/chats/users/im-user-get.md: the user's chat card; errors ID_EMPTY, USER_NOT_EXISTS.</summary>
+    [Fact]
+    public async Task ImUserGet_AnswersAUsersChatCard_TheCallerWithoutId_AndTheDocumentedErrors()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync();
+
+        var (status, oleg) = await sandbox.CallAsync("im.user.get", new { ID = 2 });
+        var (_, self) = await sandbox.CallAsync("im.user.get", token: sandbox.Token(userId: 3));
+        var (missingStatus, missing) = await sandbox.CallAsync("im.user.get", new { ID = 999 });
+        var (emptyStatus, empty) = await sandbox.CallAsync("im.user.get", new { ID = "x" });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, oleg["result"]!["id"]!.GetValue<int>());
+        Assert.Equal("Oleg Operator", oleg["result"]!["name"]!.GetValue<string>());
+        Assert.Equal("Oleg", oleg["result"]!["first_name"]!.GetValue<string>());
+        Assert.False(oleg["result"]!["bot"]!.GetValue<bool>());
+        Assert.Equal(3, self["result"]!["id"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.BadRequest, missingStatus);
+        Assert.Equal("USER_NOT_EXISTS", missing["error"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, emptyStatus);
+        Assert.Equal("ID_EMPTY", empty["error"]!.GetValue<string>());
+    }
 }
