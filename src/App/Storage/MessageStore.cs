@@ -45,6 +45,8 @@ public sealed partial class MessageStore
     };
 
     private readonly LiteDatabase _db;
+    /// <summary>Null for a database not opened by <see cref="DurableLiteDatabase.Open"/> (in-memory ones in tests).</summary>
+    private readonly DurableLiteDatabase? _durable;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly ILiteCollection<MessageRecord> _messages;
@@ -56,7 +58,10 @@ public sealed partial class MessageStore
     public MessageStore(LiteDatabase db, TimeProvider time)
     {
         _db = db;
+        _durable = db as DurableLiteDatabase;
         _time = time;
+        _committer = new Worker(CommitNextGroup);
+        _syncer = new Worker(SyncCommittedGroups);
         _messages = db.GetCollection<MessageRecord>(MessagesCollection);
         _versions = db.GetCollection<MessageVersionRecord>(VersionsCollection);
         _outbox = db.GetCollection<OutboxItem>(OutboxCollection, BsonAutoId.Int64);
@@ -93,77 +98,115 @@ public sealed partial class MessageStore
     }
 
     /// <summary>
-    /// <see cref="Add"/> with group commit, for the send API: requests that arrive while a commit is on the disk wait
-    /// and then share the next one, so throughput follows the number of callers instead of the disk's commit rate.
-    /// Each caller still hears back only after its messages are durable.
+    /// <see cref="Add"/> with group commit, for the send API: requests that arrive while a commit is under way wait
+    /// and then share the next transaction and the next <c>fsync</c>, so throughput follows the number of callers
+    /// instead of the disk's flush rate. Each caller hears back only after its messages are durable.
     /// </summary>
+    /// <remarks>
+    /// Two dedicated workers, never a caller, do the work: the committer writes each group in one transaction; the
+    /// syncer waits until everything committed so far is on the disk (one <c>fsync</c> for all the groups that
+    /// committed meanwhile) and then answers those groups. While one group is being flushed the next one is being
+    /// written, and no caller waits on work beyond the group it joined and the flush after it.
+    /// </remarks>
     public Task<IReadOnlyList<AddedMessage>> AddAsync(IReadOnlyList<NewMessage> messages, string changedBy, string source)
     {
         var pending = new PendingAdd(messages, changedBy, source);
         _pendingAdds.Enqueue(pending);
-        CommitPendingAdds();
+        _committer.Poke();
         return pending.Result.Task;
     }
 
     private sealed record PendingAdd(IReadOnlyList<NewMessage> Messages, string ChangedBy, string Source)
     {
-        // Continuations run elsewhere: the committing caller must not run the others' request code while it leads.
+        // Continuations run elsewhere: the committer must not run request code.
         public TaskCompletionSource<IReadOnlyList<AddedMessage>> Result { get; } =
             new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyList<AddedMessage>? Added { get; set; }
     }
+
+    /// <summary>Requests in one group: at most this many messages in one transaction (a request is never split).</summary>
+    private const int MaxGroupMessages = 2_000;
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAdd> _pendingAdds = new();
-    private readonly SemaphoreSlim _commitLeader = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<List<PendingAdd>> _committedGroups = new();
+    private readonly Worker _committer;
+    private readonly Worker _syncer;
 
-    /// <summary>
-    /// Whoever finds no commit under way leads: it takes every waiting request into one transaction. After it lets go
-    /// it looks again, so a request queued during its last commit is never left behind.
-    /// </summary>
-    private void CommitPendingAdds()
+    /// <summary>Committer: takes the waiting requests (up to <see cref="MaxGroupMessages"/>) into one transaction.</summary>
+    private bool CommitNextGroup()
     {
-        while (!_pendingAdds.IsEmpty && _commitLeader.Wait(0))
+        var group = new List<PendingAdd>();
+        var size = 0;
+        while (size < MaxGroupMessages && _pendingAdds.TryDequeue(out var pending))
         {
-            try
-            {
-                var group = new List<PendingAdd>();
-                while (_pendingAdds.TryDequeue(out var pending)) group.Add(pending);
-                if (group.Count > 0) CommitGroup(group);
-            }
-            finally
-            {
-                _commitLeader.Release();
-            }
+            group.Add(pending);
+            size += pending.Messages.Count;
         }
+        if (group.Count == 0) return false;
+        var committed = CommitGroup(group);
+        if (committed.Count > 0)
+        {
+            _committedGroups.Enqueue(committed);
+            _syncer.Poke();
+        }
+        return true;
     }
 
-    private void CommitGroup(List<PendingAdd> group)
+    /// <summary>Syncer: one flush for every group committed so far, then their answers.</summary>
+    private bool SyncCommittedGroups()
     {
-        var now = Now();
-        var results = new List<IReadOnlyList<AddedMessage>>(group.Count);
+        var groups = new List<List<PendingAdd>>();
+        while (_committedGroups.TryDequeue(out var group)) groups.Add(group);
+        if (groups.Count == 0) return false;
         try
         {
-            InTransaction(() =>
+            _durable?.WaitDurable();
+        }
+        catch (Exception ex)
+        {
+            foreach (var pending in groups.SelectMany(g => g)) pending.Result.SetException(ex);
+            return true;
+        }
+        foreach (var pending in groups.SelectMany(g => g)) pending.Result.SetResult(pending.Added!);
+        return true;
+    }
+
+    /// <summary>Commits a group (not yet flushed); returns the requests that now wait for the flush.</summary>
+    private List<PendingAdd> CommitGroup(List<PendingAdd> group)
+    {
+        var now = Now();
+        try
+        {
+            CommitTransaction(() =>
             {
-                results.Clear();
-                foreach (var pending in group) results.Add(AddWithin(pending.Messages, pending.ChangedBy, pending.Source, now));
+                foreach (var pending in group) pending.Added = AddWithin(pending.Messages, pending.ChangedBy, pending.Source, now);
             });
+            return group;
         }
         catch (Exception) when (group.Count > 1)
         {
             // One bad request must not fail the others it was grouped with: commit each alone.
+            var committed = new List<PendingAdd>(group.Count);
             foreach (var pending in group)
             {
-                try { pending.Result.SetResult(Add(pending.Messages, pending.ChangedBy, pending.Source)); }
-                catch (Exception ex) { pending.Result.SetException(ex); }
+                try
+                {
+                    CommitTransaction(() => pending.Added = AddWithin(pending.Messages, pending.ChangedBy, pending.Source, now));
+                    committed.Add(pending);
+                }
+                catch (Exception ex)
+                {
+                    pending.Result.SetException(ex);
+                }
             }
-            return;
+            return committed;
         }
         catch (Exception ex)
         {
             group[0].Result.SetException(ex);
-            return;
+            return [];
         }
-        for (var i = 0; i < group.Count; i++) group[i].Result.SetResult(results[i]);
     }
 
     /// <summary>The work of <see cref="Add"/>, inside a transaction that is already open.</summary>
@@ -820,7 +863,18 @@ public sealed partial class MessageStore
             Status = MessageStatus.Queued,
         });
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction and returns once it is on the disk: the caller may then say
+    /// "accepted". The flush is outside the write gate, so the next transaction is written while this one flushes.
+    /// </summary>
     private void InTransaction(Action work)
+    {
+        CommitTransaction(work);
+        _durable?.WaitDurable();
+    }
+
+    /// <summary>Commits <paramref name="work"/> (visible to readers, not yet durable: see <see cref="InTransaction"/>).</summary>
+    private void CommitTransaction(Action work)
     {
         lock (_gate)
         {

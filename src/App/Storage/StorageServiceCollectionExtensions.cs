@@ -21,12 +21,12 @@ public static class StorageServiceCollectionExtensions
             .SetApplicationName("LineBridge")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
 
-        builder.Services.AddSingleton(sp =>
+        builder.Services.AddSingleton<LiteDatabase>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<LiteDbOptions>>().Value;
             Directory.CreateDirectory(dataDirectory);
-            var path = Path.Combine(dataDirectory, options.FileName);
-            return new LiteDatabase($"Filename={path};Connection=direct");
+            // Direct mode with a log LineBridge flushes itself: one fsync per (group) commit, see DurableLiteDatabase.
+            return DurableLiteDatabase.Open(Path.Combine(dataDirectory, options.FileName));
         });
         return builder;
     }
