@@ -46,7 +46,7 @@ public sealed partial class MessageStore
         InTransaction(() =>
         {
             var key = MessageKeys.External(memberId, reply.Line, reply.ChatId, ReplyExternalId(reply.ImMessageId));
-            if (_messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key)) is { } existing)
+            if (_messages.FindOne(Eq(nameof(MessageRecord.ExternalKey), key)) is { } existing)
             {
                 result = new StoredReply(existing, Duplicate: true);
                 return;
@@ -227,6 +227,6 @@ public sealed partial class MessageStore
     }
 
     private bool HasPendingWebhook(ObjectId messageId, long except) =>
-        Deliveries.Find(Query.EQ(nameof(ReplyDelivery.MessageId), messageId))
+        Deliveries.Find(Eq(nameof(ReplyDelivery.MessageId), messageId))
             .Any(d => d.Id != except && d.Stage == DeliveryStage.Webhook);
 }

@@ -220,7 +220,7 @@ public sealed partial class MessageStore
             var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
             var key = MessageKeys.External(m.MemberId, m.Line, m.Message.Chat.Id, externalId);
             var existing = fresh.GetValueOrDefault(Convert.ToHexString(key))
-                ?? _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+                ?? _messages.FindOne(Eq(nameof(MessageRecord.ExternalKey), key));
             if (existing is not null)
             {
                 added.Add(new AddedMessage(existing, Duplicate: true));
@@ -368,14 +368,14 @@ public sealed partial class MessageStore
     public MessageRecord? FindByExternal(string memberId, int line, string chatId, string externalMessageId)
     {
         var key = MessageKeys.External(memberId, line, chatId, externalMessageId);
-        var record = _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+        var record = _messages.FindOne(Eq(nameof(MessageRecord.ExternalKey), key));
         return record is not null && record.MemberId == memberId && record.ChatId == chatId
             && record.ExternalMessageId == externalMessageId ? record : null;
     }
 
     /// <summary>Every version of a message of the portal, oldest first.</summary>
     public IReadOnlyList<MessageVersionRecord> GetVersions(string memberId, ObjectId messageId) =>
-        _versions.Find(Query.EQ(nameof(MessageVersionRecord.MessageId), messageId))
+        _versions.Find(Eq(nameof(MessageVersionRecord.MessageId), messageId))
             .Where(v => v.MemberId == memberId)
             .OrderBy(v => v.Version)
             .ToList();
@@ -443,7 +443,7 @@ public sealed partial class MessageStore
         // scan, and a descending sort of whole blocks would spill to LiteDB's temp store); reversed at the end.
         var lineHex = MessageKeys.CounterId(MessageKeys.Line(memberId, line));
         var blocks = _db.GetCollection(TextBlocksCollection).Query()
-            .Where(Query.Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
+            .Where(Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
             .ToEnumerable();
         var found = new List<ObjectId>();
         foreach (var block in blocks)
@@ -552,7 +552,7 @@ public sealed partial class MessageStore
     {
         var (low, high) = MessageKeys.Range(prefix);
         return collection.Query()
-            .Where(Query.Between(field, low, high))
+            .Where(Between(field, low, high))
             .OrderByDescending(BsonExpression.Create("$." + field))
             .Skip(skip)
             .Limit(take)
@@ -564,7 +564,7 @@ public sealed partial class MessageStore
     private static IEnumerable<T> InRange<T>(ILiteCollection<T> collection, string field, byte[] prefix, BsonExpression? filter = null)
     {
         var (low, high) = MessageKeys.Range(prefix);
-        var q = collection.Query().Where(Query.Between(field, low, high));
+        var q = collection.Query().Where(Between(field, low, high));
         if (filter is not null) q = q.Where(filter);
         return q.OrderByDescending(BsonExpression.Create("$." + field)).ToEnumerable();
     }
@@ -722,7 +722,7 @@ public sealed partial class MessageStore
                 if (c.Item.Kind == ChangeKind.Send && !c.Success)
                 {
                     // Nothing that follows a failed send can find its message at the portal.
-                    foreach (var later in _outbox.Find(Query.EQ(nameof(OutboxItem.MessageId), record.Id)).ToList())
+                    foreach (var later in _outbox.Find(Eq(nameof(OutboxItem.MessageId), record.Id)).ToList())
                     {
                         _outbox.Delete(later.Id);
                         SetVersionStatus(record.Id, later.Version, MessageStatus.Failed, "Not sent: the message never reached the portal.");
@@ -821,15 +821,22 @@ public sealed partial class MessageStore
 
     // ---- helpers ----
 
+    // Queries carry their values as parameters: LiteDB compiles an expression once per text and keeps it for the
+    // life of the process, so Query.EQ(field, value), which writes the value into the text, compiled (about 1 ms of
+    // CPU) and kept (about 4 KB) one expression per key looked up. The field names here are constants.
+    internal static BsonExpression Eq(string field, BsonValue value) => BsonExpression.Create($"$.{field} = @0", value);
+
+    internal static BsonExpression Between(string field, BsonValue low, BsonValue high) =>
+        BsonExpression.Create($"$.{field} BETWEEN @0 AND @1", low, high);
+
     private static MessageStatus Done(ChangeKind kind) => kind == ChangeKind.Delete ? MessageStatus.Deleted : MessageStatus.Sent;
 
-    private bool HasPending(ObjectId messageId) => _outbox.Exists(Query.EQ(nameof(OutboxItem.MessageId), messageId));
+    private bool HasPending(ObjectId messageId) => _outbox.Exists(Eq(nameof(OutboxItem.MessageId), messageId));
 
     private void SetVersionStatus(ObjectId messageId, int version, MessageStatus status, string answer)
     {
-        var v = _versions.FindOne(Query.And(
-            Query.EQ(nameof(MessageVersionRecord.MessageId), messageId),
-            Query.EQ(nameof(MessageVersionRecord.Version), version)));
+        var v = _versions.FindOne(BsonExpression.Create(
+            $"$.{nameof(MessageVersionRecord.MessageId)} = @0 AND $.{nameof(MessageVersionRecord.Version)} = @1", messageId, version));
         if (v is null) return;
         v.Status = status;
         v.PortalAnswer = answer;
