@@ -125,8 +125,8 @@ public sealed class MessageService(
 
     public Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
     {
-        var (items, total) = store.QueryPage(session.MemberId, query);
-        return Task.FromResult(new MessagePage(items.Select(ToSentMessage).ToList(), total));
+        var page = store.QueryPage(session.MemberId, query);
+        return Task.FromResult(new MessagePage(page.Items.Select(ToSentMessage).ToList(), page.Total, page.TotalIsCapped));
     }
 
     public Task<SentMessage?> GetAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default) =>

@@ -9,6 +9,15 @@ public sealed record NewMessage(string MemberId, string Connector, int Line, Con
 
 public sealed record AddedMessage(MessageRecord Record, bool Duplicate);
 
+/// <summary>
+/// A page of the log and how many match in all; <paramref name="TotalIsCapped"/>: more than
+/// <paramref name="Total"/> match (a text search stops counting at <see cref="MessageStore.SearchTotalCap"/>).
+/// </summary>
+public sealed record LogPage(IReadOnlyList<MessageRecord> Items, int Total, bool TotalIsCapped = false)
+{
+    public void Deconstruct(out IReadOnlyList<MessageRecord> items, out int total) => (items, total) = (Items, Total);
+}
+
 public enum ChangeOutcome
 {
     Accepted,
@@ -380,8 +389,17 @@ public sealed partial class MessageStore
             .OrderBy(v => v.Version)
             .ToList();
 
-    /// <summary>A page of a line's messages, newest first, and how many match in all.</summary>
-    public (IReadOnlyList<MessageRecord> Items, int Total) QueryPage(string memberId, MessageQuery query)
+    /// <summary>
+    /// A text search counts its matches up to this many and then stops reading: the total shows as "1,000+" and the
+    /// first pages come from the newest blocks alone.
+    /// </summary>
+    public const int SearchTotalCap = 1_000;
+
+    /// <summary>
+    /// A page of a line's messages, newest first, and how many match in all (for a text search with more than
+    /// <see cref="SearchTotalCap"/> matches: the cap, with <see cref="LogPage.TotalIsCapped"/>).
+    /// </summary>
+    public LogPage QueryPage(string memberId, MessageQuery query)
     {
         var pageSize = Math.Clamp(query.PageSize, 1, 500);
         var skip = Math.Max(0, query.Page) * pageSize;
@@ -393,14 +411,14 @@ public sealed partial class MessageStore
             var chatPrefix = MessageKeys.Chat(memberId, query.LineId, chatId);
             if (search is null && query.Status is null)
             {
-                return (Range(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix, skip, pageSize, memberId), (int)Counted(chatPrefix));
+                return new LogPage(Range(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix, skip, pageSize, memberId), (int)Counted(chatPrefix));
             }
             var matches = InRange(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix)
                 .Where(r => r.MemberId == memberId && r.ChatId == chatId
                     && (query.Status is null || r.Status == query.Status)
                     && (search is null || r.Text.Contains(search, StringComparison.OrdinalIgnoreCase)))
                 .ToList();
-            return (matches.Skip(skip).Take(pageSize).ToList(), matches.Count);
+            return new LogPage(matches.Skip(skip).Take(pageSize).ToList(), matches.Count);
         }
 
         if (search is null)
@@ -409,14 +427,18 @@ public sealed partial class MessageStore
                 ? (nameof(MessageRecord.StatusTimeKey), MessageKeys.Status(memberId, query.LineId, status))
                 : (nameof(MessageRecord.LineTimeKey), MessageKeys.Line(memberId, query.LineId));
             // Counts of a line, a status or a chat are kept beside the log, so the first page never counts a million.
-            return (Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
+            return new LogPage(Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
         }
 
-        // Text search scans the line's search blocks (newest first) and loads only the page shown.
-        var found = SearchLine(memberId, query.LineId, search, query.Status).ToList();
+        // Text search reads the line's search blocks newest first until it has the page and has counted past the
+        // cap (or the line ends), and loads only the page shown.
+        var enough = Math.Max(SearchTotalCap + 1, skip + pageSize);
+        var found = SearchLine(memberId, query.LineId, search, query.Status).Take(enough).ToList();
         var items = found.Skip(skip).Take(pageSize).Select(id => _messages.FindById(id))
             .Where(r => r is not null && r.MemberId == memberId).ToList();
-        return (items!, found.Count);
+        return found.Count > SearchTotalCap && skip + pageSize <= SearchTotalCap
+            ? new LogPage(items!, SearchTotalCap, TotalIsCapped: true)
+            : new LogPage(items!, found.Count);
     }
 
     /// <summary>Messages of a line (or one chat) whose text contains <paramref name="find"/> (ordinal), newest first.</summary>
@@ -436,21 +458,26 @@ public sealed partial class MessageStore
             .ToList()!;
     }
 
-    /// <summary>Ids of a line's messages whose lower-cased text contains <paramref name="lowerText"/>, newest first.</summary>
+    /// <summary>
+    /// Ids of a line's messages whose lower-cased text contains <paramref name="lowerText"/>, newest first, read
+    /// lazily: the caller's Take stops the reading of blocks.
+    /// </summary>
     private IEnumerable<ObjectId> SearchLine(string memberId, int line, string lowerText, MessageStatus? status)
     {
-        // One streaming range query over the line's blocks in id order (a FindById per block costs more than the
-        // scan, and a descending sort of whole blocks would spill to LiteDB's temp store); reversed at the end.
+        // One streaming range query over the line's blocks in descending id order; ordering by the very expression
+        // of the _id index makes LiteDB walk the index backwards instead of sorting.
         var lineHex = MessageKeys.CounterId(MessageKeys.Line(memberId, line));
         var blocks = _db.GetCollection(TextBlocksCollection).Query()
             .Where(Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
+            .OrderByDescending(BsonExpression.Create("$._id"))
             .ToEnumerable();
-        var found = new List<ObjectId>();
+        var inBlock = new List<ObjectId>();
         foreach (var block in blocks)
         {
             var ids = block[nameof(MessageTextBlock.Ids)].AsBinary;
             var texts = block[nameof(MessageTextBlock.Texts)].AsString ?? "";
             var statuses = block[nameof(MessageTextBlock.Statuses)].AsBinary;
+            inBlock.Clear();
             // A match cannot span two texts (the separator is never in a search term); count separators to find its slot.
             int slot = 0, counted = 0;
             for (var at = texts.IndexOf(lowerText, StringComparison.Ordinal); at >= 0;)
@@ -459,16 +486,15 @@ public sealed partial class MessageStore
                 var next = texts.IndexOf(MessageTextBlock.Separator, at);
                 if (slot < statuses.Length && (status is not { } s || statuses[slot] == (byte)s))
                 {
-                    found.Add(new ObjectId(ids, slot * 12));
+                    inBlock.Add(new ObjectId(ids, slot * 12));
                 }
                 if (next < 0) break;
                 counted = next + 1;
                 slot++;
                 at = texts.IndexOf(lowerText, counted, StringComparison.Ordinal);
             }
+            for (var i = inBlock.Count - 1; i >= 0; i--) yield return inBlock[i];
         }
-        found.Reverse();
-        return found;
     }
 
     /// <summary>Adds records to the tail block of their line, assigning each its block and slot.</summary>
