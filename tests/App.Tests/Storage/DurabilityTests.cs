@@ -84,6 +84,39 @@ public class DurabilityTests
     }
 
     [Fact]
+    public async Task AddAsync_AnswersEveryCaller_WhileOthersKeepArriving()
+    {
+        // Before the dedicated committer, the caller that found no commit under way committed for everyone until the
+        // queue ran dry, so with steady traffic it never got its own answer.
+        using var h = new MessagesHarness();
+        using var stop = new CancellationTokenSource();
+        var done = new int[6];
+        var producers = Enumerable.Range(0, done.Length).Select(p => Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                await h.Store.AddAsync([New($"p{p}-{n}")], "API", "api");
+                Interlocked.Increment(ref done[p]);
+            }
+        })).ToList();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (done.Any(d => d < 5))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"answers per caller: {string.Join(", ", done)}");
+                await Task.WhenAny(producers.Append(Task.Delay(20, TestContext.Current.CancellationToken)));
+                Assert.DoesNotContain(producers, p => p.IsFaulted);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+        }
+        await Task.WhenAll(producers).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public void AcceptedMessages_SurviveReopeningTheFile()
     {
         using var h = new MessagesHarness();
