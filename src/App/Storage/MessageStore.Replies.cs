@@ -78,13 +78,11 @@ public sealed partial class MessageStore
                 UpdatedAt = now,
             };
             MessageKeys.Assign(record);
-            AppendToSearch([record]);   // before the insert: it assigns the record's search slot
+            record.SearchBlock = NotYetDerived;   // search entry and counts follow, in order with the sends
             _messages.Insert(record);
+            QueueDerivation([record]);
             AddVersion(record, ChangeKind.Send, oldText: null, changedBy, "Bitrix24", now);
             Enqueue(delivery(record), now);
-            var counts = new Dictionary<string, long>();
-            Count(record, +1, counts);
-            ApplyCounts(counts);
             result = new StoredReply(record, Duplicate: false);
         });
         return result!;

@@ -70,6 +70,8 @@ public sealed partial class MessageStore
         _durable = db as DurableLiteDatabase;
         _time = time;
         _committer = new Worker(CommitNextGroup);
+        _deriver = new Worker(DeriveNextBatch);
+        _derive = db.GetCollection<PendingDerivation>(DeriveCollection, BsonAutoId.Int64);
         _syncer = new Worker(SyncCommittedGroups);
         _messages = db.GetCollection<MessageRecord>(MessagesCollection);
         _versions = db.GetCollection<MessageVersionRecord>(VersionsCollection);
@@ -222,7 +224,6 @@ public sealed partial class MessageStore
     private List<AddedMessage> AddWithin(IReadOnlyList<NewMessage> messages, string changedBy, string source, DateTime now)
     {
         var added = new List<AddedMessage>(messages.Count);
-        var counts = new Dictionary<string, long>();
         var fresh = new Dictionary<string, MessageRecord>();
         foreach (var m in messages)
         {
@@ -271,13 +272,12 @@ public sealed partial class MessageStore
                 Text = text,
                 NextAttemptAt = now,
             });
-            Count(record, +1, counts);
             added.Add(new AddedMessage(record, Duplicate: false));
         }
-        // One search-block write and one bulk insert for the whole request.
-        AppendToSearch(fresh.Values.ToList());
+        // The message, its version and its outbox item; its search entry and counts follow (see Derive).
+        foreach (var record in fresh.Values) record.SearchBlock = NotYetDerived;
         _messages.InsertBulk(fresh.Values);
-        ApplyCounts(counts);
+        QueueDerivation(fresh.Values);
         return added;
     }
 
@@ -401,6 +401,7 @@ public sealed partial class MessageStore
     /// </summary>
     public LogPage QueryPage(string memberId, MessageQuery query)
     {
+        DeriveAll();   // totals and search include every accepted message
         var pageSize = Math.Clamp(query.PageSize, 1, 500);
         var skip = Math.Max(0, query.Page) * pageSize;
         var search = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text.Trim().ToLowerInvariant();
@@ -444,6 +445,7 @@ public sealed partial class MessageStore
     /// <summary>Messages of a line (or one chat) whose text contains <paramref name="find"/> (ordinal), newest first.</summary>
     public IReadOnlyList<MessageRecord> FindContaining(string memberId, int line, string? chatId, string find, int max)
     {
+        DeriveAll();
         if (chatId is not null)
         {
             return InRange(_messages, nameof(MessageRecord.ChatTimeKey), MessageKeys.Chat(memberId, line, chatId))
@@ -836,6 +838,8 @@ public sealed partial class MessageStore
     {
         MessageKeys.Assign(record);
         _messages.Update(record);
+        // Not derived yet: the deriver reads the record as it is then (text, status), under the same gate.
+        if (record.SearchBlock == NotYetDerived) return;
         UpdateSearch(record);
         if (oldStatus == record.Status) return;
         ApplyCounts(new Dictionary<string, long>

@@ -24,8 +24,16 @@ internal sealed class Worker(Func<bool> step)
         while (true)
         {
             Volatile.Write(ref _state, Running);
-            while (step())
+            try
             {
+                while (step())
+                {
+                }
+            }
+            catch (Exception)
+            {
+                // A step's own failures are its callers' (it answers them); what escapes is a closed database or a
+                // bug, and a thread-pool thread must not take the process down with it. The next poke tries again.
             }
             if (Interlocked.CompareExchange(ref _state, Idle, Running) == Running) return;
         }
