@@ -34,13 +34,15 @@ public sealed class DurableLiteDatabase : LiteDatabase
 
     private readonly LogFile _data;
     private readonly LogFile _log;
+    private readonly string _logPath;
     private readonly Func<bool> _waitForWriter;
 
-    private DurableLiteDatabase(LiteEngine engine, LogFile data, LogFile log)
+    private DurableLiteDatabase(LiteEngine engine, LogFile data, LogFile log, string logPath)
         : base(engine)
     {
         _data = data;
         _log = log;
+        _logPath = logPath;
         _waitForWriter = WriterQueueProbe.For(engine);
     }
 
@@ -53,9 +55,10 @@ public sealed class DurableLiteDatabase : LiteDatabase
         LogFile? log = null;
         try
         {
-            log = new LogFile(LogPath(full), syncOnFlush: false);
+            var logPath = LogPath(full);
+            log = new LogFile(logPath, syncOnFlush: false);
             var engine = new LiteEngine(new EngineSettings { DataStream = data, LogStream = log });
-            return new DurableLiteDatabase(engine, data, log);
+            return new DurableLiteDatabase(engine, data, log, logPath);
         }
         catch
         {
@@ -94,8 +97,11 @@ public sealed class DurableLiteDatabase : LiteDatabase
     {
         base.Dispose(disposing);
         if (!disposing) return;
+        var emptyLog = _log.Length == 0;   // LiteDB checkpointed it on close
         _log.Dispose();
         _data.Dispose();
+        // LiteDB deletes an empty log it opened itself; it leaves a stream it was given, so do it here.
+        if (emptyLog) File.Delete(_logPath);
     }
 
     /// <summary>

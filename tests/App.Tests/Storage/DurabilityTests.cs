@@ -117,6 +117,31 @@ public class DurabilityTests
     }
 
     [Fact]
+    public void Closing_CheckpointsTheLog_AndRemovesIt_AndAPlainLiteDbOpenReadsTheFile()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "linebridge-durable-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var path = Path.Combine(folder, "x.db");
+            using (var db = DurableLiteDatabase.Open(path))
+            {
+                var store = new MessageStore(db, TimeProvider.System);
+                store.Add([New("m1")], "API", "api");
+                Assert.Equal(1, store.QueryPage(MessagesHarness.MemberId, new Components.Messages.MessageQuery(1)).Total);
+                Assert.True(File.Exists(DurableLiteDatabase.LogPath(path)));
+            }
+            Assert.False(File.Exists(DurableLiteDatabase.LogPath(path)));
+            using var plain = new LiteDB.LiteDatabase($"Filename={path};Connection=direct");
+            Assert.Equal(1, plain.GetCollection(MessageStore.MessagesCollection).Count());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AcceptedMessages_SurviveReopeningTheFile()
     {
         using var h = new MessagesHarness();
