@@ -10,8 +10,11 @@ internal static class MessageText
     {
         if (string.IsNullOrWhiteSpace(text))
             return loc["Validation.Empty"];
-        if (text.Length > maxLength)
-            return loc.Format("Validation.TooLong", text.Length, maxLength);
+        // Code points, as the portal counts (PHP mb_strlen): an emoji is one character.
+        var length = 0;
+        foreach (var _ in text.EnumerateRunes()) length++;
+        if (length > maxLength)
+            return loc.Format("Validation.TooLong", length, maxLength);
         return null;
     }
 }

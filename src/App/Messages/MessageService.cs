@@ -28,7 +28,8 @@ public sealed class MessageService(
     MessageUpdates updates,
     OutboxSignal signal,
     IOptions<MessageOptions> options,
-    IOptions<Bitrix24AppOptions> app) : IMessageLog, IMessageEditor
+    IOptions<Bitrix24AppOptions> app,
+    IPortalSessions? sessions = null) : IMessageLog, IMessageEditor
 {
     private const int MaxReplacePreview = 1000;
 
@@ -72,11 +73,21 @@ public sealed class MessageService(
     public string? TextProblem(string? text, bool hasFiles)
     {
         if (string.IsNullOrWhiteSpace(text) && !hasFiles) return "The text is empty; a message without files needs text.";
-        if (text is not null && text.Length > MaxTextLength)
+        // The portal counts characters as PHP's mb_ functions do: Unicode code points, so an emoji is one character
+        // (two UTF-16 units in .NET's Length).
+        if (text is not null && CodePoints(text) is var length && length > MaxTextLength)
         {
-            return $"The text has {text.Length} characters; the portal takes at most {MaxTextLength}.";
+            return $"The text has {length} characters; the portal takes at most {MaxTextLength}.";
         }
         return null;
+    }
+
+    /// <summary>The number of Unicode code points in <paramref name="text"/> (PHP <c>mb_strlen</c> in UTF-8).</summary>
+    public static int CodePoints(string text)
+    {
+        var count = 0;
+        foreach (var _ in text.EnumerateRunes()) count++;
+        return count;
     }
 
     public ChangeResult Edit(string memberId, ObjectId messageId, int? expectedVersion, string? text, ChangeAuthor author)
@@ -173,7 +184,7 @@ public sealed class MessageService(
     public Task<SentMessage> SendTestMessageAsync(
         PortalSession session, int lineId, string text, CancellationToken cancellationToken = default)
     {
-        if (!session.IsAdmin) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
+        if (!session.IsAdmin || sessions?.IsCurrent(session) == false) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
         if (LineRefusal(session.MemberId, lineId) is { } refusal) throw new OperationFailedException(refusal);
         if (TextProblem(text, hasFiles: false) is { } problem) throw new OperationFailedException(problem);
 

@@ -155,8 +155,17 @@ public sealed class DurableLiteDatabase : LiteDatabase
         public LogFile(string path, bool syncOnFlush)
         {
             // FileShare.Read: as LiteDB's own direct mode, one writing process per file.
-            _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0,
-                FileOptions.RandomAccess);
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.Read,
+                BufferSize = 0,
+                Options = FileOptions.RandomAccess,
+            };
+            // Created owner-only (0600) like the rest of the data folder; the log comes and goes with each start.
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            _file = new FileStream(path, options);
             _syncOnFlush = syncOnFlush;
             _background = new Timer(_ => BackgroundSync());
         }

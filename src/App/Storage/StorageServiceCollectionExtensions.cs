@@ -17,6 +17,9 @@ public static class StorageServiceCollectionExtensions
             .ValidateOnStart();
 
         var dataDirectory = DataDirectory(builder.Configuration, builder.Environment);
+        // Tokens, secrets and the key ring that decrypts them live here: nobody but the app's own user may read it.
+        OwnerOnly.CreateDirectory(dataDirectory);
+        OwnerOnly.CreateDirectory(Path.Combine(dataDirectory, "keys"));
         builder.Services.AddDataProtection()
             .SetApplicationName("LineBridge")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
@@ -25,8 +28,12 @@ public static class StorageServiceCollectionExtensions
         {
             var options = sp.GetRequiredService<IOptions<LiteDbOptions>>().Value;
             Directory.CreateDirectory(dataDirectory);
+            var path = Path.Combine(dataDirectory, options.FileName);
             // Direct mode with a log LineBridge flushes itself: one fsync per (group) commit, see DurableLiteDatabase.
-            return DurableLiteDatabase.Open(Path.Combine(dataDirectory, options.FileName));
+            var database = DurableLiteDatabase.Open(path);
+            OwnerOnly.RestrictFile(path);
+            OwnerOnly.RestrictFile(DurableLiteDatabase.LogPath(path));
+            return database;
         });
         return builder;
     }

@@ -35,8 +35,26 @@ public sealed class SandboxHost : IAsyncDisposable
     /// <summary>The seeded local application (same client id on every portal).</summary>
     public SandboxApp App { get; }
 
+    /// <summary>
+    /// The OAuth server's base address (<c>http://{host}:{port}/</c>, its own origin, distinct from every portal's):
+    /// what Bitrix24 calls oauth.bitrix.info. Token answers name it in <c>domain</c> and <c>server_endpoint</c>.
+    /// </summary>
+    public Uri OAuthUri => new($"http://{_core.OAuthDomain}/");
+
+    /// <summary>
+    /// The self-signed certificate of the portals' HTTPS listeners (generated at start, kept in memory), or null when
+    /// no portal has one. Trust its public part to call the HTTPS origin.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate => _core.Certificate;
+
     /// <summary>Run-time fault control.</summary>
     public FaultInjector Faults => _core.Faults;
+
+    /// <summary>
+    /// Holds every event delivery (all portals) until the returned handle is disposed; then the held deliveries go out,
+    /// newest first when <see cref="SandboxSwitches.EventsOutOfOrder"/> is on. For tests of out-of-order events.
+    /// </summary>
+    public IDisposable HoldEvents() => _core.Events.Hold();
 
     /// <summary>Starts the sandbox on the configured hosts and ports (port 0 = a free port).</summary>
     public static async Task<SandboxHost> StartAsync(SandboxOptions options, CancellationToken ct = default)
@@ -62,26 +80,24 @@ public sealed class SandboxHost : IAsyncDisposable
         if (options.ConfigureLogging is { } configure) configure(builder.Logging);
         else builder.Logging.AddSimpleConsole();
 
-        var listeners = new List<(SandboxPortalOptions Options, ListenOptions? Listen, int Port)>();
+        var certificate = options.Portals.Any(p => p.HttpsPort is not null)
+            ? SandboxCertificate.Create(options.Portals.Select(p => p.Host).Append(options.OAuthHost ?? ""), time.GetUtcNow())
+            : null;
+        core.Certificate = certificate;
+        var listeners = new List<(SandboxPortalOptions Options, Binding Http, Binding? Https)>();
+        Binding? oauthListener = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = RestEngine.MaxBodyBytes + 1024;
             foreach (var portal in options.Portals)
             {
-                if (string.Equals(portal.Host, "localhost", StringComparison.OrdinalIgnoreCase))
-                {
-                    // Kestrel cannot bind localhost to port 0, so pick a free port first.
-                    var port = portal.Port != 0 ? portal.Port : FreePort(IPAddress.Loopback);
-                    kestrel.ListenLocalhost(port);
-                    listeners.Add((portal, null, port));
-                }
-                else
-                {
-                    var address = IPAddress.Parse(portal.Host);
-                    kestrel.Listen(address, portal.Port, listen => listeners.Add((portal, listen, portal.Port)));
-                }
+                var http = Bind(kestrel, portal.Host, portal.Port, null);
+                var https = portal.HttpsPort is { } httpsPort ? Bind(kestrel, portal.Host, httpsPort, listen => listen.UseHttps(certificate!)) : null;
+                listeners.Add((portal, http, https));
             }
+            // The OAuth server listens on its own origin, as oauth.bitrix.info is not any portal.
+            oauthListener = Bind(kestrel, options.OAuthHost ?? options.Portals[0].Host, options.OAuthPort, null);
         });
 
         var web = builder.Build();
@@ -95,10 +111,12 @@ public sealed class SandboxHost : IAsyncDisposable
             var portState = state.Portals.First(p => p.MemberId == portalOptions.MemberId);
             var portal = new SandboxPortal(core, portalOptions, portState)
             {
-                Port = listener.Listen?.IPEndPoint?.Port ?? listener.Port,
+                Port = listener.Http.Port,
+                HttpsPort = listener.Https?.Port,
             };
             core.AddPortal(portal);
         }
+        core.OAuthDomain = $"{oauthListener!.Host}:{oauthListener.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         core.Events.Start(host._stopping.Token);
         lock (core.Gate)
         {
@@ -135,6 +153,31 @@ public sealed class SandboxHost : IAsyncDisposable
         PortalPages.Map(web, _core, oauth);
     }
 
+    /// <summary>A Kestrel listener on a loopback host; its port is known once the server started.</summary>
+    private sealed class Binding(string host, ListenOptions? listen, int port)
+    {
+        public string Host => host;
+        public int Port => listen?.IPEndPoint?.Port ?? port;
+    }
+
+    private static Binding Bind(KestrelServerOptions kestrel, string host, int port, Action<ListenOptions>? configure)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            // Kestrel cannot bind localhost to port 0, so pick a free port first.
+            var chosen = port != 0 ? port : FreePort(IPAddress.Loopback);
+            kestrel.ListenLocalhost(chosen, listen => configure?.Invoke(listen));
+            return new Binding(host, null, chosen);
+        }
+        ListenOptions? bound = null;
+        kestrel.Listen(IPAddress.Parse(host), port, listen =>
+        {
+            bound = listen;
+            configure?.Invoke(listen);
+        });
+        return new Binding(host, bound, port);
+    }
+
     private static int FreePort(IPAddress address)
     {
         using var socket = new TcpListener(address, 0);
@@ -152,5 +195,7 @@ public sealed class SandboxHost : IAsyncDisposable
         await _web.StopAsync().ConfigureAwait(false);
         await _web.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _core.Files.Dispose();
+        _core.Certificate?.Dispose();
     }
 }

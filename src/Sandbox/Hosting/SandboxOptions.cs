@@ -42,6 +42,16 @@ public sealed class SandboxOptions
     /// <summary>Timeout of one event delivery POST to the app.</summary>
     public TimeSpan EventDeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Host of the OAuth server's own listener (it plays <c>oauth.bitrix.info</c>): <c>localhost</c> or an IP literal.
+    /// Null means the first portal's host. Its origin differs from every portal's, and it is what token answers name as
+    /// <c>domain</c> and <c>server_endpoint</c>.
+    /// </summary>
+    public string? OAuthHost { get; set; }
+
+    /// <summary>Port of the OAuth server's listener; 0 picks a free port.</summary>
+    public int OAuthPort { get; set; }
+
     /// <summary>Optional logging setup; by default only warnings are logged, never request lines (they may carry secrets).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
 }
@@ -57,6 +67,12 @@ public sealed class SandboxPortalOptions
 
     /// <summary>Listen port; 0 picks a free port.</summary>
     public int Port { get; set; }
+
+    /// <summary>
+    /// Port of an additional HTTPS listener of this portal (same host, a certificate generated at start); null (the
+    /// default) means none, 0 picks a free port. HTTPS-only clients such as the vendor SDK's <c>B24Hook</c> need it.
+    /// </summary>
+    public int? HttpsPort { get; set; }
 
     /// <summary>UI language of the portal's users (LANG in frames).</summary>
     public string Language { get; set; } = "en";
@@ -135,6 +151,12 @@ public sealed class SandboxSwitches
 
     /// <summary>SRC-ONLY: the token may come in an <c>Authorization: Bearer</c> header (docs only name the <c>auth</c> parameter).</summary>
     public bool AcceptBearerHeader { get; set; } = true;
+
+    /// <summary>
+    /// The queue server gives no order guarantee (§6.2): when true, every delivery waiting in the queue when the worker
+    /// picks the next one goes out newest first. Use with <see cref="SandboxHost.HoldEvents"/> to line events up.
+    /// </summary>
+    public bool EventsOutOfOrder { get; set; }
 
     /// <summary>Older server builds: an inactive line answers <c>{"result":{"SUCCESS":false,"DATA":[]}}</c> instead of 400 <c>NOT_ACTIVE_LINE</c>.</summary>
     public bool NotActiveLineAsResult { get; set; }

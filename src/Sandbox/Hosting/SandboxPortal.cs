@@ -42,6 +42,12 @@ public sealed class SandboxPortal
     /// <summary>The bound port.</summary>
     public int Port { get; internal set; }
 
+    /// <summary>The bound port of the portal's HTTPS listener, or null when it has none (<see cref="SandboxPortalOptions.HttpsPort"/>).</summary>
+    public int? HttpsPort { get; internal set; }
+
+    /// <summary><c>https://{Host}:{HttpsPort}/</c>, or null without an HTTPS listener. Same portal, another origin.</summary>
+    public Uri? HttpsBaseUri => HttpsPort is { } port ? new($"https://{Host}:{port.ToString(CultureInfo.InvariantCulture)}/") : null;
+
     /// <summary>The portal's domain as Bitrix24 reports it: host and port, e.g. <c>127.0.0.2:5123</c>.</summary>
     public string Domain => $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 
@@ -53,6 +59,9 @@ public sealed class SandboxPortal
 
     /// <summary>The inbound webhook base of user 1, for calls without app context: <c>http://{Domain}/rest/1/{code}/</c>.</summary>
     public Uri WebhookUri => new(BaseUri, $"rest/1/{Read(() => State.WebhookCode)}/");
+
+    /// <summary>The inbound webhook base of user 1 on the HTTPS listener, or null without one.</summary>
+    public Uri? HttpsWebhookUri => HttpsBaseUri is { } https ? new(https, $"rest/1/{Read(() => State.WebhookCode)}/") : null;
 
     /// <summary>Every REST call received, in order (batch commands are not split out).</summary>
     public IReadOnlyList<RecordedCall> Calls
@@ -117,6 +126,9 @@ public sealed class SandboxPortal
             return post;
         }
     }
+
+    /// <summary>Promotes a user to portal administrator or demotes them (<c>user.admin</c> answers accordingly from now on).</summary>
+    public void SetAdmin(int userId, bool admin) => Write(() => State.Users.First(u => u.Id == userId).Admin = admin);
 
     /// <summary>Makes this portal's access tokens expire now.</summary>
     public void ExpireAccessTokens() => Write(() => _core.ExpireAccessTokens(MemberId));

@@ -24,6 +24,10 @@ internal static class InspectionEndpoints
         {
             c.Time, c.Method, Parameters = JsonNode.Parse(c.Parameters), c.Status, c.Error, c.Webhook, c.Fault,
         }).ToList())));
+        // The public part of the HTTPS listeners' generated certificate, for clients that must trust it (PEM).
+        group.MapGet("/certificate", () => core.Certificate is { } certificate
+            ? Results.Text(certificate.ExportCertificatePem(), "application/x-pem-file")
+            : Results.NotFound(new { error = "NO_HTTPS_LISTENER", error_description = "No portal has an HTTPS listener; set SandboxPortalOptions.HttpsPort or pass an https:// URL in --urls." }));
         group.MapGet("/events", (HttpContext http) => ForPortal(core, http, p => Json(p.EventDeliveries)));
         group.MapGet("/faults", () => Json(FaultBody.From(core.Faults.Current)));
         group.MapPost("/faults", async (HttpContext http) =>

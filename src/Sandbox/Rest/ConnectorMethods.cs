@@ -145,7 +145,9 @@ internal static class ConnectorMethods
         call.Core.MarkDirty();
         if (Php.IsEmpty(p["ACTIVE"]))
         {
-            return new(PortalActions.DeleteStatus(call.Portal, connector, line, call.UserId));
+            // Status::delete (imconnector lib/status.php@100acdb) sends OnImConnectorStatusDelete after its delete loop
+            // unconditionally and returns whether a row was deleted: no row ⇒ result false, event still fired.
+            return new(PortalActions.DeleteStatus(call.Portal, connector, line, call.UserId, fireWhenMissing: true));
         }
         var row = PortalActions.GetOrCreateStatus(call.State, connector, line);
         row.Active = row.Connection = row.Register = true;

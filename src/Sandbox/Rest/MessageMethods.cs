@@ -123,19 +123,33 @@ internal static class MessageMethods
     {
         var text = Php.AsString(message["text"]) ?? "";
         var switches = call.Core.Switches;
-        if (switches.TruncateLongText && text.Length > switches.MaxMessageLength) text = text[..switches.MaxMessageLength] + " (...)";
+        if (switches.TruncateLongText) text = Truncate(text, switches.MaxMessageLength);
         var files = new List<string>();
         var filesJson = new JsonArray();
         foreach (var file in Php.Elements(message["files"]) ?? [])
         {
-            // The portal downloads files; ones without a usable URL are silently dropped.
-            if (file is JsonObject f && Uri.TryCreate(Php.AsString(f["url"]), UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
+            // The portal downloads each file; one it cannot fetch is silently dropped (§9.1 step 7), so a message whose
+            // only content was such a file ends up with neither text nor files and fails as an element.
+            if (file is JsonObject f && Uri.TryCreate(Php.AsString(f["url"]), UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                && call.Core.Files.CanFetch(url))
             {
                 files.Add(url.ToString());
                 filesJson.Add(new JsonObject { ["url"] = url.ToString(), ["name"] = Php.AsString(f["name"]) ?? "" });
             }
         }
         return (text, files, filesJson);
+    }
+
+    /// <summary>
+    /// Cuts a text longer than <paramref name="max"/> characters to that many and appends <c> (...)</c>. Characters are
+    /// Unicode code points, as PHP's <c>mb_strlen</c>/<c>mb_substr</c> count them, so a surrogate pair (an emoji) is one
+    /// character and is never split.
+    /// </summary>
+    internal static string Truncate(string text, int max)
+    {
+        var index = 0;
+        for (var count = 0; index < text.Length && count < max; count++) index += char.IsSurrogatePair(text, index) ? 2 : 1;
+        return index < text.Length ? text[..index] + " (...)" : text;
     }
 
     private static JsonObject ChatEcho(JsonObject chat)

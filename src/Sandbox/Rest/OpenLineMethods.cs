@@ -102,7 +102,10 @@ internal static class OpenLineMethods
         var limit = Php.AsInt(Param("limit")) ?? DefaultLimit;
         if (limit <= 0) limit = DefaultLimit;
         limit = Math.Min(limit, MaxLimit);
-        var offset = Php.AsInt(Param("offset")) ?? p.Int("start") ?? 0;
+        // Paging is PARAMS.limit / PARAMS.offset only. A top-level start (the SDK's list helpers send start=-1), order
+        // or filter is not a parameter of this method and is ignored, as the server reads only PARAMS and OPTIONS
+        // ([D:api-reference/imopenlines/openlines/imopenlines-config-list-get.md]).
+        var offset = Php.AsInt(Param("offset")) ?? 0;
         if (offset < 0) throw Invalid("PARAMS.offset must be a non-negative integer");
 
         var all = lines.ToList();

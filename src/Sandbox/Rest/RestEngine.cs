@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using LineBridge.Sandbox.State;
 using Microsoft.AspNetCore.Http;
 
@@ -32,7 +31,7 @@ internal sealed record MethodSpec(string Scope, bool AppOnly, MethodHandler Hand
 /// The <c>/rest/</c> surface: parsing, auth, limits, faults, dispatch, the <c>result</c> + <c>time</c> envelope, and
 /// <c>batch</c>. Methods run under the core's gate, one at a time, like a single portal worker.
 /// </summary>
-internal sealed partial class RestEngine
+internal sealed class RestEngine
 {
     public const int MaxBodyBytes = 8 * 1024 * 1024;
     public const int BatchMaxLength = 50;
@@ -50,6 +49,7 @@ internal sealed partial class RestEngine
         ConnectorMethods.Register(this);
         MessageMethods.Register(this);
         OpenLineMethods.Register(this);
+        ImMethods.Register(this);
     }
 
     public void Add(string name, string scope, bool appOnly, MethodHandler handler) => _methods[name] = new MethodSpec(scope, appOnly, handler);
@@ -348,7 +348,6 @@ internal sealed partial class RestEngine
         var totals = new List<(string Key, JsonNode? Value)>();
         var nexts = new List<(string Key, JsonNode? Value)>();
         var times = new List<(string Key, JsonNode? Value)>();
-        var done = new Dictionary<string, JsonNode?>();
         for (var i = 0; i < commands.Count; i++)
         {
             var (key, command) = commands[i];
@@ -358,17 +357,22 @@ internal sealed partial class RestEngine
             {
                 if (i >= BatchMaxLength) throw new RestException(400, ErrorCodes.BatchLengthExceeded, "Max batch length exceeded");
                 if (string.IsNullOrEmpty(command)) throw new RestException(400, ErrorCodes.MethodNotFound, "Method not found!");
-                command = SubstituteResults(command, done);
                 var question = command.IndexOf('?');
                 var method = StripFormat(question < 0 ? command : command[..question]).Trim().ToLowerInvariant();
                 if (method is "batch") throw new RestException(405, ErrorCodes.BatchMethodNotAllowed, "Method is not allowed for batch usage");
+                // As CRestUtil::ParseBatchQuery: parse_str first (which URL-decodes), then resolve references in the
+                // decoded keys and values, so an encoded "%24result%5Bme%5D%5BID%5D" resolves like a literal one.
                 var parameters = ParamParser.ParseForm(question < 0 ? "" : command[(question + 1)..]);
+                parameters = BatchReferences.Resolve(parameters, new JsonObject
+                {
+                    ["result"] = ToPhpArray(results), ["result_error"] = ToPhpArray(errors), ["result_total"] = ToPhpArray(totals),
+                    ["result_next"] = ToPhpArray(nexts), ["result_time"] = ToPhpArray(times),
+                });
                 foreach (var auth in parameters.Select(e => e.Key).Where(k => k.Equals("auth", StringComparison.OrdinalIgnoreCase) || k.Equals("access_token", StringComparison.OrdinalIgnoreCase)).ToList())
                 {
                     parameters.Remove(auth);
                 }
                 var result = Run(call, method, new Params(parameters), countOperating: true);
-                done[key] = result.Result;
                 results.Add((key, result.Result?.DeepClone()));
                 if (result.Total is { } total) totals.Add((key, total));
                 if (result.Next is { } next) nexts.Add((key, next));
@@ -398,22 +402,7 @@ internal sealed partial class RestEngine
         return new JsonObject(items.Select(i => KeyValuePair.Create(i.Key, i.Value)));
     }
 
-    [GeneratedRegex(@"\$result\[([^\]]+)\]((?:\[[^\]]*\])*)")]
-    private static partial Regex ResultReference();
-
-    private static string SubstituteResults(string command, Dictionary<string, JsonNode?> done) =>
-        ResultReference().Replace(command, match =>
-        {
-            if (!done.TryGetValue(match.Groups[1].Value, out var node)) return "";
-            foreach (var segment in match.Groups[2].Value.Split(['[', ']'], StringSplitOptions.RemoveEmptyEntries))
-            {
-                node = node switch
-                {
-                    JsonObject o => o.FirstOrDefault(e => e.Key.Equals(segment, StringComparison.OrdinalIgnoreCase)).Value,
-                    JsonArray a when int.TryParse(segment, out var i) && i >= 0 && i < a.Count => a[i],
-                    _ => null,
-                };
-            }
-            return Uri.EscapeDataString(Php.AsString(node) ?? "");
-        });
+    // The results so far as PHP arrays, deep-copied so a reference cannot alias a later answer.
+    private static JsonNode ToPhpArray(List<(string Key, JsonNode? Value)> items) =>
+        new JsonObject(items.Select(i => KeyValuePair.Create(i.Key, i.Value?.DeepClone())));
 }

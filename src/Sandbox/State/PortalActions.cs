@@ -21,13 +21,19 @@ internal static class PortalActions
         state.Statuses.FirstOrDefault(s => s.Connector == connector && s.Line == line);
 
     /// <summary>Deletes the status row and fires ONIMCONNECTORSTATUSDELETE; false when there was no row.</summary>
-    public static bool DeleteStatus(SandboxPortal portal, string connector, int line, int userId)
+    /// <summary>
+    /// Deletes the status row of a connector on a line; true when a row was deleted. The Contact Center's buttons and
+    /// line deletion fire ONIMCONNECTORSTATUSDELETE per deleted row; <c>Status::delete</c> (the path of
+    /// <c>imconnector.activate ACTIVE=0</c>) fires it after its loop whether or not a row existed, which
+    /// <paramref name="fireWhenMissing"/> reproduces.
+    /// </summary>
+    public static bool DeleteStatus(SandboxPortal portal, string connector, int line, int userId, bool fireWhenMissing = false)
     {
         var row = FindStatus(portal.State, connector, line);
-        if (row is null) return false;
-        portal.State.Statuses.Remove(row);
+        if (row is null && !fireWhenMissing) return false;
+        if (row is not null) portal.State.Statuses.Remove(row);
         portal.Core.Events.Fire(portal, EventNames.StatusDelete, new JsonObject { ["connector"] = connector, ["line"] = line }, userId, connector);
-        return true;
+        return row is not null;
     }
 
     public static void ConnectFromTile(SandboxPortal portal, string connector, int line)

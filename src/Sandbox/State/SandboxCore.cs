@@ -27,19 +27,26 @@ internal sealed class SandboxCore
     public TimeProvider Time { get; }
     public FaultInjector Faults { get; }
     public EventDispatcher Events { get; }
+    public FileFetcher Files { get; } = new();
     public IReadOnlyList<SandboxPortal> Portals => _portals;
     public SandboxSwitches Switches => Options.Switches;
     public DateTimeOffset Now => Time.GetUtcNow();
 
-    /// <summary>The OAuth server's own origin; the default portal plays oauth.bitrix.info.</summary>
-    public string OAuthDomain => _portals[0].Domain;
+    /// <summary>
+    /// The OAuth server's own host and port (it plays oauth.bitrix.info): an origin distinct from every portal's, so an
+    /// app that takes a token answer's <c>domain</c> for the portal address fails here as it would on Bitrix24.
+    /// </summary>
+    public string OAuthDomain { get; set; } = "";
     public string ServerEndpoint => $"http://{OAuthDomain}/rest/";
+
+    /// <summary>The certificate of the HTTPS listeners, or null when no portal has one.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
 
     public void AddPortal(SandboxPortal portal) => _portals.Add(portal);
 
     public SandboxPortal? PortalByPort(int localPort, System.Net.IPAddress? localAddress)
     {
-        var matches = _portals.Where(p => p.Port == localPort).ToList();
+        var matches = _portals.Where(p => p.Port == localPort || p.HttpsPort == localPort).ToList();
         if (matches.Count <= 1) return matches.FirstOrDefault();
         return matches.FirstOrDefault(p => localAddress is not null && p.Host == localAddress.ToString()) ?? matches[0];
     }

@@ -56,6 +56,19 @@ public sealed class EditMessageDialogTests : ComponentTestBase
         Assert.Empty(Editor.Edits);
     }
 
+    // Issue 10, item 9: the portal counts code points (PHP mb_strlen), so an emoji is one character, not two.
+    [Fact]
+    public async Task TextAtTheLimitInCodePoints_IsAccepted_ThoughAnEmojiIsTwoUtf16Units()
+    {
+        Editor.MaxTextLength = 10;
+        var (provider, _) = await OpenAsync(Log.Add("m1", "Hello"));
+
+        provider.Find("[data-testid=edit-text]").Input(new string('a', 9) + "\U0001F600");
+
+        provider.WaitForAssertion(() => Assert.False(SaveDisabled(provider)), Patience);
+        Assert.DoesNotContain("at most 10", provider.Markup);
+    }
+
     [Fact]
     public async Task Preview_RendersKnownTags_AndEscapesHtml()
     {

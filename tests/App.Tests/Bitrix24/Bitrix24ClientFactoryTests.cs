@@ -34,6 +34,33 @@ public class Bitrix24ClientFactoryTests
         Assert.Contains(app.Portal.Calls, c => c.Error == Bitrix24Errors.ExpiredToken);
     }
 
+    // Issue 10, item 6: the token server answers domain = its own host (oauth.bitrix.info on Bitrix24; in the sandbox
+    // an origin distinct from every portal). After a refresh the app keeps calling the portal, never that domain.
+    [Fact]
+    public async Task Refresh_KeepsThePortalAddress_AndNeverTakesTheTokenAnswersDomainForIt()
+    {
+        await using var app = await SandboxedApp.StartAsync(portals: 2, cancellationToken: Ct);
+        var second = app.Sandbox.Portals[1];
+        await app.InstallAsync(second, Ct);
+        app.Sandbox.Faults.ExpireAccessTokens();
+
+        var first = await app.Clients.ForPortal(app.Portal.MemberId).App.InfoAsync(Ct);
+        var other = await app.Clients.ForPortal(second.MemberId).App.InfoAsync(Ct);
+        var again = await app.Clients.ForPortal(second.MemberId).App.InfoAsync(Ct);
+
+        Assert.Equal(app.Sandbox.App.ClientId, first.Code);
+        Assert.Equal(app.Sandbox.App.ClientId, other.Code);
+        Assert.Equal(app.Sandbox.App.ClientId, again.Code);
+        Assert.True(app.OAuth.Count >= 2, "both portals refreshed at the OAuth server");
+        foreach (var portal in app.Sandbox.Portals)
+        {
+            var stored = app.Store.Find(portal.MemberId)!;
+            Assert.Equal(portal.Domain, stored.Domain);
+            Assert.NotEqual(app.Sandbox.OAuthUri.Authority, stored.Domain);
+        }
+        Assert.Contains(second.Calls, c => c.Method == "app.info" && c.Status == 200);
+    }
+
     [Fact]
     public async Task Calls_Authenticate_WithTheDocumentedAuthParameter_WhenThePortalIgnoresBearerHeaders()
     {

@@ -74,9 +74,11 @@ public sealed class SandboxedApp : IAsyncDisposable
             ["Bitrix24:ClientId"] = sandbox.App.ClientId,
             ["Bitrix24:ClientSecret"] = sandbox.App.ClientSecret,
             ["Bitrix24:PublicBaseUrl"] = baseUri.AbsoluteUri.TrimEnd('/'),
-            ["Bitrix24:OAuthServer"] = sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Bitrix24:OAuthServer"] = sandbox.OAuthUri.AbsoluteUri,
             ["Storage:DataDirectory"] = dataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests' webhook receivers listen on loopback; production allows public destinations only.
+            ["Outbound:Allow:0"] = "Loopback",
         };
         for (var i = 0; i < sandbox.Portals.Count; i++)
         {
@@ -191,9 +193,11 @@ public sealed class SandboxedApp : IAsyncDisposable
             ["Bitrix24:ClientId"] = Sandbox.App.ClientId,
             ["Bitrix24:ClientSecret"] = Sandbox.App.ClientSecret,
             ["Bitrix24:PublicBaseUrl"] = BaseUri.AbsoluteUri.TrimEnd('/'),
-            ["Bitrix24:OAuthServer"] = Sandbox.Portals[0].BaseUri.AbsoluteUri,
+            ["Bitrix24:OAuthServer"] = Sandbox.OAuthUri.AbsoluteUri,
             ["Storage:DataDirectory"] = DataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests' webhook receivers listen on loopback; production allows public destinations only.
+            ["Outbound:Allow:0"] = "Loopback",
         };
         for (var i = 0; i < Sandbox.Portals.Count; i++)
         {

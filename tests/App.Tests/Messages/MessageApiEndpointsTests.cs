@@ -193,6 +193,22 @@ public class MessageApiEndpointsTests
         Assert.True(problem!["errors"]!.AsObject().ContainsKey(field), $"errors name {field}: {problem}");
     }
 
+    // Issue 10, item 9: the portal counts text as PHP's mb_ functions do (Unicode code points), so 19,999 × "a" plus
+    // one emoji is 20,000 characters, not the 20,001 UTF-16 units .NET's Length sees.
+    [Fact]
+    public async Task Send_CountsTextInCodePoints_AsThePortalDoes()
+    {
+        await using var api = await Api.StartAsync();
+        var exactly = new string('a', 19_999) + "\U0001F600";
+
+        var accepted = await api.SendAsync(Api.Body(("c1", "m1", exactly)));
+        var over = await api.SendAsync(Api.Body(("c1", "m2", exactly + "\U0001F600")));
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+        Assert.Contains("20001 characters", await over.Content.ReadAsStringAsync(Ct));
+    }
+
     [Fact]
     public async Task Send_RefusesOversizedTextAndBatch_UnknownAndDisconnectedLines()
     {

@@ -147,11 +147,13 @@ public class SandboxSwitchesTests
     [InlineData(true, "")]
     public async Task UpdateWithFilesOnlyClearsText_DecidesWhatAFilesOnlyUpdateDoesToTheText(bool clears, string expected)
     {
+        await using var files = new EventReceiver();
         await using var sandbox = await SandboxTestHost.StartAsync(o => o.Switches.UpdateWithFilesOnlyClearsText = clears);
         await sandbox.ConnectAsync();
         await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "hello")));
         var update = SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", ""));
-        update["MESSAGES"]![0]!["message"]!["files"] = JsonNode.Parse("""[{"url":"https://files.example.test/a.png","name":"a.png"}]""");
+        // The portal downloads the file (the sandbox only from loopback), so it must be there.
+        update["MESSAGES"]![0]!["message"]!["files"] = new JsonArray(new JsonObject { ["url"] = files.Url.Replace("/events", "/a.png", StringComparison.Ordinal), ["name"] = "a.png" });
 
         var (_, body) = await sandbox.CallAsync("imconnector.update.messages", update);
 
