@@ -24,13 +24,15 @@ public static class StorageServiceCollectionExtensions
             .SetApplicationName("LineBridge")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
 
-        builder.Services.AddSingleton(sp =>
+        builder.Services.AddSingleton<LiteDatabase>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<LiteDbOptions>>().Value;
             Directory.CreateDirectory(dataDirectory);
             var path = Path.Combine(dataDirectory, options.FileName);
-            var database = new LiteDatabase($"Filename={path};Connection=direct");
+            // Direct mode with a log LineBridge flushes itself: one fsync per (group) commit, see DurableLiteDatabase.
+            var database = DurableLiteDatabase.Open(path);
             OwnerOnly.RestrictFile(path);
+            OwnerOnly.RestrictFile(DurableLiteDatabase.LogPath(path));
             return database;
         });
         return builder;
