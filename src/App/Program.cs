@@ -10,6 +10,13 @@ using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 
+// `migrate`: bring the PostgreSQL schema to this build's version, then exit (see docs/deploy.md).
+if (StorageCommands.IsMigrate(args))
+{
+    Environment.ExitCode = StorageCommands.RunMigrate(builder.Configuration, Console.Out, Console.Error);
+    return;
+}
+
 // Storage: one LiteDB file and the data-protection key ring beside it.
 builder.AddStorage();
 // No real portal configured: run the sandbox portal in this process and use it.
