@@ -1,4 +1,5 @@
 using LineBridge.Components;
+using LineBridge.Health;
 using LineBridge.Install;
 using LineBridge.Messages;
 using LineBridge.OpenLines;
@@ -32,11 +33,14 @@ builder.AddOpenLines();
 // UI: Blazor Server + MudBlazor.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+// Health: /health/live, /health/ready (the database answers).
+builder.AddHealth();
 
 var app = builder.Build();
 
 app.UseAntiforgery();
 app.MapStaticAssets();
+app.MapHealthEndpoints();
 // Portal entry points: POST /install, /events, /placement.
 app.MapBitrix24Endpoints();
 // The external system's API: /api/v1/...
