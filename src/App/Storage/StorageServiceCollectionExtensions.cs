@@ -34,6 +34,8 @@ public static class StorageServiceCollectionExtensions
             // Every instance reads the one key ring, so a token one instance encrypted decrypts on another.
             builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(
                 o => o.XmlRepository = new PostgreSqlXmlRepository(sp.GetRequiredService<PostgreSqlDatabase>())));
+            // Token refresh stays single-flight across instances (Bitrix24 refresh tokens are single-use).
+            builder.Services.AddSingleton<IPortalRefreshLock>(sp => new PostgreSqlRefreshLock(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<IPortalRecords>(sp => new PostgreSqlPortalRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<IApiKeyRecords>(sp => new PostgreSqlApiKeyRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<ILineConnectionRecords>(sp => new PostgreSqlLineConnectionRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
@@ -42,6 +44,7 @@ public static class StorageServiceCollectionExtensions
         else
         {
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+            builder.Services.AddSingleton<IPortalRefreshLock, SingleProcessRefreshLock>();
             builder.Services.AddSingleton<IPortalRecords>(sp => new LiteDbPortalRecords(sp.GetRequiredService<LiteDatabase>()));
             builder.Services.AddSingleton<IApiKeyRecords>(sp => new LiteDbApiKeyRecords(sp.GetRequiredService<LiteDatabase>()));
             builder.Services.AddSingleton<ILineConnectionRecords>(sp => new LiteDbLineConnectionRecords(sp.GetRequiredService<LiteDatabase>()));
