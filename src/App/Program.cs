@@ -1,5 +1,6 @@
 using LineBridge.Components;
 using LineBridge.Health;
+using LineBridge.Observability;
 using LineBridge.Install;
 using LineBridge.Messages;
 using LineBridge.OpenLines;
@@ -35,6 +36,8 @@ builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 // Health: /health/live, /health/ready (the database answers).
 builder.AddHealth();
+// Metrics through OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+builder.AddObservability();
 
 var app = builder.Build();
 

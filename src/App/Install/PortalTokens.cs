@@ -11,8 +11,9 @@ namespace LineBridge.Install;
 /// persisted before anyone uses it (a crash after the refresh must not leave us holding a spent token). With several
 /// instances on one database, <see cref="IPortalRefreshLock"/> extends the serialization across them.
 /// </summary>
-public sealed class PortalTokens(PortalStore store, IPortalRefreshLock refreshLock, IServiceProvider services, ILogger<PortalTokens> logger)
-    : IPortalTokenSource
+public sealed class PortalTokens(
+    PortalStore store, IPortalRefreshLock refreshLock, IServiceProvider services, ILogger<PortalTokens> logger,
+    Observability.LineBridgeMetrics? metrics = null) : IPortalTokenSource
 {
     private const string AuthMethod = "oauth/token";
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _refreshLocks = new();
@@ -44,6 +45,7 @@ public sealed class PortalTokens(PortalStore store, IPortalRefreshLock refreshLo
             }
             catch (Bitrix24Exception ex) when (ex.ErrorCode is Bitrix24Errors.InvalidGrant or Bitrix24Errors.InvalidClient)
             {
+                metrics?.TokenRefreshed(memberId, refreshed: false);
                 throw NeedsReauthorization(portal, ex.ErrorCode, ex.ErrorDescription, ex);
             }
 
@@ -55,6 +57,7 @@ public sealed class PortalTokens(PortalStore store, IPortalRefreshLock refreshLo
                 ClientEndpoint = string.IsNullOrEmpty(fresh.ClientEndpoint) ? portal.ClientEndpoint : fresh.ClientEndpoint,
                 ServerEndpoint = fresh.ServerEndpoint ?? portal.ServerEndpoint,
             });
+            metrics?.TokenRefreshed(memberId, refreshed: true);
             logger.LogInformation("Refreshed the tokens of portal {PortalDomain} ({MemberId})", saved.Domain, memberId);
             return new PortalAccess(new Uri(saved.ClientEndpoint), saved.AccessToken!);
         }
