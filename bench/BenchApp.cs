@@ -52,6 +52,9 @@ internal sealed class BenchApp : IAsyncDisposable
             ["Bitrix24:OAuthServer"] = sandbox.OAuthUri.AbsoluteUri,
             ["Bitrix24:SandboxOrigins:0"] = sandbox.Portals[0].BaseUri.GetLeftPart(UriPartial.Authority),
             ["Storage:DataDirectory"] = data,
+            // The benchmarks measure the app, not the per-key API limit (issue 11): lift it.
+            ["Api:RateLimit:RequestsPerSecond"] = "1000000",
+            ["Api:RateLimit:Burst"] = "1000000",
             ["Logging:LogLevel:Default"] = "Error",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;

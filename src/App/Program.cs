@@ -27,6 +27,8 @@ await builder.AddSandboxPortalAsync();
 builder.AddBitrix24App();
 // Messages: the log, the durable outbox and its dispatcher, edits, API keys, the external API.
 builder.AddMessages();
+// The external API's per-key rate limit (429 with Retry-After).
+builder.Services.AddApiRateLimiting();
 // Replies: operators' answers forwarded to each line's signed webhook.
 builder.AddReplies();
 // Open lines: the portal's lines and the connector on them, for the UI.
@@ -41,6 +43,14 @@ builder.AddObservability();
 
 var app = builder.Build();
 
+// No page or endpoint leaks its URL (a ticket, a portal address) to the sites it links to.
+app.Use((context, next) =>
+{
+    context.Response.Headers["Referrer-Policy"] = "no-referrer";
+    return next(context);
+});
+app.UseFramingPolicy();
+app.UseRateLimiter();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapHealthEndpoints();
@@ -49,8 +59,8 @@ app.MapBitrix24Endpoints();
 // The external system's API: /api/v1/...
 app.MapMessageApi();
 // Pages; only the configured portals may frame them.
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o =>
-    o.ContentSecurityFrameAncestorsPolicy = Framing.FrameAncestorsPolicy(app.Services));
+// Framing is decided per request (installed portals' origins) by UseFramingPolicy, not by a fixed value here.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 
 app.UseOpenLines();
 app.UseSandboxPortal();

@@ -39,4 +39,10 @@ public interface IPortalSessions
     PortalSession? Open(string ticket);
 
     Task<PortalState> GetStateAsync(PortalSession session, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// False once the session was ended (the app was uninstalled, or the user's role changed): administrator actions
+    /// check it before they act. Sessions that were never ended are current.
+    /// </summary>
+    bool IsCurrent(PortalSession session) => true;
 }

@@ -11,6 +11,12 @@ public class Bitrix24Client
     /// <summary>The name of the HttpClient (and its handler pipeline) registered by <c>AddBitrix24Client</c>.</summary>
     public const string HttpClientName = "Bitrix24";
 
+    /// <summary>
+    /// The HttpClient for verifying posted tokens: one attempt, short timeout, no retry and no share of a portal's rate
+    /// budget (see <c>VerificationHandler</c>).
+    /// </summary>
+    public const string VerificationHttpClientName = "Bitrix24.Verification";
+
     private readonly HttpClient? _http;
     private readonly IPortalTokenSource? _tokens;
 

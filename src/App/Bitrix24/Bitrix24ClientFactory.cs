@@ -29,10 +29,21 @@ public class Bitrix24ClientFactory
         return Create(credentials);
     }
 
-    private Bitrix24Client Create(Bitrix24Credentials credentials)
+    /// <summary>
+    /// A client for checking a posted user token before anything about the request is trusted: one attempt, a short
+    /// timeout, no retry, and no draw on the portal's rate budget. Use it only at an address already proven to be the
+    /// portal's (its stored client endpoint, or one the OAuth server named).
+    /// </summary>
+    public virtual Bitrix24Client ForVerification(UserCredentials credentials)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        return Create(credentials, Bitrix24Client.VerificationHttpClientName);
+    }
+
+    private Bitrix24Client Create(Bitrix24Credentials credentials, string httpClientName = Bitrix24Client.HttpClientName)
     {
         if (_httpClients is null || _services is null) throw new InvalidOperationException("This factory is a test double.");
-        return new Bitrix24Client(_httpClients.CreateClient(Bitrix24Client.HttpClientName), credentials,
+        return new Bitrix24Client(_httpClients.CreateClient(httpClientName), credentials,
             _services.GetService<IPortalTokenSource>());
     }
 }

@@ -19,6 +19,8 @@ public static class Bitrix24Errors
     public const string MethodNotFound = "ERROR_METHOD_NOT_FOUND";
     public const string InternalServerError = "INTERNAL_SERVER_ERROR";
     public const string PortalDeleted = "PORTAL_DELETED";
+    /// <summary>The app was deleted from the portal or is inactive there (§3.3, SRC-ONLY).</summary>
+    public const string ApplicationNotFound = "APPLICATION_NOT_FOUND";
 
     public const string UnexpectedAnswer = "ERROR_UNEXPECTED_ANSWER";
     public const string ErrorCore = "ERROR_CORE";

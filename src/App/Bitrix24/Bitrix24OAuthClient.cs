@@ -55,8 +55,8 @@ public class Bitrix24OAuthClient(HttpClient http, IOptions<Bitrix24AppOptions> o
         if (response.IsError || string.IsNullOrEmpty(response.AccessToken) || string.IsNullOrEmpty(response.RefreshToken))
         {
             var status = response.HttpStatusCode == 0 ? HttpStatusCode.BadGateway : response.HttpStatusCode;
-            var code = response.Error ?? Bitrix24Errors.UnexpectedAnswer;
-            if (response.ErrorType == ResponseErrorType.Http && response.Error is null) code = Bitrix24Errors.UnexpectedAnswer;
+            // On a non-2xx answer Duende reports the reason phrase as the error; the server's own code is in the body.
+            var code = BodyError(response) ?? (response.ErrorType == ResponseErrorType.Http ? null : response.Error) ?? Bitrix24Errors.UnexpectedAnswer;
             throw new Bitrix24Exception(Endpoint, status, code, response.ErrorDescription ?? "The OAuth server refused the refresh token.");
         }
 
@@ -67,5 +67,12 @@ public class Bitrix24OAuthClient(HttpClient http, IOptions<Bitrix24AppOptions> o
             response.AccessToken!, response.RefreshToken!, expires, response.TryGet("member_id") ?? "",
             response.TryGet("client_endpoint"), response.TryGet("server_endpoint"), response.Scope ?? response.TryGet("scope"),
             int.TryParse(response.TryGet("user_id"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var u) ? u : null);
+    }
+
+    private static string? BodyError(TokenResponse response)
+    {
+        var json = response.Json;
+        return json is { ValueKind: System.Text.Json.JsonValueKind.Object } o && o.TryGetProperty("error", out var e) &&
+               e.ValueKind == System.Text.Json.JsonValueKind.String ? e.GetString() : null;
     }
 }

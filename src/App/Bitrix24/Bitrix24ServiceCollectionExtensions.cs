@@ -21,6 +21,7 @@ public static class Bitrix24ServiceCollectionExtensions
         services.AddTransient<RetryHandler>();
         services.AddTransient<AccessTokenHandler>();
         services.AddTransient<RateLimitHandler>();
+        services.AddTransient<VerificationHandler>();
         services.AddSingleton<Bitrix24ClientFactory>();
 
         services.AddHttpClient(Bitrix24Client.HttpClientName, http =>
@@ -34,6 +35,16 @@ public static class Bitrix24ServiceCollectionExtensions
             .AddHttpMessageHandler<RateLimitHandler>()
             // Portals answer a renamed domain with 302; a followed redirect would turn the POST into a GET.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+
+        // Verification of posted tokens: no retry, no portal limiter, no proxy, no redirects.
+        services.AddHttpClient(Bitrix24Client.VerificationHttpClientName, http =>
+            {
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                http.DefaultRequestHeaders.UserAgent.ParseAdd("LineBridge/1.0");
+            })
+            .AddHttpMessageHandler<AccessTokenHandler>()
+            .AddHttpMessageHandler<VerificationHandler>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
 
         services.AddHttpClient<Bitrix24OAuthClient>(Bitrix24OAuthClient.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30))
             // The query string carries the client secret and the refresh token: keep it out of the logs entirely.

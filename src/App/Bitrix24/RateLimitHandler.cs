@@ -12,6 +12,9 @@ public sealed class Bitrix24RateLimiter : IAsyncDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter;
 
+    /// <summary>Calls that may wait for one portal's next slot; the background workers need a handful, the UI a few.</summary>
+    public const int QueueLimit = 1000;
+
     public Bitrix24RateLimiter(IOptions<Bitrix24AppOptions> options)
     {
         var rate = Math.Max(options.Value.RequestsPerSecond, 0.001);
@@ -24,7 +27,9 @@ public sealed class Bitrix24RateLimiter : IAsyncDisposable
                 TokenLimit = burst,
                 TokensPerPeriod = 1,
                 ReplenishmentPeriod = TimeSpan.FromSeconds(1 / rate),
-                QueueLimit = int.MaxValue,
+                // Bounded: a caller past the queue is refused at once (the outbox retries later) rather than
+                // piling up without end behind a slow or throttled portal.
+                QueueLimit = QueueLimit,
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                 AutoReplenishment = true,
             }));

@@ -1,7 +1,7 @@
 namespace LineBridge.Events;
 
 /// <summary>
-/// A verified event from a portal (its <c>application_token</c> and <c>member_id</c> already checked).
+/// An event from a portal, confirmed with the portal before handlers see it (<see cref="EventConfirmer"/>).
 /// <see cref="Fields"/> holds the form as posted, bracket keys flattened (<c>data[MESSAGES][0][chat][id]</c>),
 /// all values strings as Bitrix24 sends them; tokens under <c>auth[...]</c> are removed before handlers see it.
 /// </summary>
@@ -19,7 +19,10 @@ public sealed record PortalEvent(string Name, string MemberId, IReadOnlyDictiona
     }
 }
 
-/// <summary>A feature's reaction to portal events. Handlers run before the endpoint answers, so keep them quick.</summary>
+/// <summary>
+/// A feature's reaction to portal events. Handlers run in the background after the event was stored and confirmed
+/// with the portal (the endpoint has long answered); throw <see cref="EventNotReadyException"/> to be called again later.
+/// </summary>
 public interface IPortalEventHandler
 {
     /// <summary>True for the upper-case event names (<c>ONIMCONNECTORSTATUSDELETE</c>) this handler takes.</summary>

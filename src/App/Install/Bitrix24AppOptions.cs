@@ -22,14 +22,22 @@ public sealed class Bitrix24AppOptions
 
     public string ConnectorName { get; set; } = "LineBridge";
 
-    /// <summary>Origins allowed to frame the app (CSP frame-ancestors), e.g. <c>https://*.bitrix24.com</c>.</summary>
+    /// <summary>
+    /// Bitrix24's cloud portal domains, allowed to frame the install page only (its portal is not installed yet, so its
+    /// origin is not known). Customer-published hosts (<c>*.bitrix24.site</c>, <c>*.bitrix24.shop</c>) are not portals
+    /// and are deliberately absent. Every other page may be framed only by installed portals' origins.
+    /// </summary>
     public List<string> FrameAncestors { get; set; } =
     [
         "https://*.bitrix24.com", "https://*.bitrix24.ru", "https://*.bitrix24.de", "https://*.bitrix24.eu",
         "https://*.bitrix24.es", "https://*.bitrix24.fr", "https://*.bitrix24.it", "https://*.bitrix24.pl",
         "https://*.bitrix24.ua", "https://*.bitrix24.kz", "https://*.bitrix24.by", "https://*.bitrix24.in",
-        "https://*.bitrix24.jp", "https://*.bitrix24.cn", "https://*.bitrix24.site", "https://*.bitrix24.com.br",
+        "https://*.bitrix24.jp", "https://*.bitrix24.cn", "https://*.bitrix24.com.br", "https://*.bitrix24.com.tr",
+        "https://*.bitrix24.uk",
     ];
+
+    /// <summary>Origins of self-hosted Bitrix24 portals (e.g. <c>https://portal.example.com</c>), allowed to frame the install page.</summary>
+    public List<string> SelfHostedOrigins { get; set; } = [];
 
     /// <summary>
     /// Origins of the in-process sandbox portals (sandbox mode only), allowed to frame the app beside

@@ -29,10 +29,23 @@ public static class Bitrix24AppServiceCollectionExtensions
         services.AddSingleton<PortalTokens>();
         services.AddSingleton<IPortalTokenSource>(sp => sp.GetRequiredService<PortalTokens>());
         services.AddSingleton<PortalVerifier>();
+        services.AddSingleton<VerificationLimiter>();
+        services.AddSingleton<InstallationProbe>();
         services.AddSingleton<PortalInstaller>();
         services.AddSingleton<IPortalEventHandler, UninstallEventHandler>();
+        // Received events: the durable inbox, confirmation with the portal, and the worker that applies them.
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section)
+            .Validate(o => o.MaxAge > TimeSpan.Zero && o.MaxClockSkew >= TimeSpan.Zero && o.PollInterval > TimeSpan.Zero, "Events: MaxAge and PollInterval must be positive.")
+            .Validate(o => o.ConfirmationsPerMinute > 0 && o.MaxPendingPerPortal > 0 && o.MaxAttempts > 0, "Events: limits must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<EventInbox>();
+        services.AddSingleton<EventSignal>();
+        services.AddSingleton<EventConfirmer>();
+        services.AddSingleton<EventProcessor>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventProcessor>());
         services.AddSingleton<PlacementTickets>();
-        services.AddSingleton<IPortalSessions, PortalSessions>();
+        services.AddSingleton<PortalSessions>();
+        services.AddSingleton<IPortalSessions>(sp => sp.GetRequiredService<PortalSessions>());
 
         // The app lives in the portal's frame: CSP frame-ancestors decides who may frame it, not X-Frame-Options.
         services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);

@@ -17,7 +17,8 @@ public static class InstallEndpoints
     }
 
     internal static async Task<IResult> InstallAsync(
-        HttpContext http, PortalInstaller installer, IOptions<Bitrix24AppOptions> options, CancellationToken cancellationToken)
+        HttpContext http, PortalInstaller installer, VerificationLimiter limiter, IOptions<Bitrix24AppOptions> options,
+        CancellationToken cancellationToken)
     {
         if (!http.Request.HasFormContentType)
         {
@@ -49,6 +50,9 @@ public static class InstallEndpoints
                 post.ApplicationToken, post.ApplicationScope, post.Language);
         }
 
+        // Nothing is verified yet: the caller gets a bounded share of verification work, never the portal's budget.
+        using var lease = await limiter.AcquireAsync(VerificationLimiter.CallerOf(http), cancellationToken);
+        if (lease is null) return TooMany(http);
         try
         {
             await installer.InstallAsync(request, PublicBase(http, options.Value), cancellationToken);
@@ -64,7 +68,7 @@ public static class InstallEndpoints
         }
 
         if (isEvent) return TypedResults.Ok(new { installed = true });
-        http.Response.Headers.ContentSecurityPolicy = "frame-ancestors " + Framing.FrameAncestorsPolicy(options.Value);
+        http.Response.Headers.ContentSecurityPolicy = "frame-ancestors " + Framing.InstallPolicy(options.Value);
         return TypedResults.Content(InstalledPage, "text/html; charset=utf-8");
     }
 
@@ -73,6 +77,14 @@ public static class InstallEndpoints
     {
         var configured = string.IsNullOrEmpty(options.PublicBaseUrl) ? $"{http.Request.Scheme}://{http.Request.Host}" : options.PublicBaseUrl;
         return new Uri(configured.EndsWith('/') ? configured : configured + "/");
+    }
+
+    /// <summary>429 with <c>Retry-After</c> for a caller over its share of verification work.</summary>
+    internal static ProblemHttpResult TooMany(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = VerificationLimiter.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: 429, title: "Too many requests",
+            detail: $"Too many unverified requests from this address are in progress: try again in {VerificationLimiter.RetryAfterSeconds} seconds.");
     }
 
     private static ProblemHttpResult Problem(int status, string detail) =>

@@ -11,7 +11,7 @@ namespace LineBridge.Install;
 /// the events. Safe to repeat (re-install).
 /// </summary>
 public sealed class PortalInstaller(
-    PortalVerifier verifier, PortalStore store, Bitrix24ClientFactory clients, IOptions<Bitrix24AppOptions> options,
+    PortalVerifier verifier, InstallationProbe probe, PortalStore store, Bitrix24ClientFactory clients, IOptions<Bitrix24AppOptions> options,
     ILogger<PortalInstaller> logger)
 {
     /// <summary>The events LineBridge listens to, as bound with <c>event.bind</c>.</summary>
@@ -21,30 +21,45 @@ public sealed class PortalInstaller(
         "OnImConnectorStatusDelete", "OnImConnectorLineDelete", "OnAppUninstall",
     ];
 
-    /// <summary>Verifies the install credentials with the portal, then installs. Throws <see cref="PortalRejection"/> before storing anything.</summary>
+    /// <summary>
+    /// Verifies the install with the portal, then installs. Every check runs before anything is written: the address is
+    /// proven (<see cref="PortalVerifier"/>), the poster is a portal administrator (<c>user.admin</c>), the token pair
+    /// comes from that administrator's <c>REFRESH_ID</c>, and a posted application token replaces a stored one only when
+    /// the portal proves the old installation gone (<see cref="InstallationProbe"/>). Throws <see cref="PortalRejection"/>.
+    /// </summary>
     public async Task<Portal> InstallAsync(InstallRequest request, Uri publicBase, CancellationToken cancellationToken)
     {
-        var restBase = FramePost.RestBase(request.Domain, request.Protocol)
+        var postedBase = FramePost.RestBase(request.Domain, request.Protocol)
             ?? throw new PortalRejection(400, "DOMAIN must be the portal's host name (and port), e.g. example.bitrix24.com.");
-        await verifier.VerifyAuthIdAsync(request.MemberId, restBase, request.AccessToken, cancellationToken);
-        var tokens = await verifier.ExchangeRefreshIdAsync(request.MemberId, restBase, request.RefreshToken, cancellationToken);
-
         var existing = store.Find(request.MemberId);
+        var verified = await verifier.VerifyAsync(request.MemberId, postedBase, request.AccessToken, request.RefreshToken, existing, cancellationToken);
+        if (!verified.IsAdmin)
+        {
+            throw new PortalRejection(403,
+                $"Only a portal administrator can install LineBridge; user #{verified.User.Id} is not one. Ask an administrator to open the application.");
+        }
+        var tokens = verified.Exchanged
+            ?? await verifier.ExchangeRefreshIdAsync(request.MemberId, verified.RestBase, request.RefreshToken, cancellationToken);
+        if (tokens.UserId is { } owner && owner != verified.User.Id)
+        {
+            throw new PortalRejection(403, "AUTH_ID and REFRESH_ID belong to different users: open the application from the portal again.");
+        }
+        var applicationToken = await ApplicationTokenAsync(request, existing, cancellationToken);
+
         var portal = store.Save(new Portal
         {
             MemberId = request.MemberId,
-            Domain = restBase.Authority,
-            ClientEndpoint = string.IsNullOrEmpty(tokens.ClientEndpoint) ? restBase.AbsoluteUri : tokens.ClientEndpoint,
+            Domain = verified.RestBase.Authority,
+            ClientEndpoint = string.IsNullOrEmpty(tokens.ClientEndpoint) ? verified.RestBase.AbsoluteUri : tokens.ClientEndpoint,
             ServerEndpoint = tokens.ServerEndpoint,
             AccessToken = tokens.AccessToken,
             RefreshToken = tokens.RefreshToken,
             AccessTokenExpiresAt = tokens.ExpiresAt,
-            // Older portals may not post it; keep the one we know rather than lose event verification.
-            ApplicationToken = request.ApplicationToken ?? existing?.ApplicationToken,
+            ApplicationToken = applicationToken,
             Scopes = request.Scopes ?? tokens.Scope,
             Language = request.Language ?? existing?.Language,
             Status = PortalStatus.Installed,
-            InstalledByUserId = tokens.UserId ?? existing?.InstalledByUserId,
+            InstalledByUserId = verified.User.Id,
             InstalledAt = existing?.InstalledAt ?? default,
         });
         logger.LogInformation("Stored portal {PortalDomain} ({MemberId}); registering the connector and binding events", portal.Domain, portal.MemberId);
@@ -54,6 +69,28 @@ public sealed class PortalInstaller(
         await BindEventsAsync(client, publicBase, cancellationToken);
         logger.LogInformation("Installed LineBridge on portal {PortalDomain} ({MemberId})", portal.Domain, portal.MemberId);
         return portal;
+    }
+
+    /// <summary>
+    /// The application token to store. Every user who opens the app sees it, so a posted one is only news when none is
+    /// stored yet (first install, or the old one wiped by a confirmed uninstall), or when the portal refuses the old
+    /// installation's credentials as an uninstalled app's (an uninstall whose event never arrived). A portal that posts
+    /// none (older portals may not) keeps what is stored; its events are then confirmed with the portal one by one.
+    /// </summary>
+    private async Task<string?> ApplicationTokenAsync(InstallRequest request, Portal? existing, CancellationToken cancellationToken)
+    {
+        var stored = existing is { Status: not PortalStatus.Uninstalled } ? existing.ApplicationToken : null;
+        if (string.IsNullOrEmpty(request.ApplicationToken)) return stored;
+        if (string.IsNullOrEmpty(stored) || PortalVerifier.SecretsEqual(request.ApplicationToken, stored)) return request.ApplicationToken;
+        var state = await probe.CheckAsync(request.MemberId, cancellationToken);
+        if (state == InstallationState.Gone)
+        {
+            logger.LogInformation("Portal {MemberId} refused the old installation's credentials; the new application token replaces the old one", request.MemberId);
+            return request.ApplicationToken;
+        }
+        throw new PortalRejection(409, state == InstallationState.Installed
+            ? "APPLICATION_TOKEN differs from the one of LineBridge's current installation on this portal, which the portal still confirms: nothing was changed."
+            : "APPLICATION_TOKEN differs from the stored one and the portal could not confirm that the old installation is gone: try again in a moment.");
     }
 
     private async Task RegisterConnectorAsync(Bitrix24Client client, Uri publicBase, CancellationToken cancellationToken)

@@ -3,55 +3,102 @@ using System.Security.Cryptography;
 using System.Text;
 using LineBridge.Bitrix24;
 using LineBridge.Bitrix24.Models;
+using LineBridge.Storage;
 using Microsoft.Extensions.Options;
 
 namespace LineBridge.Install;
 
+/// <summary>A frame's user as the portal confirmed them, at an address proven to be the portal's.</summary>
+/// <param name="RestBase">The portal's REST base: the stored client endpoint, or one the OAuth server named.</param>
+/// <param name="User">The user behind <c>AUTH_ID</c> (<c>user.current</c>).</param>
+/// <param name="IsAdmin">The portal's answer to <c>user.admin</c> for that user.</param>
+/// <param name="Exchanged">The app's token pair from <c>REFRESH_ID</c>, when the address had to be proven with it.</param>
+public sealed record VerifiedUser(Uri RestBase, PortalUser User, bool IsAdmin, OAuthTokens? Exchanged)
+{
+    public override string ToString() => $"VerifiedUser {{ RestBase = {RestBase}, UserId = {User.Id}, IsAdmin = {IsAdmin} }}";
+}
+
 /// <summary>
-/// Asks the portal whether a posted token is real and ours before anything from the post is trusted:
-/// <c>app.info</c> with the token must name our client id, and the token server must confirm the <c>member_id</c>.
+/// Checks what a frame POST (or an <c>ONAPPINSTALL</c> event) claims before anything in it is used. The order is the
+/// point: no call goes to an address until it is proven to be the portal's, either because it is the domain stored at
+/// install or because the OAuth server (a trusted, configured address) answered a refresh of <c>REFRESH_ID</c> with it
+/// as <c>client_endpoint</c> for this <c>member_id</c>. Only then is <c>AUTH_ID</c> checked there (<c>app.info</c> names
+/// our client id, <c>user.current</c>, <c>user.admin</c>). Calls go through the verification client: one attempt, no
+/// retry, no draw on the portal's rate budget. Refusals about an unproven address all read the same, so nobody can use
+/// LineBridge to learn whether some host answers.
 /// </summary>
 public sealed class PortalVerifier(Bitrix24ClientFactory clients, IServiceProvider services, IOptions<Bitrix24AppOptions> options)
 {
-    /// <summary>Checks <paramref name="authId"/> with the portal at <paramref name="restBase"/>; returns a client acting as that user.</summary>
-    public async Task<(Bitrix24Client Client, AppInfo Info)> VerifyAuthIdAsync(
-        string memberId, Uri restBase, string authId, CancellationToken cancellationToken)
+    /// <summary>The one answer for anything that could not be proven about an address (no host reachability leaks).</summary>
+    public const string NotProven =
+        "The portal could not confirm this request (DOMAIN, member_id and REFRESH_ID must belong to one portal): open the application from the portal again.";
+
+    /// <summary>
+    /// Proves the address and the user of a frame. <paramref name="stored"/> is the portal stored for the posted
+    /// <c>member_id</c>, if any: its domain is proven; any other DOMAIN needs <paramref name="refreshId"/>.
+    /// Throws <see cref="PortalRejection"/>.
+    /// </summary>
+    public async Task<VerifiedUser> VerifyAsync(
+        string memberId, Uri postedRestBase, string authId, string? refreshId, Portal? stored, CancellationToken cancellationToken)
     {
-        var client = clients.ForUser(new UserCredentials(memberId, restBase, authId));
-        AppInfo info;
+        Uri restBase;
+        OAuthTokens? exchanged = null;
+        if (stored is not null && string.Equals(stored.Domain, postedRestBase.Authority, StringComparison.OrdinalIgnoreCase) &&
+            Uri.TryCreate(stored.ClientEndpoint, UriKind.Absolute, out var storedBase))
+        {
+            restBase = storedBase;
+        }
+        else
+        {
+            if (string.IsNullOrEmpty(refreshId))
+            {
+                throw new PortalRejection(403, "DOMAIN is not the address LineBridge knows for this portal; REFRESH_ID is needed to confirm it. " + NotProven);
+            }
+            exchanged = await ExchangeRefreshIdAsync(memberId, postedRestBase, refreshId, cancellationToken);
+            restBase = Uri.TryCreate(exchanged.ClientEndpoint, UriKind.Absolute, out var named) ? named : postedRestBase;
+        }
+
+        var client = clients.ForVerification(new UserCredentials(memberId, restBase, authId));
         try
         {
-            info = await client.App.InfoAsync(cancellationToken);
+            var info = await client.App.InfoAsync(cancellationToken);
+            var clientId = options.Value.ClientId;
+            if (string.IsNullOrEmpty(clientId) || !string.Equals(info.Code, clientId, StringComparison.Ordinal))
+            {
+                throw new PortalRejection(403,
+                    $"AUTH_ID belongs to application '{info.Code}', not to this LineBridge: check Bitrix24:ClientId and the portal's local application.");
+            }
+            if (info.Fields.TryGetValue("member_id", out var confirmed) && !string.Equals(confirmed, memberId, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new PortalRejection(403, "member_id does not match the portal that issued AUTH_ID.");
+            }
+            var user = await client.Users.CurrentAsync(cancellationToken);
+            var isAdmin = await client.Users.IsAdminAsync(cancellationToken);
+            if (exchanged?.UserId is { } owner && owner != user.Id)
+            {
+                throw new PortalRejection(403, "AUTH_ID and REFRESH_ID belong to different users: open the application from the portal again.");
+            }
+            return new VerifiedUser(restBase, user, isAdmin, exchanged);
         }
         catch (Bitrix24Exception ex) when (ex.ErrorCode == Bitrix24Errors.NetworkError)
         {
-            throw new PortalRejection(400, $"The portal at {restBase.Authority} could not be reached: check DOMAIN and PROTOCOL.");
+            // The address is proven, so saying it did not answer tells nobody anything new.
+            throw new PortalRejection(502, $"The portal at {restBase.Authority} did not answer: open the application again in a moment.");
         }
         catch (Bitrix24Exception ex)
         {
             var status = ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? 401 : 400;
             throw new PortalRejection(status,
-                $"The portal at {restBase.Authority} refused AUTH_ID ({ex.ErrorCode}): open the application from the portal again.");
+                $"The portal refused AUTH_ID ({ex.ErrorCode}): open the application from the portal again.");
         }
-
-        var clientId = options.Value.ClientId;
-        if (string.IsNullOrEmpty(clientId) || !string.Equals(info.Code, clientId, StringComparison.Ordinal))
-        {
-            throw new PortalRejection(403,
-                $"AUTH_ID belongs to application '{info.Code}', not to this LineBridge: check Bitrix24:ClientId and the portal's local application.");
-        }
-        if (info.Fields.TryGetValue("member_id", out var confirmed) && !string.Equals(confirmed, memberId, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new PortalRejection(403, "member_id does not match the portal that issued AUTH_ID.");
-        }
-        return (client, info);
     }
 
     /// <summary>
-    /// Exchanges a posted refresh token for the app's own pair. Only our client secret can do that, and the token server
-    /// names the portal (<c>member_id</c>, <c>client_endpoint</c>), so this proves whose token it was.
+    /// Exchanges a posted refresh token for the app's own pair at the OAuth server. Only our client secret can do that,
+    /// and the answer names the portal (<c>member_id</c>, <c>client_endpoint</c>), so it proves whose token it was and
+    /// where that portal lives. Throws <see cref="PortalRejection"/>.
     /// </summary>
-    public async Task<OAuthTokens> ExchangeRefreshIdAsync(string memberId, Uri restBase, string refreshId, CancellationToken cancellationToken)
+    public async Task<OAuthTokens> ExchangeRefreshIdAsync(string memberId, Uri postedRestBase, string refreshId, CancellationToken cancellationToken)
     {
         OAuthTokens tokens;
         try
@@ -69,12 +116,12 @@ public sealed class PortalVerifier(Bitrix24ClientFactory clients, IServiceProvid
 
         if (!string.Equals(tokens.MemberId, memberId, StringComparison.OrdinalIgnoreCase))
         {
-            throw new PortalRejection(403, "member_id does not match the portal the tokens belong to.");
+            throw new PortalRejection(403, "member_id does not match the portal the tokens belong to. " + NotProven);
         }
-        if (Uri.TryCreate(tokens.ClientEndpoint, UriKind.Absolute, out var endpoint) &&
-            !string.Equals(endpoint.Authority, restBase.Authority, StringComparison.OrdinalIgnoreCase))
+        if (!Uri.TryCreate(tokens.ClientEndpoint, UriKind.Absolute, out var endpoint) ||
+            !string.Equals(endpoint.Authority, postedRestBase.Authority, StringComparison.OrdinalIgnoreCase))
         {
-            throw new PortalRejection(403, "DOMAIN does not match the portal the tokens belong to.");
+            throw new PortalRejection(403, "DOMAIN does not match the portal the tokens belong to. " + NotProven);
         }
         return tokens;
     }

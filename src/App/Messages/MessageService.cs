@@ -28,7 +28,8 @@ public sealed class MessageService(
     MessageUpdates updates,
     OutboxSignal signal,
     IOptions<MessageOptions> options,
-    IOptions<Bitrix24AppOptions> app) : IMessageLog, IMessageEditor
+    IOptions<Bitrix24AppOptions> app,
+    IPortalSessions? sessions = null) : IMessageLog, IMessageEditor
 {
     private const int MaxReplacePreview = 1000;
 
@@ -183,7 +184,7 @@ public sealed class MessageService(
     public Task<SentMessage> SendTestMessageAsync(
         PortalSession session, int lineId, string text, CancellationToken cancellationToken = default)
     {
-        if (!session.IsAdmin) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
+        if (!session.IsAdmin || sessions?.IsCurrent(session) == false) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
         if (LineRefusal(session.MemberId, lineId) is { } refusal) throw new OperationFailedException(refusal);
         if (TextProblem(text, hasFiles: false) is { } problem) throw new OperationFailedException(problem);
 

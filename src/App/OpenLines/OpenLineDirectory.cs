@@ -20,7 +20,8 @@ public sealed class OpenLineDirectory(
     ApiKeys apiKeys,
     PublicAddress address,
     IOptions<Bitrix24AppOptions> options,
-    ILogger<OpenLineDirectory> logger) : IOpenLineDirectory
+    ILogger<OpenLineDirectory> logger,
+    IPortalSessions? sessions = null) : IOpenLineDirectory
 {
     // One batch answers the status of up to 50 lines in one unit of the portal's rate budget.
     private const int BatchSize = 50;
@@ -125,9 +126,10 @@ public sealed class OpenLineDirectory(
         else if (state != ConnectorState.Connected && known == LineConnectionState.Connected) connections.MarkDisconnected(memberId, lineId);
     }
 
-    private static void RequireAdmin(PortalSession session, string action)
+    private void RequireAdmin(PortalSession session, string action)
     {
-        if (!session.IsAdmin)
+        // An ended session (uninstall, changed role) keeps no administrator rights.
+        if (!session.IsAdmin || sessions?.IsCurrent(session) == false)
             throw new UnauthorizedAccessException($"Only a portal administrator can {action}.");
     }
 

@@ -23,8 +23,8 @@ public static class PlacementEndpoints
     }
 
     internal static async Task<Results<SeeOther, ProblemHttpResult>> OpenAsync(
-        HttpContext http, PortalVerifier verifier, PortalStore store, PlacementTickets tickets, ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+        HttpContext http, PortalVerifier verifier, VerificationLimiter limiter, PortalStore store, PlacementTickets tickets,
+        PortalSessions sessions, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var post = await FramePost.ReadAsync(http.Request, cancellationToken);
         if (post is null) return Problem(400, "The placement request must be a form POST from the portal.");
@@ -35,6 +35,7 @@ public static class PlacementEndpoints
         var restBase = FramePost.RestBase(post.Domain, post.Protocol);
         if (restBase is null) return Problem(400, "DOMAIN must be the portal's host name (and port), e.g. example.bitrix24.com.");
 
+        // Everything below the store look-up is decided before any outbound call.
         var portal = store.Find(post.MemberId!);
         if (portal is null || portal.Status == PortalStatus.Uninstalled)
         {
@@ -45,33 +46,48 @@ public static class PlacementEndpoints
         {
             return Problem(401, "APPLICATION_TOKEN does not match this portal's installation: reinstall the application if it was re-added.");
         }
+        var sameDomain = string.Equals(portal.Domain, restBase.Authority, StringComparison.OrdinalIgnoreCase);
+        if (!sameDomain && string.IsNullOrEmpty(post.RefreshId))
+        {
+            return Problem(403, "DOMAIN does not match the portal LineBridge was installed on; REFRESH_ID is needed to confirm it. " + PortalVerifier.NotProven);
+        }
 
+        using var lease = await limiter.AcquireAsync(VerificationLimiter.CallerOf(http), cancellationToken);
+        if (lease is null) return InstallEndpoints.TooMany(http);
         try
         {
-            var (client, _) = await verifier.VerifyAuthIdAsync(post.MemberId!, restBase, post.AuthId!, cancellationToken);
-            var user = await client.Users.CurrentAsync(cancellationToken);
-            var isAdmin = await client.Users.IsAdminAsync(cancellationToken);
+            var verified = await verifier.VerifyAsync(post.MemberId!, restBase, post.AuthId!, post.RefreshId, portal, cancellationToken);
+            var user = verified.User;
+            var isAdmin = verified.IsAdmin;
 
-            // AUTH_ID proves the domain; the stored domain (verified at install) binds it to member_id. A renamed portal,
-            // or one whose refresh failed, is re-verified (and re-authorised) through the token server.
-            var sameDomain = string.Equals(portal.Domain, restBase.Authority, StringComparison.OrdinalIgnoreCase);
+            // The stored pair is replaced only by an administrator's: after a proven rename, or when the portal refused
+            // our refresh token. Anyone else opens the app as it stands.
             var reauthorize = portal.Status == PortalStatus.NeedsReauthorization && isAdmin;
+            if (!sameDomain && !isAdmin)
+            {
+                return Problem(403, "The portal's address changed; an administrator must open LineBridge once to confirm the new address.");
+            }
             if (!sameDomain || reauthorize)
             {
                 if (string.IsNullOrEmpty(post.RefreshId))
                 {
-                    return Problem(403, "DOMAIN does not match the portal LineBridge was installed on; REFRESH_ID is needed to confirm it.");
+                    return Problem(403, "REFRESH_ID is needed to re-authorise LineBridge: open LineBridge from the portal.");
                 }
-                var tokens = await verifier.ExchangeRefreshIdAsync(post.MemberId!, restBase, post.RefreshId, cancellationToken);
+                var tokens = verified.Exchanged
+                    ?? await verifier.ExchangeRefreshIdAsync(post.MemberId!, verified.RestBase, post.RefreshId, cancellationToken);
+                if (tokens.UserId is { } owner && owner != user.Id)
+                {
+                    return Problem(403, "AUTH_ID and REFRESH_ID belong to different users: open LineBridge from the portal again.");
+                }
                 portal = store.Save(portal with
                 {
-                    Domain = restBase.Authority,
-                    ClientEndpoint = tokens.ClientEndpoint ?? restBase.AbsoluteUri,
+                    Domain = verified.RestBase.Authority,
+                    ClientEndpoint = tokens.ClientEndpoint ?? verified.RestBase.AbsoluteUri,
                     AccessToken = tokens.AccessToken, RefreshToken = tokens.RefreshToken, AccessTokenExpiresAt = tokens.ExpiresAt,
                     Status = PortalStatus.Installed, StatusReason = null,
                 });
                 loggers.CreateLogger(typeof(PlacementEndpoints)).LogInformation(
-                    "Portal {PortalDomain} ({MemberId}) re-authorised by user {UserId}", portal.Domain, portal.MemberId, user.Id);
+                    "Portal {PortalDomain} ({MemberId}) re-authorised by administrator {UserId}", portal.Domain, portal.MemberId, user.Id);
             }
 
             var placement = string.IsNullOrEmpty(post.Placement) ? DefaultPlacement : post.Placement.ToUpperInvariant();
@@ -81,6 +97,8 @@ public static class PlacementEndpoints
                 return Problem(400, "PLACEMENT_OPTIONS of SETTING_CONNECTOR must name CONNECTOR and LINE.");
             }
 
+            // The portal just said who this user is: sessions opened under another role end now.
+            sessions.EndIfRoleChanged(portal.MemberId, user.Id, isAdmin);
             var ticket = tickets.Issue(new TicketPayload(portal.MemberId, portal.Domain, user.Id, user.DisplayName, isAdmin,
                 post.Language ?? portal.Language ?? "en", placement, connector, line));
             var page = placement == SettingConnectorPlacement ? "/connector" : "/lines";

@@ -6,7 +6,8 @@ namespace LineBridge.Replies;
 
 /// <summary>The UI's <see cref="ILineWebhooks"/>: administrators set a line's webhook and secret, and test it.</summary>
 public sealed class LineWebhooks(
-    LineWebhookStore store, WebhookSender sender, ReplySignal signal, TimeProvider time, ILogger<LineWebhooks> logger)
+    LineWebhookStore store, WebhookSender sender, ReplySignal signal, TimeProvider time, ILogger<LineWebhooks> logger,
+    IPortalSessions? sessions = null)
     : ILineWebhooks
 {
     public Task<LineWebhook> GetAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default) =>
@@ -47,9 +48,9 @@ public sealed class LineWebhooks(
         return new WebhookTestResult(answer.Success, answer.StatusCode, answer.Detail);
     }
 
-    private static void RequireAdmin(PortalSession session, string what)
+    private void RequireAdmin(PortalSession session, string what)
     {
-        if (!session.IsAdmin) throw new UnauthorizedAccessException($"Only a portal administrator may {what}.");
+        if (!session.IsAdmin || sessions?.IsCurrent(session) == false) throw new UnauthorizedAccessException($"Only a portal administrator may {what}.");
     }
 
     private static LineWebhook ToModel(int lineId, LineWebhookRecord? record) => new(

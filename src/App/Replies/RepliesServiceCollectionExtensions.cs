@@ -1,5 +1,6 @@
 using LineBridge.Components.Replies;
 using LineBridge.Events;
+using LineBridge.Outbound;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace LineBridge.Replies;
@@ -16,12 +17,20 @@ public static class RepliesServiceCollectionExtensions
             .Validate(o => o.InitialBackoff > TimeSpan.Zero && o.MaxBackoff >= o.InitialBackoff, "Replies: back-off must be positive and MaxBackoff >= InitialBackoff.")
             .Validate(o => o.MaxAttempts > 0, "Replies:MaxAttempts must be positive.")
             .Validate(o => o.Timeout > TimeSpan.Zero && o.PollInterval > TimeSpan.Zero, "Replies: Timeout and PollInterval must be positive.")
+            .Validate(o => o.MaxConcurrentPortals > 0, "Replies:MaxConcurrentPortals must be positive.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        // Redirects are not followed: a webhook that moved should be updated, not chased with a signed body.
+        // Webhook addresses are chosen by portal administrators, who are outside parties where LineBridge serves many
+        // portals: the destination policy checks the resolved IP at connect time; no proxy; redirects are not followed
+        // (a webhook that moved should be updated, not chased with a signed body).
+        builder.Services.AddOptions<DestinationOptions>().BindConfiguration(DestinationOptions.Section)
+            .Validate(o => { try { o.AllowedKinds(); return true; } catch (ArgumentException) { return false; } },
+                $"Outbound:Allow names an unknown kind of address; use {string.Join(", ", Enum.GetNames<AddressKind>())}.")
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<DestinationPolicy>();
         builder.Services.AddHttpClient(WebhookSender.HttpClientName)
             .ConfigureHttpClient((sp, http) => http.Timeout = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ReplyOptions>>().Value.Timeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<DestinationPolicy>().CreateHandler());
         builder.Services.AddSingleton<ReplySignal>();
         builder.Services.AddSingleton(sp => new LineWebhookStore(sp.GetRequiredService<LineBridge.Storage.ILineWebhookRecords>(),
             sp.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>()));

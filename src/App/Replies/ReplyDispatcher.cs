@@ -11,7 +11,8 @@ namespace LineBridge.Replies;
 /// (<c>imconnector.send.status.delivery</c>, which links the portal's message to the external id so later edits and
 /// deletes raise events, §9.5). Work lives in LiteDB, so a restart resumes it; failures are retried with exponential
 /// back-off and jitter; a message's changes go out in order. A call cut off by a crash is repeated with the same
-/// event id, which is what receivers de-duplicate on.
+/// event id, which is what receivers de-duplicate on. Each portal's deliveries run in a worker of their own (at most
+/// <see cref="ReplyOptions.MaxConcurrentPortals"/> at once), so one portal's slow webhook delays no other portal.
 /// </summary>
 public sealed class ReplyDispatcher(
     MessageStore store, LineWebhookStore webhooks, WebhookSender sender, Bitrix24ClientFactory clients,
@@ -20,13 +21,18 @@ public sealed class ReplyDispatcher(
 {
     private const int BatchSize = 200;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private SemaphoreSlim? _slots;
+
+    private SemaphoreSlim Slots => LazyInitializer.EnsureInitialized(ref _slots, () => new SemaphoreSlim(options.Value.MaxConcurrentPortals));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await RunOnceAsync(stoppingToken);
+                StartDuePortals(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -34,14 +40,59 @@ public sealed class ReplyDispatcher(
             }
             await signal.WaitAsync(options.Value.PollInterval, stoppingToken);
         }
+        await Task.WhenAll(_running.Values.ToArray()).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    /// <summary>Works through every delivery that is due now.</summary>
+    /// <summary>Works through every delivery that is due now, and waits until every portal's worker is done.</summary>
     public async Task RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        StartDuePortals(cancellationToken);
+        await Task.WhenAll(_running.Values.ToArray());
+    }
+
+    /// <summary>
+    /// Starts a worker for every portal with deliveries that has none running, up to
+    /// <see cref="ReplyOptions.MaxConcurrentPortals"/> at once. Workers are not awaited here: a portal whose webhook
+    /// takes its full timeout holds only its own worker.
+    /// </summary>
+    private void StartDuePortals(CancellationToken cancellationToken)
+    {
+        foreach (var memberId in store.PortalsWithDeliveries())
+        {
+            if (_running.ContainsKey(memberId)) continue;
+            if (!Slots.Wait(0)) return;
+            var worker = new TaskCompletionSource();
+            if (!_running.TryAdd(memberId, worker.Task))
+            {
+                Slots.Release();
+                continue;
+            }
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await RunPortalAsync(memberId, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    logger.LogError(ex, "Delivering operator replies of portal {MemberId} failed; trying again shortly", memberId);
+                }
+                finally
+                {
+                    _running.TryRemove(memberId, out _);
+                    Slots.Release();
+                    worker.TrySetResult();
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    /// <summary>One portal's due deliveries, in order.</summary>
+    private async Task RunPortalAsync(string memberId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var waiting = new HashSet<LiteDB.ObjectId>();
-        foreach (var delivery in store.LoadDeliveries(BatchSize))
+        foreach (var delivery in store.LoadDeliveries(memberId, BatchSize))
         {
             // An older change of the same message still waiting for its webhook holds the later ones back.
             var blocked = waiting.Contains(delivery.MessageId);

@@ -9,7 +9,8 @@ namespace LineBridge.Replies;
 /// <summary>
 /// Takes operators' replies (<c>ONIMCONNECTORMESSAGEADD</c>) and their edits and deletes (<c>...UPDATE</c>,
 /// <c>...DELETE</c>) for our connector: stores each in the message log with its webhook delivery, and wakes the
-/// <see cref="ReplyDispatcher"/>. Nothing slow happens here: the portal's queue throttles slow handlers.
+/// <see cref="ReplyDispatcher"/>. Events reach it confirmed by the portal (the message read back), so a change to a
+/// reply not stored yet means its creation is still on the way: the change waits (<see cref="EventNotReadyException"/>).
 /// </summary>
 public sealed class ReplyEventsHandler(
     MessageStore store, ReplySignal signal, IOptions<Bitrix24AppOptions> app, TimeProvider time,
@@ -23,11 +24,17 @@ public sealed class ReplyEventsHandler(
         // Only the connector's owner gets these events, but one app could own several connectors one day.
         if (!string.Equals(portalEvent.Data("CONNECTOR"), app.Value.ConnectorId, StringComparison.Ordinal)) return Task.CompletedTask;
         var stored = false;
-        foreach (var reply in Parse(portalEvent))
+        try
         {
-            stored |= Store(portalEvent.MemberId, reply);
+            foreach (var reply in Parse(portalEvent))
+            {
+                stored |= Store(portalEvent.MemberId, reply);
+            }
         }
-        if (stored) signal.Notify();
+        finally
+        {
+            if (stored) signal.Notify();
+        }
         return Task.CompletedTask;
     }
 
@@ -89,9 +96,10 @@ public sealed class ReplyEventsHandler(
             record => WebhookPayload.Delivery(record, reply, type, now));
         if (changed is null)
         {
-            // Replies from before LineBridge was installed, or sent by another app: nothing of ours to change.
-            logger.LogInformation("{EventType} for unknown reply {ImMessageId} on line {LineId} ignored", type, reply.ImMessageId, reply.Line);
-            return false;
+            // The portal confirmed the change, so the reply exists: its own event has not been applied yet (events
+            // arrive out of order). Keep this one until it has.
+            logger.LogInformation("{EventType} for reply {ImMessageId} on line {LineId} waits for the reply itself", type, reply.ImMessageId, reply.Line);
+            throw new EventNotReadyException($"Reply {reply.ImMessageId} on line {reply.Line} has not arrived yet.");
         }
         return !changed.Duplicate;
     }

@@ -14,4 +14,9 @@ public sealed class ReplyOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>How often the dispatcher looks for due work when nothing wakes it.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// Portals whose deliveries run at the same time. Each portal's deliveries run one after another (a message's
+    /// changes stay in order) in their own worker, so one portal's slow webhook delays only that portal.
+    /// </summary>
+    public int MaxConcurrentPortals { get; set; } = 16;
 }

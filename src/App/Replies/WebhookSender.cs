@@ -13,6 +13,9 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, TimeProvider t
 {
     public const string HttpClientName = "LineBridge.Webhooks";
 
+    /// <summary>The whole answer for a webhook whose address the destination policy refuses: delivered or not, nothing more.</summary>
+    public const string NotAllowed = "Not delivered: LineBridge delivers webhooks to public addresses only (the server's operator can allow others).";
+
     public async Task<WebhookAnswer> SendAsync(
         WebhookTarget target, string eventType, string eventId, string body, CancellationToken cancellationToken = default)
     {
@@ -34,6 +37,11 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, TimeProvider t
             }
             var answer = await response.Content.ReadAsStringAsync(cancellationToken);
             return new WebhookAnswer(true, status, $"{status} {response.ReasonPhrase}", ExternalIdOf(answer));
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is Outbound.DestinationRefusedException)
+        {
+            // Nothing about the target (status, reachability) is reported for a refused address.
+            return new WebhookAnswer(false, null, NotAllowed);
         }
         catch (HttpRequestException ex)
         {

@@ -45,6 +45,11 @@ public static class SandboxModeExtensions
         });
 
         builder.Services.AddSingleton(sandbox);
+        // The sandbox's demo webhooks run on this machine: allow loopback destinations (only in sandbox mode).
+        builder.Services.PostConfigure<LineBridge.Outbound.DestinationOptions>(o =>
+        {
+            if (!o.Allow.Contains(nameof(LineBridge.Outbound.AddressKind.Loopback), StringComparer.OrdinalIgnoreCase)) o.Allow.Add(nameof(LineBridge.Outbound.AddressKind.Loopback));
+        });
         builder.Services.PostConfigure<Bitrix24AppOptions>(app =>
         {
             app.ClientId = sandbox.App.ClientId;

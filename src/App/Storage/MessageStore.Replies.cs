@@ -22,6 +22,7 @@ public sealed partial class MessageStore
             if (_deliveries is not null) return _deliveries;
             var deliveries = _db.GetCollection<ReplyDelivery>(ReplyDeliveriesCollection, BsonAutoId.Int64);
             deliveries.EnsureIndex(x => x.MessageId);
+            deliveries.EnsureIndex(x => x.MemberId);
             return _deliveries = deliveries;
         }
     }
@@ -139,6 +140,15 @@ public sealed partial class MessageStore
     /// <summary>Pending deliveries, oldest first.</summary>
     public IReadOnlyList<ReplyDelivery> LoadDeliveries(int max) =>
         Deliveries.Query().OrderBy(x => x.Id).Limit(max).ToList();
+
+    /// <summary>One portal's waiting deliveries, oldest first: each portal's backlog is read on its own, so one portal's
+    /// thousands of failing deliveries never hide another's.</summary>
+    public IReadOnlyList<ReplyDelivery> LoadDeliveries(string memberId, int max) =>
+        Deliveries.Query().Where(x => x.MemberId == memberId).OrderBy(x => x.Id).Limit(max).ToList();
+
+    /// <summary>The portals that have deliveries waiting.</summary>
+    public IReadOnlyList<string> PortalsWithDeliveries() =>
+        Deliveries.Query().Select(x => x.MemberId).ToEnumerable().Distinct(StringComparer.Ordinal).ToList();
 
     public ReplyDelivery? GetDelivery(long id) => Deliveries.FindById(id);
 

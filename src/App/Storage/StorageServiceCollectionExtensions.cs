@@ -25,6 +25,8 @@ public static class StorageServiceCollectionExtensions
             .ValidateOnStart();
 
         var dataDirectory = DataDirectory(builder.Configuration, builder.Environment);
+        // Tokens, secrets and the key ring that decrypts them live here: nobody but the app's own user may read it.
+        OwnerOnly.CreateDirectory(dataDirectory);
         var dataProtection = builder.Services.AddDataProtection().SetApplicationName("LineBridge");
         if (provider == StorageProvider.PostgreSql)
         {
@@ -43,6 +45,7 @@ public static class StorageServiceCollectionExtensions
         }
         else
         {
+            OwnerOnly.CreateDirectory(Path.Combine(dataDirectory, "keys"));
             dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
             builder.Services.AddSingleton<IPortalRefreshLock, SingleProcessRefreshLock>();
             builder.Services.AddSingleton<IPortalRecords>(sp => new LiteDbPortalRecords(sp.GetRequiredService<LiteDatabase>()));
@@ -56,7 +59,9 @@ public static class StorageServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<LiteDbOptions>>().Value;
             Directory.CreateDirectory(dataDirectory);
             var path = Path.Combine(dataDirectory, options.FileName);
-            return new LiteDatabase($"Filename={path};Connection=direct");
+            var database = new LiteDatabase($"Filename={path};Connection=direct");
+            OwnerOnly.RestrictFile(path);
+            return database;
         });
         return builder;
     }

@@ -95,14 +95,44 @@ internal sealed class EventDispatcher(SandboxCore core)
         }
     }
 
+    private TaskCompletionSource? _hold;
+
+    /// <summary>Holds deliveries until the handle is disposed (see <c>SandboxHost.HoldEvents</c>).</summary>
+    public IDisposable Hold()
+    {
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _hold, hold, null) is not null) throw new InvalidOperationException("Events are already held.");
+        return new Release(() => { Interlocked.Exchange(ref _hold, null); hold.TrySetResult(); });
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
     private async Task RunAsync(CancellationToken stopping)
     {
-        await foreach (var (portal, record, body) in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        await foreach (var first in _queue.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            if (Volatile.Read(ref _hold) is { } hold) await hold.Task.WaitAsync(stopping).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            var batch = new List<(SandboxPortal, EventDeliveryRecord, string)> { first };
+            if (core.Switches.EventsOutOfOrder)
+            {
+                while (_queue.Reader.TryRead(out var more)) batch.Add(more);
+                batch.Reverse();
+            }
+            foreach (var delivery in batch) await DeliverAsync(delivery, stopping).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeliverAsync((SandboxPortal Portal, EventDeliveryRecord Record, string Body) delivery, CancellationToken stopping)
+    {
+        var (portal, record, body) = delivery;
         {
             if (stopping.IsCancellationRequested)
             {
                 portal.CompleteDelivery(record, null, "sandbox stopped", core.Now);
-                continue;
+                return;
             }
             try
             {

@@ -50,6 +50,12 @@ public sealed class SandboxHost : IAsyncDisposable
     /// <summary>Run-time fault control.</summary>
     public FaultInjector Faults => _core.Faults;
 
+    /// <summary>
+    /// Holds every event delivery (all portals) until the returned handle is disposed; then the held deliveries go out,
+    /// newest first when <see cref="SandboxSwitches.EventsOutOfOrder"/> is on. For tests of out-of-order events.
+    /// </summary>
+    public IDisposable HoldEvents() => _core.Events.Hold();
+
     /// <summary>Starts the sandbox on the configured hosts and ports (port 0 = a free port).</summary>
     public static async Task<SandboxHost> StartAsync(SandboxOptions options, CancellationToken ct = default)
     {

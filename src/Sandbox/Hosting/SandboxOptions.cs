@@ -152,6 +152,12 @@ public sealed class SandboxSwitches
     /// <summary>SRC-ONLY: the token may come in an <c>Authorization: Bearer</c> header (docs only name the <c>auth</c> parameter).</summary>
     public bool AcceptBearerHeader { get; set; } = true;
 
+    /// <summary>
+    /// The queue server gives no order guarantee (§6.2): when true, every delivery waiting in the queue when the worker
+    /// picks the next one goes out newest first. Use with <see cref="SandboxHost.HoldEvents"/> to line events up.
+    /// </summary>
+    public bool EventsOutOfOrder { get; set; }
+
     /// <summary>Older server builds: an inactive line answers <c>{"result":{"SUCCESS":false,"DATA":[]}}</c> instead of 400 <c>NOT_ACTIVE_LINE</c>.</summary>
     public bool NotActiveLineAsResult { get; set; }
 

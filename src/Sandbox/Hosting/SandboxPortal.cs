@@ -127,6 +127,9 @@ public sealed class SandboxPortal
         }
     }
 
+    /// <summary>Promotes a user to portal administrator or demotes them (<c>user.admin</c> answers accordingly from now on).</summary>
+    public void SetAdmin(int userId, bool admin) => Write(() => State.Users.First(u => u.Id == userId).Admin = admin);
+
     /// <summary>Makes this portal's access tokens expire now.</summary>
     public void ExpireAccessTokens() => Write(() => _core.ExpireAccessTokens(MemberId));
 

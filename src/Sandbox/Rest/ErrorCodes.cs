@@ -40,6 +40,8 @@ public static class ErrorCodes
     public const string InvalidFormat = "INVALID_FORMAT";
     public const string ConfigIdEmpty = "CONFIG_ID_EMPTY";
     public const string ConfigNotFound = "CONFIG_NOT_FOUND";
+    public const string DialogIdEmpty = "DIALOG_ID_EMPTY";
+    public const string AccessError = "ACCESS_ERROR";
 
     // OAuth server errors (§3.2).
     public const string OAuthInvalidRequest = "invalid_request";

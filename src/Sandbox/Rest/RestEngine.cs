@@ -49,6 +49,7 @@ internal sealed class RestEngine
         ConnectorMethods.Register(this);
         MessageMethods.Register(this);
         OpenLineMethods.Register(this);
+        ImMethods.Register(this);
     }
 
     public void Add(string name, string scope, bool appOnly, MethodHandler handler) => _methods[name] = new MethodSpec(scope, appOnly, handler);

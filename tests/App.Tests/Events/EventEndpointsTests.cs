@@ -28,7 +28,7 @@ public class EventEndpointsTests
     {
         var fields = new Dictionary<string, string>
         {
-            ["event"] = name, ["data[CLEAN]"] = "1", ["ts"] = "1466439714",
+            ["event"] = name, ["data[CLEAN]"] = "1", ["ts"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["auth[domain]"] = app.Portal.Domain, ["auth[member_id]"] = memberId ?? app.Portal.MemberId,
         };
         if (token is not null) fields["auth[application_token]"] = token;
@@ -92,16 +92,20 @@ public class EventEndpointsTests
     }
 
     [Fact]
-    public async Task GenuineEventPostedByHand_IsAccepted()
+    public async Task EventPostedByHand_WithTheRightToken_IsAccepted_ButAppliedOnlyIfThePortalConfirmsIt()
     {
         var handler = new RecordingEventHandler();
         await using var app = await StartAsync(handler);
+        var fields = Event(app, "onImConnectorLineDelete", app.Portal.ApplicationToken);
+        fields["data"] = "2";
 
-        var response = await app.Http.PostAsync("events", new FormUrlEncodedContent(
-            Event(app, "onImConnectorLineDelete", app.Portal.ApplicationToken)), Ct);
+        var response = await app.Http.PostAsync("events", new FormUrlEncodedContent(fields), Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(PortalEventNames.LineDelete, Assert.Single(handler.Events).Name);
+        var inbox = app.Services.GetRequiredService<EventInbox>();
+        await SandboxedApp.WaitUntilAsync(() => inbox.ForPortal(app.Portal.MemberId).Any(e => e.State == InboxState.Dropped), "the event is checked with the portal");
+        Assert.Contains("still exists", inbox.ForPortal(app.Portal.MemberId).Single().Outcome);
+        Assert.Empty(handler.Events);
     }
 
     [Fact]

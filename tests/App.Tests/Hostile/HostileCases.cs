@@ -212,6 +212,20 @@ public static class HostileCases
         yield return new("event with an empty application_token", Surface.Portal, f => f.Http.PostAsync("events", Event(f.A.MemberId, "", "ONAPPUNINSTALL")), null, 401);
         yield return new("event with a control character in member_id", Surface.Portal, f => f.Http.PostAsync("events", Event(f.A.MemberId + "\0", AppToken(f, f.A), "ONAPPUNINSTALL")), null, 400);
 
+        // ---- trust boundaries (issue 11): what an operator's frame fields and a copied application token allow ----
+        yield return new("install by an operator with a made-up APPLICATION_TOKEN", Surface.Portal, f => OperatorFrame(f, f.A, "install", ("APPLICATION_TOKEN", "made-up")), null, 403);
+        yield return new("install by the administrator with a made-up APPLICATION_TOKEN", Surface.Portal, f => Frame(f, f.A, "install", ("APPLICATION_TOKEN", "made-up")), null, 409);
+        yield return new("install naming A's member_id with an unreachable DOMAIN", Surface.Portal, f => Frame(f, f.A, "install", ("DOMAIN", "127.0.0.1:9"), ("AUTH_ID", "x"), ("REFRESH_ID", "x")), null, 401);
+        yield return new("placement by an operator with another DOMAIN", Surface.Portal, f => OperatorFrame(f, f.A, "placement", ("DOMAIN", "127.0.0.1:9")), null, 403);
+        yield return new("placement with another DOMAIN and no REFRESH_ID", Surface.Portal, f => Frame(f, f.A, "placement", ("DOMAIN", "127.0.0.1:9"), ("REFRESH_ID", null)), null, 403);
+        yield return new("event with the right token but no ts", Surface.Portal, f => f.Http.PostAsync("events", Form(("event", "ONAPPUNINSTALL"), ("auth[member_id]", f.A.MemberId),
+            ("auth[application_token]", AppToken(f, f.A)))), null, 400);
+        yield return new("event with the right token older than the window", Surface.Portal, f => f.Http.PostAsync("events", Event(f.A.MemberId, AppToken(f, f.A), "ONAPPUNINSTALL")), null, 400);
+        yield return new("event with the right token sent from the future", Surface.Portal, f => f.Http.PostAsync("events", Form(("event", "ONAPPUNINSTALL"), ("auth[member_id]", f.A.MemberId),
+            ("auth[application_token]", AppToken(f, f.A)), ("ts", DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)))), null, 400);
+        yield return new("event with the right token and a non-numeric ts", Surface.Portal, f => f.Http.PostAsync("events", Form(("event", "ONAPPUNINSTALL"), ("auth[member_id]", f.A.MemberId),
+            ("auth[application_token]", AppToken(f, f.A)), ("ts", "yesterday"))), null, 400);
+
         // ---- pages: tickets ----
         yield return new("lines page without ticket", Surface.Page, f => f.Http.GetAsync("lines"), Ticket: _ => "");
         yield return new("lines page with a made-up ticket", Surface.Page, f => f.Http.GetAsync("lines?ticket=forged"), Ticket: _ => "forged");
@@ -302,6 +316,9 @@ public static class HostileCases
 
     private static Task<HttpResponseMessage> Frame(TwoPortals f, PortalSide side, string path, params (string Key, string? Value)[] changes) =>
         f.App.PostFrameAsync(path, side.Portal.BuildFramePost(userId: 1), changes.ToDictionary(c => c.Key, c => c.Value));
+
+    private static Task<HttpResponseMessage> OperatorFrame(TwoPortals f, PortalSide side, string path, params (string Key, string? Value)[] changes) =>
+        f.App.PostFrameAsync(path, side.Portal.BuildFramePost(userId: 2), changes.ToDictionary(c => c.Key, c => c.Value));
 
     private static FormUrlEncodedContent Event(string memberId, string applicationToken, string name, params (string Key, string Value)[] data) =>
         Form([("event", name), ("ts", "1700000000"), ("auth[member_id]", memberId), ("auth[application_token]", applicationToken), ("auth[domain]", "127.0.0.2"), .. data]);

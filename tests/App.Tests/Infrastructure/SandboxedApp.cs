@@ -77,6 +77,8 @@ public sealed partial class SandboxedApp : IAsyncDisposable
             ["Bitrix24:OAuthServer"] = sandbox.OAuthUri.AbsoluteUri,
             ["Storage:DataDirectory"] = dataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests' webhook receivers listen on loopback; production allows public destinations only.
+            ["Outbound:Allow:0"] = "Loopback",
         };
         for (var i = 0; i < sandbox.Portals.Count; i++)
         {
@@ -194,6 +196,8 @@ public sealed partial class SandboxedApp : IAsyncDisposable
             ["Bitrix24:OAuthServer"] = Sandbox.OAuthUri.AbsoluteUri,
             ["Storage:DataDirectory"] = DataDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests' webhook receivers listen on loopback; production allows public destinations only.
+            ["Outbound:Allow:0"] = "Loopback",
         };
         for (var i = 0; i < Sandbox.Portals.Count; i++)
         {

@@ -143,7 +143,7 @@ public class InstallEndpointsTests
 
         var response = await app.PostFrameAsync(app.Portal.BuildFramePost(userId: 1), Ct);
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.True(HttpStatusCode.Forbidden == response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
         Assert.Contains("Bitrix24:ClientId", await response.Content.ReadAsStringAsync(Ct));
         Assert.Empty(app.Store.All());
     }

@@ -1,4 +1,3 @@
-using System.Net;
 using LineBridge.Events;
 using LineBridge.Infrastructure;
 using LineBridge.Install;
@@ -8,31 +7,22 @@ using Microsoft.Extensions.Options;
 
 namespace LineBridge.Messages;
 
-public sealed class LineEventsHandlerTests : IAsyncDisposable
+/// <summary>
+/// The handler applies events the processor already confirmed with the portal; whether a late switch-off is refuted
+/// by the portal is <c>Trust.EventTrustTests.LateSwitchOff_OfAReconnectedLine_IsRefutedByThePortal</c>.
+/// </summary>
+public sealed class LineEventsHandlerTests
 {
     private const string Member = ClientHarness.MemberId;
 
-    // The portal as the handler sees it when it checks a switch-off: by default the connector is off on the line.
-    private readonly ClientHarness _portal = new(_ => StatusAnswer(working: false));
-
-    private static HttpResponseMessage StatusAnswer(bool working)
-    {
-        var flag = working ? "true" : "false";
-        return RecordingHandler.Json(
-            $$$"""{"result":{"LINE":107,"CONNECTOR":"linebridge","ERROR":false,"CONFIGURED":{{{flag}}},"STATUS":{{{flag}}}}}""");
-    }
-
-    private (LineEventsHandler Handler, LineConnections Lines, LiteDatabase Db) Create()
+    private static (LineEventsHandler Handler, LineConnections Lines, LiteDatabase Db) Create()
     {
         var db = new LiteDatabase(":memory:");
         var lines = new LineConnections(db, TimeProvider.System);
         lines.MarkConnected(Member, 107);
-        _portal.InstalledPortal();
-        return (new LineEventsHandler(lines, _portal.Factory, Options.Create(new Bitrix24AppOptions { ConnectorId = "linebridge" }),
+        return (new LineEventsHandler(lines, Options.Create(new Bitrix24AppOptions { ConnectorId = "linebridge" }),
             NullLogger<LineEventsHandler>.Instance), lines, db);
     }
-
-    public ValueTask DisposeAsync() => _portal.DisposeAsync();
 
     private static PortalEvent Event(string name, params (string Key, string Value)[] fields) =>
         new(name, Member, fields.ToDictionary(f => f.Key, f => f.Value), DateTimeOffset.UtcNow);
@@ -52,31 +42,6 @@ public sealed class LineEventsHandlerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task StatusDelete_ArrivingAfterTheLineWasReconnected_IsIgnored()
-    {
-        var (handler, lines, db) = Create();
-        using var _ = db;
-        _portal.Portal.Respond = _ => StatusAnswer(working: true);
-
-        await handler.HandleAsync(SwitchOff(), TestContext.Current.CancellationToken);
-
-        Assert.Equal(LineConnectionState.Connected, lines.GetState(Member, 107));
-        Assert.Equal("imconnector.status", Assert.Single(_portal.Portal.Requests).RestMethod);
-    }
-
-    [Fact]
-    public async Task StatusDelete_WhenThePortalCannotSay_IsTakenAsSaid()
-    {
-        var (handler, lines, db) = Create();
-        using var _ = db;
-        _portal.Portal.Respond = _ => RecordingHandler.Json("""{"error":"ACCESS_DENIED","error_description":"denied"}""", HttpStatusCode.Forbidden);
-
-        await handler.HandleAsync(SwitchOff(), TestContext.Current.CancellationToken);
-
-        Assert.Equal(LineConnectionState.Disconnected, lines.GetState(Member, 107));
-    }
-
-    [Fact]
     public async Task StatusDelete_OfAnotherConnector_ChangesNothing()
     {
         var (handler, lines, db) = Create();
@@ -85,7 +50,6 @@ public sealed class LineEventsHandlerTests : IAsyncDisposable
         await handler.HandleAsync(SwitchOff("telegrambot"), TestContext.Current.CancellationToken);
 
         Assert.Equal(LineConnectionState.Connected, lines.GetState(Member, 107));
-        Assert.Empty(_portal.Portal.Requests);
     }
 
     [Fact]

@@ -59,6 +59,9 @@ public class MessageDeliverySoakTests
                 ["Bitrix24__SandboxOrigins__0"] = sandbox.Portals[0].BaseUri.GetLeftPart(UriPartial.Authority),
                 ["Bitrix24__SandboxOrigins__1"] = sandbox.Portals[1].BaseUri.GetLeftPart(UriPartial.Authority),
                 ["Storage__DataDirectory"] = dataDirectory,
+                // The soak drives the API as fast as it can; the per-key limit is proven elsewhere.
+                ["Api__RateLimit__RequestsPerSecond"] = "1000000",
+                ["Api__RateLimit__Burst"] = "1000000",
                 // Short back-off so a faulted item goes again within the run; the rule itself is unit-tested.
                 ["Messages__RetryDelay"] = "00:00:00.200",
                 ["Messages__MaxRetryDelay"] = "00:00:02",
