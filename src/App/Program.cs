@@ -43,6 +43,9 @@ builder.AddObservability();
 
 var app = builder.Build();
 
+// Health first: /health/live, /health/ready answer before anything that needs the database.
+app.UseHealthEndpoints();
+
 // No page or endpoint leaks its URL (a ticket, a portal address) to the sites it links to.
 app.Use((context, next) =>
 {
@@ -53,7 +56,6 @@ app.UseFramingPolicy();
 app.UseRateLimiter();
 app.UseAntiforgery();
 app.MapStaticAssets();
-app.MapHealthEndpoints();
 // Portal entry points: POST /install, /events, /placement.
 app.MapBitrix24Endpoints();
 // The external system's API: /api/v1/...

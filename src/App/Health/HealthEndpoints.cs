@@ -29,11 +29,15 @@ public static class HealthEndpoints
         return builder;
     }
 
-    /// <summary>Maps <see cref="LivePath"/> (no checks) and <see cref="ReadyPath"/> (the database check).</summary>
-    public static WebApplication MapHealthEndpoints(this WebApplication app)
+    /// <summary>
+    /// Answers <see cref="LivePath"/> (no checks) and <see cref="ReadyPath"/> (the database check) as terminal
+    /// middleware. Put it first: later middleware (the per-request framing policy reads the portal registry) must
+    /// not turn an unreachable database into a 500 instead of the readiness answer.
+    /// </summary>
+    public static WebApplication UseHealthEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false }).DisableHttpMetrics();
-        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).DisableHttpMetrics();
+        app.UseHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false });
+        app.UseHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) });
         return app;
     }
 }
