@@ -1,4 +1,5 @@
 using LineBridge.Storage;
+using LineBridge.Storage.LiteDb;
 using LiteDB;
 
 namespace LineBridge.Messages;
@@ -28,17 +29,23 @@ public sealed class LineConnection
 /// </summary>
 public sealed class LineConnections
 {
-    private readonly ILiteCollection<LineConnection> _lines;
+    private readonly ILineConnectionRecords _lines;
     private readonly TimeProvider _time;
     private readonly OutboxSignal? _signal;
 
+    /// <summary>The states in the embedded LiteDB collection.</summary>
     /// <param name="signal">Woken when a line is connected, so work that waited for it goes out at once.</param>
     public LineConnections(LiteDatabase db, TimeProvider time, OutboxSignal? signal = null)
+        : this(new LiteDbLineConnectionRecords(db), time, signal)
+    {
+    }
+
+    /// <summary>The states over any provider's records.</summary>
+    internal LineConnections(ILineConnectionRecords records, TimeProvider time, OutboxSignal? signal = null)
     {
         _time = time;
         _signal = signal;
-        _lines = db.GetCollection<LineConnection>("line_connections");
-        _lines.EnsureIndex(x => x.MemberId);
+        _lines = records;
     }
 
     public void MarkConnected(string memberId, int line)
@@ -52,10 +59,9 @@ public sealed class LineConnections
     public void MarkDeleted(string memberId, int line) => Set(memberId, line, LineConnectionState.Deleted);
 
     /// <summary>The line's state, or null when LineBridge was never connected to it.</summary>
-    public LineConnectionState? GetState(string memberId, int line) => _lines.FindById(Key(memberId, line))?.State;
+    public LineConnectionState? GetState(string memberId, int line) => _lines.Find(Key(memberId, line))?.State;
 
-    public IReadOnlyList<LineConnection> List(string memberId) =>
-        _lines.Find(Query.EQ(nameof(LineConnection.MemberId), memberId)).Where(l => l.MemberId == memberId).ToList();
+    public IReadOnlyList<LineConnection> List(string memberId) => _lines.List(memberId);
 
     private void Set(string memberId, int line, LineConnectionState state) =>
         _lines.Upsert(new LineConnection
