@@ -22,8 +22,15 @@ public sealed class Browser : IAsyncLifetime
     public static bool RunningInCi =>
         string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// How long an action or an expectation waits for its condition (ms). Playwright's expectations default to 5 s,
+    /// which a loaded machine exceeds while the app asks the portal for its lines; wait as long as actions do.
+    /// </summary>
+    public const int WaitTimeoutMs = 20_000;
+
     public async ValueTask InitializeAsync()
     {
+        Assertions.SetDefaultExpectTimeout(WaitTimeoutMs);
         if (ExecutablePath is not { } path) return;
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -56,7 +63,7 @@ public sealed class Browser : IAsyncLifetime
             ColorScheme = colorScheme,
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
-        context.SetDefaultTimeout(20_000);
+        context.SetDefaultTimeout(WaitTimeoutMs);
         return context;
     }
 
