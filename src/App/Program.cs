@@ -1,4 +1,6 @@
 using LineBridge.Components;
+using LineBridge.Health;
+using LineBridge.Observability;
 using LineBridge.Install;
 using LineBridge.Messages;
 using LineBridge.OpenLines;
@@ -9,6 +11,13 @@ using LineBridge.Storage;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
+
+// `migrate`: bring the PostgreSQL schema to this build's version, then exit (see docs/deploy.md).
+if (StorageCommands.IsMigrate(args))
+{
+    Environment.ExitCode = StorageCommands.RunMigrate(builder.Configuration, Console.Out, Console.Error);
+    return;
+}
 
 // Storage: one LiteDB file and the data-protection key ring beside it.
 builder.AddStorage();
@@ -27,8 +36,15 @@ builder.AddOpenLines();
 // UI: Blazor Server + MudBlazor.
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+// Health: /health/live, /health/ready (the database answers).
+builder.AddHealth();
+// Metrics through OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+builder.AddObservability();
 
 var app = builder.Build();
+
+// Health first: /health/live, /health/ready answer before anything that needs the database.
+app.UseHealthEndpoints();
 
 // No page or endpoint leaks its URL (a ticket, a portal address) to the sites it links to.
 app.Use((context, next) =>

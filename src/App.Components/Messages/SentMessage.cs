@@ -61,7 +61,8 @@ public sealed record MessageVersion(
 public sealed record MessageQuery(
     int LineId, string? ChatId = null, MessageStatus? Status = null, string? Text = null, int Page = 0, int PageSize = 25);
 
-public sealed record MessagePage(IReadOnlyList<SentMessage> Items, int TotalCount);
+/// <summary>A page of messages; <paramref name="TotalIsCapped"/>: more than <paramref name="TotalCount"/> match (shown as "1000+").</summary>
+public sealed record MessagePage(IReadOnlyList<SentMessage> Items, int TotalCount, bool TotalIsCapped = false);
 
 /// <summary>A message a find-and-replace would change, and its text afterwards.</summary>
 public sealed record ReplacementPreview(SentMessage Message, string NewText);

@@ -16,6 +16,8 @@ public static class Bitrix24ServiceCollectionExtensions
         services.AddOptions<Bitrix24AppOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Bitrix24RateLimiter>();
+        services.TryAddSingleton<Observability.LineBridgeMetrics>();
+        services.AddMetrics();
         services.AddTransient<RetryHandler>();
         services.AddTransient<AccessTokenHandler>();
         services.AddTransient<RateLimitHandler>();

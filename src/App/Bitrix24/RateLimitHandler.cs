@@ -43,12 +43,15 @@ public sealed class Bitrix24RateLimiter : IAsyncDisposable
 }
 
 /// <summary>Innermost handler: every HTTP attempt (retries included) takes a slot of its portal's bucket first.</summary>
-internal sealed class RateLimitHandler(Bitrix24RateLimiter limiter, IOptions<Bitrix24ClientOptions> options) : DelegatingHandler
+internal sealed class RateLimitHandler(
+    Bitrix24RateLimiter limiter, IOptions<Bitrix24ClientOptions> options, Observability.LineBridgeMetrics metrics, TimeProvider time) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var memberId = Bitrix24Request.CredentialsOf(request)?.MemberId ?? "";
+        var waitStarted = time.GetTimestamp();
         using var lease = await limiter.AcquireAsync(memberId, cancellationToken);
+        metrics.RateLimitWaited(memberId, time.GetElapsedTime(waitStarted));
         if (!lease.IsAcquired) throw new HttpRequestException("The client's rate limiter refused the call.");
 
         // The attempt's timeout starts after the wait in the queue: a long queue is pacing, not a dead portal.

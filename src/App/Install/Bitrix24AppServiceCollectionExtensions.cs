@@ -24,7 +24,8 @@ public static class Bitrix24AppServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddBitrix24Client();
-        services.AddSingleton<PortalStore>();
+        services.AddSingleton(sp => new PortalStore(sp.GetRequiredService<IPortalRecords>(),
+            sp.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PortalTokens>();
         services.AddSingleton<IPortalTokenSource>(sp => sp.GetRequiredService<PortalTokens>());
         services.AddSingleton<PortalVerifier>();

@@ -8,9 +8,12 @@ namespace LineBridge.Install;
 /// <summary>
 /// The stored tokens of installed portals, and their refresh. Bitrix24 refresh tokens are single-use, so a portal's
 /// refreshes are serialized: concurrent callers wait for the one refresh and share its result, and the new pair is
-/// persisted before anyone uses it (a crash after the refresh must not leave us holding a spent token).
+/// persisted before anyone uses it (a crash after the refresh must not leave us holding a spent token). With several
+/// instances on one database, <see cref="IPortalRefreshLock"/> extends the serialization across them.
 /// </summary>
-public sealed class PortalTokens(PortalStore store, IServiceProvider services, ILogger<PortalTokens> logger) : IPortalTokenSource
+public sealed class PortalTokens(
+    PortalStore store, IPortalRefreshLock refreshLock, IServiceProvider services, ILogger<PortalTokens> logger,
+    Observability.LineBridgeMetrics? metrics = null) : IPortalTokenSource
 {
     private const string AuthMethod = "oauth/token";
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _refreshLocks = new();
@@ -24,6 +27,9 @@ public sealed class PortalTokens(PortalStore store, IServiceProvider services, I
         await gate.WaitAsync(cancellationToken);
         try
         {
+            // One caller per instance reaches here; the shared lock lets one instance at a time refresh, and the
+            // tokens are read only after it is held, so a refresh another instance just made is seen.
+            await using var shared = await refreshLock.AcquireAsync(memberId, cancellationToken);
             var portal = store.Find(memberId);
             var current = Usable(portal, memberId);
             if (current.AccessToken != staleAccessToken) return current; // another caller refreshed meanwhile
@@ -39,6 +45,7 @@ public sealed class PortalTokens(PortalStore store, IServiceProvider services, I
             }
             catch (Bitrix24Exception ex) when (ex.ErrorCode is Bitrix24Errors.InvalidGrant or Bitrix24Errors.InvalidClient)
             {
+                metrics?.TokenRefreshed(memberId, refreshed: false);
                 throw NeedsReauthorization(portal, ex.ErrorCode, ex.ErrorDescription, ex);
             }
 
@@ -50,6 +57,7 @@ public sealed class PortalTokens(PortalStore store, IServiceProvider services, I
                 ClientEndpoint = string.IsNullOrEmpty(fresh.ClientEndpoint) ? portal.ClientEndpoint : fresh.ClientEndpoint,
                 ServerEndpoint = fresh.ServerEndpoint ?? portal.ServerEndpoint,
             });
+            metrics?.TokenRefreshed(memberId, refreshed: true);
             logger.LogInformation("Refreshed the tokens of portal {PortalDomain} ({MemberId})", saved.Domain, memberId);
             return new PortalAccess(new Uri(saved.ClientEndpoint), saved.AccessToken!);
         }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using LineBridge.Storage;
+using LineBridge.Storage.LiteDb;
 using LiteDB;
 
 namespace LineBridge.Messages;
@@ -21,14 +23,20 @@ public sealed class ApiKeyRecord
 public sealed class ApiKeys
 {
     private const string Prefix = "lb_";
-    private readonly ILiteCollection<ApiKeyRecord> _keys;
+    private readonly IApiKeyRecords _keys;
     private readonly TimeProvider _time;
 
+    /// <summary>The keys in the embedded LiteDB collection.</summary>
     public ApiKeys(LiteDatabase db, TimeProvider time)
+        : this(new LiteDbApiKeyRecords(db), time)
+    {
+    }
+
+    /// <summary>The keys over any provider's records.</summary>
+    internal ApiKeys(IApiKeyRecords records, TimeProvider time)
     {
         _time = time;
-        _keys = db.GetCollection<ApiKeyRecord>("api_keys");
-        _keys.EnsureIndex(x => x.Hash, unique: true);
+        _keys = records;
     }
 
     /// <summary>Makes a new key for the portal (the old one stops working) and returns it: the only time it is seen.</summary>
@@ -51,16 +59,16 @@ public sealed class ApiKeys
     /// null when it already has one.
     /// </summary>
     public async Task<string?> EnsureKeyAsync(string memberId, CancellationToken cancellationToken = default) =>
-        _keys.FindById(memberId) is null ? await RotateAsync(memberId, cancellationToken) : null;
+        _keys.Find(memberId) is null ? await RotateAsync(memberId, cancellationToken) : null;
 
-    public ApiKeyRecord? GetInfo(string memberId) => _keys.FindById(memberId);
+    public ApiKeyRecord? GetInfo(string memberId) => _keys.Find(memberId);
 
     /// <summary>The portal a presented key belongs to, or null for a missing or wrong key.</summary>
     public string? Authenticate(string? presentedKey)
     {
         if (string.IsNullOrEmpty(presentedKey) || !presentedKey.StartsWith(Prefix, StringComparison.Ordinal)) return null;
         var hash = HashOf(presentedKey);
-        var record = _keys.FindOne(Query.EQ(nameof(ApiKeyRecord.Hash), hash));
+        var record = _keys.FindByHash(hash);
         // The lookup is by hash, so timing reveals nothing about the key; the final compare is constant-time anyway.
         if (record is null) return null;
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(record.Hash), Encoding.ASCII.GetBytes(hash))

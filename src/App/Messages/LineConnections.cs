@@ -1,4 +1,5 @@
 using LineBridge.Storage;
+using LineBridge.Storage.LiteDb;
 using LiteDB;
 
 namespace LineBridge.Messages;
@@ -28,14 +29,20 @@ public sealed class LineConnection
 /// </summary>
 public sealed class LineConnections
 {
-    private readonly ILiteCollection<LineConnection> _lines;
+    private readonly ILineConnectionRecords _lines;
     private readonly TimeProvider _time;
 
+    /// <summary>The states in the embedded LiteDB collection.</summary>
     public LineConnections(LiteDatabase db, TimeProvider time)
+        : this(new LiteDbLineConnectionRecords(db), time)
+    {
+    }
+
+    /// <summary>The states over any provider's records.</summary>
+    internal LineConnections(ILineConnectionRecords records, TimeProvider time)
     {
         _time = time;
-        _lines = db.GetCollection<LineConnection>("line_connections");
-        _lines.EnsureIndex(x => x.MemberId);
+        _lines = records;
     }
 
     public void MarkConnected(string memberId, int line) => Set(memberId, line, LineConnectionState.Connected);
@@ -45,10 +52,9 @@ public sealed class LineConnections
     public void MarkDeleted(string memberId, int line) => Set(memberId, line, LineConnectionState.Deleted);
 
     /// <summary>The line's state, or null when LineBridge was never connected to it.</summary>
-    public LineConnectionState? GetState(string memberId, int line) => _lines.FindById(Key(memberId, line))?.State;
+    public LineConnectionState? GetState(string memberId, int line) => _lines.Find(Key(memberId, line))?.State;
 
-    public IReadOnlyList<LineConnection> List(string memberId) =>
-        _lines.Find(Query.EQ(nameof(LineConnection.MemberId), memberId)).Where(l => l.MemberId == memberId).ToList();
+    public IReadOnlyList<LineConnection> List(string memberId) => _lines.List(memberId);
 
     private void Set(string memberId, int line, LineConnectionState state) =>
         _lines.Upsert(new LineConnection

@@ -140,10 +140,12 @@ public sealed class MessageService(
 
     public async Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
     {
-        var (items, total) = query.ChatId is { } chatText && chats is not null
+        var page = query.ChatId is { } chatText && chats is not null
             ? QueryChats(session.MemberId, query, chats.Find(session.MemberId, query.LineId, chatText))
             : store.QueryPage(session.MemberId, query);
-        return new MessagePage(await WithNamesAsync(session.MemberId, items.Select(ToSentMessage).ToList(), cancellationToken), total);
+        return new MessagePage(
+            await WithNamesAsync(session.MemberId, page.Items.Select(ToSentMessage).ToList(), cancellationToken),
+            page.Total, page.TotalIsCapped);
     }
 
     /// <summary>
@@ -151,22 +153,24 @@ public sealed class MessageService(
     /// range up to the end of the requested page (the store serves at most 500 per read, so deep pages of a
     /// many-chat match end there).
     /// </summary>
-    private (IReadOnlyList<MessageRecord> Items, int Total) QueryChats(
+    private LogPage QueryChats(
         string memberId, MessageQuery query, IReadOnlyList<ChatDirectory.Chat> matches)
     {
         if (matches.Count == 1) return store.QueryPage(memberId, query with { ChatId = matches[0].ChatId });
         var upTo = (query.Page + 1) * query.PageSize;
         var total = 0;
+        var capped = false;
         var merged = new List<MessageRecord>();
         foreach (var chat in matches)
         {
-            var (items, count) = store.QueryPage(memberId, query with { ChatId = chat.ChatId, Page = 0, PageSize = upTo });
-            total += count;
-            merged.AddRange(items);
+            var part = store.QueryPage(memberId, query with { ChatId = chat.ChatId, Page = 0, PageSize = upTo });
+            total += part.Total;
+            capped |= part.TotalIsCapped;
+            merged.AddRange(part.Items);
         }
         var page = merged.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Skip(query.Page * query.PageSize).Take(query.PageSize).ToList();
-        return (page, total);
+        return new LogPage(page, total, capped);
     }
 
     /// <summary>

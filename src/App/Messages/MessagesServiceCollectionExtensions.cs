@@ -22,8 +22,8 @@ public static class MessagesServiceCollectionExtensions
         builder.Services.AddProblemDetails();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MessageStore>();
-        builder.Services.AddSingleton<LineConnections>();
-        builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton(sp => new LineConnections(sp.GetRequiredService<ILineConnectionRecords>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new ApiKeys(sp.GetRequiredService<IApiKeyRecords>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<MessageUpdates>();
         builder.Services.AddSingleton<IMessageUpdates>(sp => sp.GetRequiredService<MessageUpdates>());

@@ -22,7 +22,8 @@ public sealed class OutboxDispatcher(
     MessageUpdates updates,
     IOptions<MessageOptions> options,
     TimeProvider time,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+    ILogger<OutboxDispatcher> logger,
+    Observability.LineBridgeMetrics? metrics = null) : BackgroundService
 {
     private const int MaxItemsPerRound = 20_000;
 
@@ -159,6 +160,7 @@ public sealed class OutboxDispatcher(
             logger.LogWarning("The portal {MemberId} refused {Method} for line {LineId}: {ErrorCode}",
                 first.MemberId, method, first.Line, ex.ErrorCode);
             var reason = $"{ex.ErrorCode}: {ex.ErrorDescription}";
+            metrics?.Delivered(first.MemberId, method.ToString(), 0, chunk.Count);
             Finish(first.MemberId, chunk.Select(i => new OutboxCompletion(i, false, reason)).ToList());
             return;
         }
@@ -190,6 +192,7 @@ public sealed class OutboxDispatcher(
             }
         }
         if (cleared.Count > 0) store.ClearDeleteFirst(cleared);
+        metrics?.Delivered(first.MemberId, method.ToString(), completions.Count(c => c.Success), completions.Count(c => !c.Success));
         Finish(first.MemberId, completions);
     }
 
@@ -202,6 +205,7 @@ public sealed class OutboxDispatcher(
 
     private void Retry(IReadOnlyList<OutboxItem> chunk, Method method, string reason, bool mayHaveArrived)
     {
+        metrics?.Retried(chunk[0].MemberId, method.ToString(), chunk.Count);
         var attempts = chunk.Max(i => i.Attempts) + 1;
         var delay = Backoff(attempts);
         store.Reschedule(chunk, reason, time.GetUtcNow().UtcDateTime + delay, deleteFirst: method == Method.Send && mayHaveArrived);

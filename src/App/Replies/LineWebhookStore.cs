@@ -1,3 +1,5 @@
+using LineBridge.Storage;
+using LineBridge.Storage.LiteDb;
 using LiteDB;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -21,13 +23,26 @@ public sealed class LineWebhookRecord
 public sealed record WebhookTarget(Uri Url, string Secret);
 
 /// <summary>Webhook URLs and secrets per portal and line.</summary>
-public sealed class LineWebhookStore(LiteDatabase db, IDataProtectionProvider protection)
+public sealed class LineWebhookStore
 {
-    private readonly ILiteCollection<LineWebhookRecord> _webhooks = db.GetCollection<LineWebhookRecord>("line_webhooks");
-    private readonly IDataProtector _protector = protection.CreateProtector("LineBridge.Replies.WebhookSecret");
+    private readonly ILineWebhookRecords _webhooks;
+    private readonly IDataProtector _protector;
     private readonly Lock _gate = new();
 
-    public LineWebhookRecord? Get(string memberId, int line) => _webhooks.FindById(Key(memberId, line));
+    /// <summary>The webhooks in the embedded LiteDB collection.</summary>
+    public LineWebhookStore(LiteDatabase db, IDataProtectionProvider protection)
+        : this(new LiteDbLineWebhookRecords(db), protection)
+    {
+    }
+
+    /// <summary>The webhooks over any provider's records.</summary>
+    internal LineWebhookStore(ILineWebhookRecords records, IDataProtectionProvider protection)
+    {
+        _webhooks = records;
+        _protector = protection.CreateProtector("LineBridge.Replies.WebhookSecret");
+    }
+
+    public LineWebhookRecord? Get(string memberId, int line) => _webhooks.Find(Key(memberId, line));
 
     /// <summary>The URL and secret to deliver with; null until both are set.</summary>
     public WebhookTarget? Target(string memberId, int line) =>

@@ -32,7 +32,8 @@ public static class RepliesServiceCollectionExtensions
             .ConfigureHttpClient((sp, http) => http.Timeout = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ReplyOptions>>().Value.Timeout)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<DestinationPolicy>().CreateHandler());
         builder.Services.AddSingleton<ReplySignal>();
-        builder.Services.AddSingleton<LineWebhookStore>();
+        builder.Services.AddSingleton(sp => new LineWebhookStore(sp.GetRequiredService<LineBridge.Storage.ILineWebhookRecords>(),
+            sp.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>()));
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<ILineWebhooks, LineWebhooks>();
         builder.Services.AddSingleton<IPortalEventHandler, ReplyEventsHandler>();

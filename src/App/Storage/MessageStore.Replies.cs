@@ -47,7 +47,7 @@ public sealed partial class MessageStore
         InTransaction(() =>
         {
             var key = MessageKeys.External(memberId, reply.Line, reply.ChatId, ReplyExternalId(reply.ImMessageId));
-            if (_messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key)) is { } existing)
+            if (_messages.FindOne(Eq(nameof(MessageRecord.ExternalKey), key)) is { } existing)
             {
                 result = new StoredReply(existing, Duplicate: true);
                 return;
@@ -79,13 +79,11 @@ public sealed partial class MessageStore
                 UpdatedAt = now,
             };
             MessageKeys.Assign(record);
-            AppendToSearch([record]);   // before the insert: it assigns the record's search slot
+            record.SearchBlock = NotYetDerived;   // search entry and counts follow, in order with the sends
             _messages.Insert(record);
+            QueueDerivation([record]);
             AddVersion(record, ChangeKind.Send, oldText: null, changedBy, "Bitrix24", now);
             Enqueue(delivery(record), now);
-            var counts = new Dictionary<string, long>();
-            Count(record, +1, counts);
-            ApplyCounts(counts);
             result = new StoredReply(record, Duplicate: false);
         });
         return result!;
@@ -237,6 +235,6 @@ public sealed partial class MessageStore
     }
 
     private bool HasPendingWebhook(ObjectId messageId, long except) =>
-        Deliveries.Find(Query.EQ(nameof(ReplyDelivery.MessageId), messageId))
+        Deliveries.Find(Eq(nameof(ReplyDelivery.MessageId), messageId))
             .Any(d => d.Id != except && d.Stage == DeliveryStage.Webhook);
 }

@@ -9,6 +9,15 @@ public sealed record NewMessage(string MemberId, string Connector, int Line, Con
 
 public sealed record AddedMessage(MessageRecord Record, bool Duplicate);
 
+/// <summary>
+/// A page of the log and how many match in all; <paramref name="TotalIsCapped"/>: more than
+/// <paramref name="Total"/> match (a text search stops counting at <see cref="MessageStore.SearchTotalCap"/>).
+/// </summary>
+public sealed record LogPage(IReadOnlyList<MessageRecord> Items, int Total, bool TotalIsCapped = false)
+{
+    public void Deconstruct(out IReadOnlyList<MessageRecord> items, out int total) => (items, total) = (Items, Total);
+}
+
 public enum ChangeOutcome
 {
     Accepted,
@@ -45,6 +54,8 @@ public sealed partial class MessageStore
     };
 
     private readonly LiteDatabase _db;
+    /// <summary>Null for a database not opened by <see cref="DurableLiteDatabase.Open"/> (in-memory ones in tests).</summary>
+    private readonly DurableLiteDatabase? _durable;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly ILiteCollection<MessageRecord> _messages;
@@ -56,7 +67,12 @@ public sealed partial class MessageStore
     public MessageStore(LiteDatabase db, TimeProvider time)
     {
         _db = db;
+        _durable = db as DurableLiteDatabase;
         _time = time;
+        _committer = new Worker(CommitNextGroup);
+        _deriver = new Worker(DeriveNextBatch);
+        _derive = db.GetCollection<PendingDerivation>(DeriveCollection, BsonAutoId.Int64);
+        _syncer = new Worker(SyncCommittedGroups);
         _messages = db.GetCollection<MessageRecord>(MessagesCollection);
         _versions = db.GetCollection<MessageVersionRecord>(VersionsCollection);
         _outbox = db.GetCollection<OutboxItem>(OutboxCollection, BsonAutoId.Int64);
@@ -93,91 +109,128 @@ public sealed partial class MessageStore
     }
 
     /// <summary>
-    /// <see cref="Add"/> with group commit, for the send API: requests that arrive while a commit is on the disk wait
-    /// and then share the next one, so throughput follows the number of callers instead of the disk's commit rate.
-    /// Each caller still hears back only after its messages are durable.
+    /// <see cref="Add"/> with group commit, for the send API: requests that arrive while a commit is under way wait
+    /// and then share the next transaction and the next <c>fsync</c>, so throughput follows the number of callers
+    /// instead of the disk's flush rate. Each caller hears back only after its messages are durable.
     /// </summary>
+    /// <remarks>
+    /// Two dedicated workers, never a caller, do the work: the committer writes each group in one transaction; the
+    /// syncer waits until everything committed so far is on the disk (one <c>fsync</c> for all the groups that
+    /// committed meanwhile) and then answers those groups. While one group is being flushed the next one is being
+    /// written, and no caller waits on work beyond the group it joined and the flush after it.
+    /// </remarks>
     public Task<IReadOnlyList<AddedMessage>> AddAsync(IReadOnlyList<NewMessage> messages, string changedBy, string source)
     {
         var pending = new PendingAdd(messages, changedBy, source);
         _pendingAdds.Enqueue(pending);
-        CommitPendingAdds();
+        _committer.Poke();
         return pending.Result.Task;
     }
 
     private sealed record PendingAdd(IReadOnlyList<NewMessage> Messages, string ChangedBy, string Source)
     {
-        // Continuations run elsewhere: the committing caller must not run the others' request code while it leads.
+        // Continuations run elsewhere: the committer must not run request code.
         public TaskCompletionSource<IReadOnlyList<AddedMessage>> Result { get; } =
             new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyList<AddedMessage>? Added { get; set; }
     }
+
+    /// <summary>Requests in one group: at most this many messages in one transaction (a request is never split).</summary>
+    private const int MaxGroupMessages = 2_000;
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAdd> _pendingAdds = new();
-    private readonly SemaphoreSlim _commitLeader = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<List<PendingAdd>> _committedGroups = new();
+    private readonly Worker _committer;
+    private readonly Worker _syncer;
 
-    /// <summary>
-    /// Whoever finds no commit under way leads: it takes every waiting request into one transaction. After it lets go
-    /// it looks again, so a request queued during its last commit is never left behind.
-    /// </summary>
-    private void CommitPendingAdds()
+    /// <summary>Committer: takes the waiting requests (up to <see cref="MaxGroupMessages"/>) into one transaction.</summary>
+    private bool CommitNextGroup()
     {
-        while (!_pendingAdds.IsEmpty && _commitLeader.Wait(0))
+        var group = new List<PendingAdd>();
+        var size = 0;
+        while (size < MaxGroupMessages && _pendingAdds.TryDequeue(out var pending))
         {
-            try
-            {
-                var group = new List<PendingAdd>();
-                while (_pendingAdds.TryDequeue(out var pending)) group.Add(pending);
-                if (group.Count > 0) CommitGroup(group);
-            }
-            finally
-            {
-                _commitLeader.Release();
-            }
+            group.Add(pending);
+            size += pending.Messages.Count;
         }
+        if (group.Count == 0) return false;
+        var committed = CommitGroup(group);
+        if (committed.Count > 0)
+        {
+            _committedGroups.Enqueue(committed);
+            _syncer.Poke();
+        }
+        return true;
     }
 
-    private void CommitGroup(List<PendingAdd> group)
+    /// <summary>Syncer: one flush for every group committed so far, then their answers.</summary>
+    private bool SyncCommittedGroups()
     {
-        var now = Now();
-        var results = new List<IReadOnlyList<AddedMessage>>(group.Count);
+        var groups = new List<List<PendingAdd>>();
+        while (_committedGroups.TryDequeue(out var group)) groups.Add(group);
+        if (groups.Count == 0) return false;
         try
         {
-            InTransaction(() =>
+            _durable?.WaitDurable();
+        }
+        catch (Exception ex)
+        {
+            foreach (var pending in groups.SelectMany(g => g)) pending.Result.SetException(ex);
+            return true;
+        }
+        foreach (var pending in groups.SelectMany(g => g)) pending.Result.SetResult(pending.Added!);
+        return true;
+    }
+
+    /// <summary>Commits a group (not yet flushed); returns the requests that now wait for the flush.</summary>
+    private List<PendingAdd> CommitGroup(List<PendingAdd> group)
+    {
+        var now = Now();
+        try
+        {
+            CommitTransaction(() =>
             {
-                results.Clear();
-                foreach (var pending in group) results.Add(AddWithin(pending.Messages, pending.ChangedBy, pending.Source, now));
+                foreach (var pending in group) pending.Added = AddWithin(pending.Messages, pending.ChangedBy, pending.Source, now);
             });
+            return group;
         }
         catch (Exception) when (group.Count > 1)
         {
             // One bad request must not fail the others it was grouped with: commit each alone.
+            var committed = new List<PendingAdd>(group.Count);
             foreach (var pending in group)
             {
-                try { pending.Result.SetResult(Add(pending.Messages, pending.ChangedBy, pending.Source)); }
-                catch (Exception ex) { pending.Result.SetException(ex); }
+                try
+                {
+                    CommitTransaction(() => pending.Added = AddWithin(pending.Messages, pending.ChangedBy, pending.Source, now));
+                    committed.Add(pending);
+                }
+                catch (Exception ex)
+                {
+                    pending.Result.SetException(ex);
+                }
             }
-            return;
+            return committed;
         }
         catch (Exception ex)
         {
             group[0].Result.SetException(ex);
-            return;
+            return [];
         }
-        for (var i = 0; i < group.Count; i++) group[i].Result.SetResult(results[i]);
     }
 
     /// <summary>The work of <see cref="Add"/>, inside a transaction that is already open.</summary>
     private List<AddedMessage> AddWithin(IReadOnlyList<NewMessage> messages, string changedBy, string source, DateTime now)
     {
         var added = new List<AddedMessage>(messages.Count);
-        var counts = new Dictionary<string, long>();
         var fresh = new Dictionary<string, MessageRecord>();
         foreach (var m in messages)
         {
             var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
             var key = MessageKeys.External(m.MemberId, m.Line, m.Message.Chat.Id, externalId);
             var existing = fresh.GetValueOrDefault(Convert.ToHexString(key))
-                ?? _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+                ?? _messages.FindOne(Eq(nameof(MessageRecord.ExternalKey), key));
             if (existing is not null)
             {
                 added.Add(new AddedMessage(existing, Duplicate: true));
@@ -219,13 +272,12 @@ public sealed partial class MessageStore
                 Text = text,
                 NextAttemptAt = now,
             });
-            Count(record, +1, counts);
             added.Add(new AddedMessage(record, Duplicate: false));
         }
-        // One search-block write and one bulk insert for the whole request.
-        AppendToSearch(fresh.Values.ToList());
+        // The message, its version and its outbox item; its search entry and counts follow (see Derive).
+        foreach (var record in fresh.Values) record.SearchBlock = NotYetDerived;
         _messages.InsertBulk(fresh.Values);
-        ApplyCounts(counts);
+        QueueDerivation(fresh.Values);
         return added;
     }
 
@@ -325,21 +377,31 @@ public sealed partial class MessageStore
     public MessageRecord? FindByExternal(string memberId, int line, string chatId, string externalMessageId)
     {
         var key = MessageKeys.External(memberId, line, chatId, externalMessageId);
-        var record = _messages.FindOne(Query.EQ(nameof(MessageRecord.ExternalKey), key));
+        var record = _messages.FindOne(Eq(nameof(MessageRecord.ExternalKey), key));
         return record is not null && record.MemberId == memberId && record.ChatId == chatId
             && record.ExternalMessageId == externalMessageId ? record : null;
     }
 
     /// <summary>Every version of a message of the portal, oldest first.</summary>
     public IReadOnlyList<MessageVersionRecord> GetVersions(string memberId, ObjectId messageId) =>
-        _versions.Find(Query.EQ(nameof(MessageVersionRecord.MessageId), messageId))
+        _versions.Find(Eq(nameof(MessageVersionRecord.MessageId), messageId))
             .Where(v => v.MemberId == memberId)
             .OrderBy(v => v.Version)
             .ToList();
 
-    /// <summary>A page of a line's messages, newest first, and how many match in all.</summary>
-    public (IReadOnlyList<MessageRecord> Items, int Total) QueryPage(string memberId, MessageQuery query)
+    /// <summary>
+    /// A text search counts its matches up to this many and then stops reading: the total shows as "1,000+" and the
+    /// first pages come from the newest blocks alone.
+    /// </summary>
+    public const int SearchTotalCap = 1_000;
+
+    /// <summary>
+    /// A page of a line's messages, newest first, and how many match in all (for a text search with more than
+    /// <see cref="SearchTotalCap"/> matches: the cap, with <see cref="LogPage.TotalIsCapped"/>).
+    /// </summary>
+    public LogPage QueryPage(string memberId, MessageQuery query)
     {
+        DeriveAll();   // totals and search include every accepted message
         var pageSize = Math.Clamp(query.PageSize, 1, 500);
         var skip = Math.Max(0, query.Page) * pageSize;
         var search = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text.Trim().ToLowerInvariant();
@@ -350,14 +412,14 @@ public sealed partial class MessageStore
             var chatPrefix = MessageKeys.Chat(memberId, query.LineId, chatId);
             if (search is null && query.Status is null)
             {
-                return (Range(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix, skip, pageSize, memberId), (int)Counted(chatPrefix));
+                return new LogPage(Range(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix, skip, pageSize, memberId), (int)Counted(chatPrefix));
             }
             var matches = InRange(_messages, nameof(MessageRecord.ChatTimeKey), chatPrefix)
                 .Where(r => r.MemberId == memberId && r.ChatId == chatId
                     && (query.Status is null || r.Status == query.Status)
                     && (search is null || r.Text.Contains(search, StringComparison.OrdinalIgnoreCase)))
                 .ToList();
-            return (matches.Skip(skip).Take(pageSize).ToList(), matches.Count);
+            return new LogPage(matches.Skip(skip).Take(pageSize).ToList(), matches.Count);
         }
 
         if (search is null)
@@ -366,19 +428,24 @@ public sealed partial class MessageStore
                 ? (nameof(MessageRecord.StatusTimeKey), MessageKeys.Status(memberId, query.LineId, status))
                 : (nameof(MessageRecord.LineTimeKey), MessageKeys.Line(memberId, query.LineId));
             // Counts of a line, a status or a chat are kept beside the log, so the first page never counts a million.
-            return (Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
+            return new LogPage(Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
         }
 
-        // Text search scans the line's search blocks (newest first) and loads only the page shown.
-        var found = SearchLine(memberId, query.LineId, search, query.Status).ToList();
+        // Text search reads the line's search blocks newest first until it has the page and has counted past the
+        // cap (or the line ends), and loads only the page shown.
+        var enough = Math.Max(SearchTotalCap + 1, skip + pageSize);
+        var found = SearchLine(memberId, query.LineId, search, query.Status).Take(enough).ToList();
         var items = found.Skip(skip).Take(pageSize).Select(id => _messages.FindById(id))
             .Where(r => r is not null && r.MemberId == memberId).ToList();
-        return (items!, found.Count);
+        return found.Count > SearchTotalCap && skip + pageSize <= SearchTotalCap
+            ? new LogPage(items!, SearchTotalCap, TotalIsCapped: true)
+            : new LogPage(items!, found.Count);
     }
 
     /// <summary>Messages of a line (or one chat) whose text contains <paramref name="find"/> (ordinal), newest first.</summary>
     public IReadOnlyList<MessageRecord> FindContaining(string memberId, int line, string? chatId, string find, int max)
     {
+        DeriveAll();
         if (chatId is not null)
         {
             return InRange(_messages, nameof(MessageRecord.ChatTimeKey), MessageKeys.Chat(memberId, line, chatId))
@@ -393,21 +460,26 @@ public sealed partial class MessageStore
             .ToList()!;
     }
 
-    /// <summary>Ids of a line's messages whose lower-cased text contains <paramref name="lowerText"/>, newest first.</summary>
+    /// <summary>
+    /// Ids of a line's messages whose lower-cased text contains <paramref name="lowerText"/>, newest first, read
+    /// lazily: the caller's Take stops the reading of blocks.
+    /// </summary>
     private IEnumerable<ObjectId> SearchLine(string memberId, int line, string lowerText, MessageStatus? status)
     {
-        // One streaming range query over the line's blocks in id order (a FindById per block costs more than the
-        // scan, and a descending sort of whole blocks would spill to LiteDB's temp store); reversed at the end.
+        // One streaming range query over the line's blocks in descending id order; ordering by the very expression
+        // of the _id index makes LiteDB walk the index backwards instead of sorting.
         var lineHex = MessageKeys.CounterId(MessageKeys.Line(memberId, line));
         var blocks = _db.GetCollection(TextBlocksCollection).Query()
-            .Where(Query.Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
+            .Where(Between("_id", lineHex + "0000000000", lineHex + "9999999999"))
+            .OrderByDescending(BsonExpression.Create("$._id"))
             .ToEnumerable();
-        var found = new List<ObjectId>();
+        var inBlock = new List<ObjectId>();
         foreach (var block in blocks)
         {
             var ids = block[nameof(MessageTextBlock.Ids)].AsBinary;
             var texts = block[nameof(MessageTextBlock.Texts)].AsString ?? "";
             var statuses = block[nameof(MessageTextBlock.Statuses)].AsBinary;
+            inBlock.Clear();
             // A match cannot span two texts (the separator is never in a search term); count separators to find its slot.
             int slot = 0, counted = 0;
             for (var at = texts.IndexOf(lowerText, StringComparison.Ordinal); at >= 0;)
@@ -416,16 +488,15 @@ public sealed partial class MessageStore
                 var next = texts.IndexOf(MessageTextBlock.Separator, at);
                 if (slot < statuses.Length && (status is not { } s || statuses[slot] == (byte)s))
                 {
-                    found.Add(new ObjectId(ids, slot * 12));
+                    inBlock.Add(new ObjectId(ids, slot * 12));
                 }
                 if (next < 0) break;
                 counted = next + 1;
                 slot++;
                 at = texts.IndexOf(lowerText, counted, StringComparison.Ordinal);
             }
+            for (var i = inBlock.Count - 1; i >= 0; i--) yield return inBlock[i];
         }
-        found.Reverse();
-        return found;
     }
 
     /// <summary>Adds records to the tail block of their line, assigning each its block and slot.</summary>
@@ -509,7 +580,7 @@ public sealed partial class MessageStore
     {
         var (low, high) = MessageKeys.Range(prefix);
         return collection.Query()
-            .Where(Query.Between(field, low, high))
+            .Where(Between(field, low, high))
             .OrderByDescending(BsonExpression.Create("$." + field))
             .Skip(skip)
             .Limit(take)
@@ -521,7 +592,7 @@ public sealed partial class MessageStore
     private static IEnumerable<T> InRange<T>(ILiteCollection<T> collection, string field, byte[] prefix, BsonExpression? filter = null)
     {
         var (low, high) = MessageKeys.Range(prefix);
-        var q = collection.Query().Where(Query.Between(field, low, high));
+        var q = collection.Query().Where(Between(field, low, high));
         if (filter is not null) q = q.Where(filter);
         return q.OrderByDescending(BsonExpression.Create("$." + field)).ToEnumerable();
     }
@@ -679,7 +750,7 @@ public sealed partial class MessageStore
                 if (c.Item.Kind == ChangeKind.Send && !c.Success)
                 {
                     // Nothing that follows a failed send can find its message at the portal.
-                    foreach (var later in _outbox.Find(Query.EQ(nameof(OutboxItem.MessageId), record.Id)).ToList())
+                    foreach (var later in _outbox.Find(Eq(nameof(OutboxItem.MessageId), record.Id)).ToList())
                     {
                         _outbox.Delete(later.Id);
                         SetVersionStatus(record.Id, later.Version, MessageStatus.Failed, "Not sent: the message never reached the portal.");
@@ -767,6 +838,8 @@ public sealed partial class MessageStore
     {
         MessageKeys.Assign(record);
         _messages.Update(record);
+        // Not derived yet: the deriver reads the record as it is then (text, status), under the same gate.
+        if (record.SearchBlock == NotYetDerived) return;
         UpdateSearch(record);
         if (oldStatus == record.Status) return;
         ApplyCounts(new Dictionary<string, long>
@@ -778,15 +851,22 @@ public sealed partial class MessageStore
 
     // ---- helpers ----
 
+    // Queries carry their values as parameters: LiteDB compiles an expression once per text and keeps it for the
+    // life of the process, so Query.EQ(field, value), which writes the value into the text, compiled (about 1 ms of
+    // CPU) and kept (about 4 KB) one expression per key looked up. The field names here are constants.
+    internal static BsonExpression Eq(string field, BsonValue value) => BsonExpression.Create($"$.{field} = @0", value);
+
+    internal static BsonExpression Between(string field, BsonValue low, BsonValue high) =>
+        BsonExpression.Create($"$.{field} BETWEEN @0 AND @1", low, high);
+
     private static MessageStatus Done(ChangeKind kind) => kind == ChangeKind.Delete ? MessageStatus.Deleted : MessageStatus.Sent;
 
-    private bool HasPending(ObjectId messageId) => _outbox.Exists(Query.EQ(nameof(OutboxItem.MessageId), messageId));
+    private bool HasPending(ObjectId messageId) => _outbox.Exists(Eq(nameof(OutboxItem.MessageId), messageId));
 
     private void SetVersionStatus(ObjectId messageId, int version, MessageStatus status, string answer)
     {
-        var v = _versions.FindOne(Query.And(
-            Query.EQ(nameof(MessageVersionRecord.MessageId), messageId),
-            Query.EQ(nameof(MessageVersionRecord.Version), version)));
+        var v = _versions.FindOne(BsonExpression.Create(
+            $"$.{nameof(MessageVersionRecord.MessageId)} = @0 AND $.{nameof(MessageVersionRecord.Version)} = @1", messageId, version));
         if (v is null) return;
         v.Status = status;
         v.PortalAnswer = answer;
@@ -820,7 +900,18 @@ public sealed partial class MessageStore
             Status = MessageStatus.Queued,
         });
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction and returns once it is on the disk: the caller may then say
+    /// "accepted". The flush is outside the write gate, so the next transaction is written while this one flushes.
+    /// </summary>
     private void InTransaction(Action work)
+    {
+        CommitTransaction(work);
+        _durable?.WaitDurable();
+    }
+
+    /// <summary>Commits <paramref name="work"/> (visible to readers, not yet durable: see <see cref="InTransaction"/>).</summary>
+    private void CommitTransaction(Action work)
     {
         lock (_gate)
         {

@@ -9,14 +9,20 @@ namespace LineBridge.Storage;
 /// </summary>
 public class PortalStore
 {
-    private const string Collection = "portals";
-    private readonly ILiteCollection<PortalDocument> _portals;
+    private readonly IPortalRecords _portals;
     private readonly IDataProtector _protector;
     private readonly TimeProvider _time;
 
+    /// <summary>The store over the embedded LiteDB collection.</summary>
     public PortalStore(LiteDatabase database, IDataProtectionProvider dataProtection, TimeProvider time)
+        : this(new LiteDb.LiteDbPortalRecords(database), dataProtection, time)
     {
-        _portals = database.GetCollection<PortalDocument>(Collection);
+    }
+
+    /// <summary>The store over any provider's portal records.</summary>
+    internal PortalStore(IPortalRecords records, IDataProtectionProvider dataProtection, TimeProvider time)
+    {
+        _portals = records;
         _protector = dataProtection.CreateProtector("LineBridge.Storage.PortalStore.v1");
         _time = time;
     }
@@ -24,11 +30,11 @@ public class PortalStore
     public virtual Portal? Find(string memberId)
     {
         if (string.IsNullOrEmpty(memberId)) return null;
-        var document = _portals.FindById(memberId);
+        var document = _portals.Find(memberId);
         return document is null ? null : ToPortal(document);
     }
 
-    public virtual IReadOnlyList<Portal> All() => _portals.FindAll().Select(ToPortal).ToList();
+    public virtual IReadOnlyList<Portal> All() => _portals.All().Select(ToPortal).ToList();
 
     /// <summary>Inserts or replaces the portal; keeps the original install time.</summary>
     public virtual Portal Save(Portal portal)
@@ -37,7 +43,7 @@ public class PortalStore
         // LiteDB keeps milliseconds; trim so a saved portal equals what is read back.
         var now = _time.GetUtcNow();
         now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
-        var existing = _portals.FindById(portal.MemberId);
+        var existing = _portals.Find(portal.MemberId);
         var saved = portal with
         {
             InstalledAt = existing is not null && portal.InstalledAt == default ? existing.InstalledAt : portal.InstalledAt == default ? now : portal.InstalledAt,

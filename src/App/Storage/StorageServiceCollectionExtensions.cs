@@ -1,5 +1,8 @@
+using LineBridge.Storage.LiteDb;
+using LineBridge.Storage.PostgreSql;
 using LiteDB;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 
 namespace LineBridge.Storage;
@@ -8,10 +11,15 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// One <see cref="LiteDatabase"/> per file per process (LiteDB's rule), and the data-protection key ring beside
-    /// it so tokens encrypted at rest survive restarts.
+    /// it so tokens encrypted at rest survive restarts. With <c>Storage:Provider</c> = <c>PostgreSql</c>, the portal
+    /// registry, API keys, line states, webhooks and the key ring live in the shared PostgreSQL database instead
+    /// (schema migrated at start); the message log stays in the LiteDB file until it has a PostgreSQL implementation.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The provider or its connection string is invalid (see <see cref="StorageProviders"/>).</exception>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
+        var provider = StorageProviders.Resolve(builder.Configuration);
+
         builder.Services.AddOptions<LiteDbOptions>().BindConfiguration(LiteDbOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Storage:DataDirectory is required.")
             .ValidateOnStart();
@@ -19,18 +27,42 @@ public static class StorageServiceCollectionExtensions
         var dataDirectory = DataDirectory(builder.Configuration, builder.Environment);
         // Tokens, secrets and the key ring that decrypts them live here: nobody but the app's own user may read it.
         OwnerOnly.CreateDirectory(dataDirectory);
-        OwnerOnly.CreateDirectory(Path.Combine(dataDirectory, "keys"));
-        builder.Services.AddDataProtection()
-            .SetApplicationName("LineBridge")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("LineBridge");
+        if (provider == StorageProvider.PostgreSql)
+        {
+            var connectionString = builder.Configuration.GetConnectionString(StorageProviders.ConnectionStringName)!;
+            builder.Services.AddSingleton(_ => new PostgreSqlDatabase(connectionString));
+            builder.Services.AddHostedService<PostgreSqlStartup>();
+            // Every instance reads the one key ring, so a token one instance encrypted decrypts on another.
+            builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(
+                o => o.XmlRepository = new PostgreSqlXmlRepository(sp.GetRequiredService<PostgreSqlDatabase>())));
+            // Token refresh stays single-flight across instances (Bitrix24 refresh tokens are single-use).
+            builder.Services.AddSingleton<IPortalRefreshLock>(sp => new PostgreSqlRefreshLock(sp.GetRequiredService<PostgreSqlDatabase>()));
+            builder.Services.AddSingleton<IPortalRecords>(sp => new PostgreSqlPortalRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
+            builder.Services.AddSingleton<IApiKeyRecords>(sp => new PostgreSqlApiKeyRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
+            builder.Services.AddSingleton<ILineConnectionRecords>(sp => new PostgreSqlLineConnectionRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
+            builder.Services.AddSingleton<ILineWebhookRecords>(sp => new PostgreSqlLineWebhookRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
+        }
+        else
+        {
+            OwnerOnly.CreateDirectory(Path.Combine(dataDirectory, "keys"));
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+            builder.Services.AddSingleton<IPortalRefreshLock, SingleProcessRefreshLock>();
+            builder.Services.AddSingleton<IPortalRecords>(sp => new LiteDbPortalRecords(sp.GetRequiredService<LiteDatabase>()));
+            builder.Services.AddSingleton<IApiKeyRecords>(sp => new LiteDbApiKeyRecords(sp.GetRequiredService<LiteDatabase>()));
+            builder.Services.AddSingleton<ILineConnectionRecords>(sp => new LiteDbLineConnectionRecords(sp.GetRequiredService<LiteDatabase>()));
+            builder.Services.AddSingleton<ILineWebhookRecords>(sp => new LiteDbLineWebhookRecords(sp.GetRequiredService<LiteDatabase>()));
+        }
 
-        builder.Services.AddSingleton(sp =>
+        builder.Services.AddSingleton<LiteDatabase>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<LiteDbOptions>>().Value;
             Directory.CreateDirectory(dataDirectory);
             var path = Path.Combine(dataDirectory, options.FileName);
-            var database = new LiteDatabase($"Filename={path};Connection=direct");
+            // Direct mode with a log LineBridge flushes itself: one fsync per (group) commit, see DurableLiteDatabase.
+            var database = DurableLiteDatabase.Open(path);
             OwnerOnly.RestrictFile(path);
+            OwnerOnly.RestrictFile(DurableLiteDatabase.LogPath(path));
             return database;
         });
         return builder;

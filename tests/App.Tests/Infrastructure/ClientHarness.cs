@@ -48,6 +48,7 @@ public sealed class ClientHarness : IAsyncDisposable
         services.AddSingleton(new LiteDatabase(new MemoryStream()));
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddSingleton<PortalStore>();
+        services.AddSingleton<IPortalRefreshLock, SingleProcessRefreshLock>();
         services.AddSingleton<PortalTokens>();
         services.AddSingleton<IPortalTokenSource>(sp => sp.GetRequiredService<PortalTokens>());
         _services = services.BuildServiceProvider();

@@ -21,7 +21,7 @@ namespace LineBridge.Infrastructure;
 /// </summary>
 // WebApplicationFactory only needs a type from the app's assembly. Both the app and the sandbox are web projects
 // whose generated Program classes are public, so "Program" is ambiguous here; any public app type will do.
-public sealed class SandboxedApp : IAsyncDisposable
+public sealed partial class SandboxedApp : IAsyncDisposable
 {
     private WebApplicationFactory<AppEntryPoint> _factory;
 

@@ -114,7 +114,7 @@ public sealed class MessagesHarness : IDisposable
     public MessageOptions Options { get; }
     public ManualTime Time { get; } = new();
     public FakeConnectorClient Portal { get; private set; } = new();
-    public LiteDatabase Db { get; private set; } = null!;
+    public DurableLiteDatabase Db { get; private set; } = null!;
     public MessageStore Store { get; private set; } = null!;
     public LineConnections Lines { get; private set; } = null!;
     public MessageUpdates Updates { get; private set; } = null!;
@@ -132,7 +132,7 @@ public sealed class MessagesHarness : IDisposable
     private void Open(FakeConnectorClient? portal = null)
     {
         Portal = portal ?? new FakeConnectorClient();
-        Db = new LiteDatabase($"Filename={Path.Combine(_folder, "test.db")};Connection=direct");
+        Db = DurableLiteDatabase.Open(Path.Combine(_folder, "test.db"));
         Store = new MessageStore(Db, Time);
         Lines = new LineConnections(Db, Time);
         Updates = new MessageUpdates(NullLogger<MessageUpdates>.Instance);

@@ -154,6 +154,37 @@ public class MessageStoreTests
     }
 
     [Fact]
+    public void QueryPage_TextSearch_StopsCountingAtTheCap_AndStillPagesNewestFirst()
+    {
+        using var h = new MessagesHarness();
+        var count = MessageStore.SearchTotalCap + 200;
+        for (var from = 0; from < count; from += 100)
+        {
+            h.Send(Enumerable.Range(from, 100).Select(i => MessagesHarness.Message("m" + i, i % 2 == 0 ? "needle " + i : "hay")).ToArray());
+        }
+        h.Send(Enumerable.Range(count, 100).Select(i => MessagesHarness.Message("m" + i, "needle " + i)).ToArray());
+        var matches = Enumerable.Range(0, count + 100).Where(i => i >= count || i % 2 == 0).Reverse().ToList();   // 600 + 100
+
+        var first = h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", PageSize: 25));
+        Assert.Equal(matches.Count, first.Total);   // under the cap: counted exactly
+        Assert.False(first.TotalIsCapped);
+
+        h.Send(Enumerable.Range(count + 100, 400).Select(i => MessagesHarness.Message("m" + i, "needle " + i)).ToArray());
+        matches = Enumerable.Range(count + 100, 400).Reverse().Concat(matches).ToList();   // 1,100 matches
+        var capped = h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", PageSize: 25));
+        Assert.True(capped.TotalIsCapped);
+        Assert.Equal(MessageStore.SearchTotalCap, capped.Total);
+        Assert.Equal(matches.Take(25).Select(i => "m" + i), capped.Items.Select(r => r.ExternalMessageId));
+        var page30 = h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", Page: 30, PageSize: 25));
+        Assert.Equal(matches.Skip(750).Take(25).Select(i => "m" + i), page30.Items.Select(r => r.ExternalMessageId));
+        // Past the cap, the page is still found (and the total is the count so far).
+        var last = h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1, Text: "needle", Page: 43, PageSize: 25));
+        Assert.Equal(1_100, last.Total);
+        Assert.Equal(matches.Skip(43 * 25).Take(25).Select(i => "m" + i), last.Items.Select(r => r.ExternalMessageId));
+        Assert.False(last.TotalIsCapped);
+    }
+
+    [Fact]
     public void Change_ReportsAConflict_AndWritesNothing_WhenTheExpectedVersionIsStale()
     {
         using var h = new MessagesHarness();

@@ -1,0 +1,83 @@
+using LineBridge.Infrastructure;
+using LineBridge.Storage.LiteDb;
+using LineBridge.Storage.PostgreSql;
+using LiteDB;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LineBridge.Storage.Contracts;
+
+/// <summary>
+/// One provider's stores for a contract test: LiteDB in memory, or PostgreSQL in a fresh database (migrated). Each
+/// contract suite is an abstract class run once per provider by two small subclasses.
+/// </summary>
+public sealed class StoreBackend : IAsyncDisposable
+{
+    private readonly LiteDatabase? _lite;
+    private readonly TestDatabase? _testDatabase;
+    private readonly List<ServiceProvider> _keyRings = [];
+
+    private StoreBackend(StorageProvider provider, LiteDatabase? lite, TestDatabase? testDatabase, PostgreSqlDatabase? postgres)
+    {
+        Provider = provider;
+        _lite = lite;
+        _testDatabase = testDatabase;
+        Postgres = postgres;
+    }
+
+    public StorageProvider Provider { get; }
+
+    /// <summary>The PostgreSQL database (null on LiteDB).</summary>
+    public PostgreSqlDatabase? Postgres { get; }
+
+    /// <summary>The connection string of the test's PostgreSQL database (null on LiteDB).</summary>
+    public string? ConnectionString => _testDatabase?.ConnectionString;
+
+    /// <summary>Opens the provider; on PostgreSQL skips the test (fails under CI=true) when no server is configured.</summary>
+    public static async Task<StoreBackend> OpenAsync(StorageProvider provider)
+    {
+        if (provider == StorageProvider.LiteDb) return new StoreBackend(provider, new LiteDatabase(new MemoryStream()), null, null);
+        var database = await TestPostgres.CreateDatabaseAsync(TestContext.Current.CancellationToken);
+        var postgres = new PostgreSqlDatabase(database.ConnectionString);
+        postgres.Migrate();
+        return new StoreBackend(provider, null, database, postgres);
+    }
+
+    internal IPortalRecords PortalRecords() =>
+        Postgres is { } pg ? new PostgreSqlPortalRecords(pg) : new LiteDbPortalRecords(_lite!);
+
+    internal IApiKeyRecords ApiKeyRecords() =>
+        Postgres is { } pg ? new PostgreSqlApiKeyRecords(pg) : new LiteDbApiKeyRecords(_lite!);
+
+    internal ILineConnectionRecords LineConnectionRecords() =>
+        Postgres is { } pg ? new PostgreSqlLineConnectionRecords(pg) : new LiteDbLineConnectionRecords(_lite!);
+
+    internal ILineWebhookRecords LineWebhookRecords() =>
+        Postgres is { } pg ? new PostgreSqlLineWebhookRecords(pg) : new LiteDbLineWebhookRecords(_lite!);
+
+    /// <summary>
+    /// A Data Protection provider as one app instance would have it: on PostgreSQL its key ring is the shared table,
+    /// so two calls give two "instances" that read each other's payloads; on LiteDB, a key ring in memory.
+    /// </summary>
+    public IDataProtectionProvider DataProtection()
+    {
+        if (Postgres is null) return new EphemeralDataProtectionProvider();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddDataProtection().SetApplicationName("LineBridge");
+        var postgres = Postgres;
+        services.Configure<KeyManagementOptions>(o => o.XmlRepository = new PostgreSqlXmlRepository(postgres));
+        var provider = services.BuildServiceProvider();
+        _keyRings.Add(provider);
+        return provider.GetRequiredService<IDataProtectionProvider>();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var ring in _keyRings) await ring.DisposeAsync();
+        _lite?.Dispose();
+        Postgres?.Dispose();
+        if (_testDatabase is not null) await _testDatabase.DisposeAsync();
+    }
+}

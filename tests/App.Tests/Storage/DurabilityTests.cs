@@ -1,0 +1,153 @@
+using LineBridge.Messages;
+
+namespace LineBridge.Storage;
+
+/// <summary>
+/// "Durable before acknowledged" (issue 15): an accept is answered only after the log holding it is flushed to the
+/// disk, with one flush per (group) commit rather than one per page.
+/// </summary>
+public class DurabilityTests
+{
+    private static NewMessage New(string id) =>
+        new(MessagesHarness.MemberId, "linebridge", 1, MessagesHarness.Message(id, "text " + id));
+
+    [Fact]
+    public async Task AddAsync_IsNotAnswered_UntilTheLogFlushHasFinished()
+    {
+        using var h = new MessagesHarness();
+        using var release = new ManualResetEventSlim();
+        var flushStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Db.BeforeLogSync = () =>
+        {
+            flushStarted.TrySetResult();
+            release.Wait(TestContext.Current.CancellationToken);
+        };
+
+        var accept = h.Store.AddAsync([New("m1")], "API", "api");
+        await flushStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        // The message is written (LiteDB shows it) but its flush is held: the caller must not have its answer yet.
+        Assert.NotNull(h.Store.FindByExternal(MessagesHarness.MemberId, 1, "chat-1", "m1"));
+        Assert.False(accept.IsCompleted);
+
+        release.Set();
+        var added = await accept.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.False(added[0].Duplicate);
+    }
+
+    [Fact]
+    public async Task AddAsync_FailsAndIsNeverAccepted_WhenTheFlushFails()
+    {
+        using var h = new MessagesHarness();
+        h.Db.BeforeLogSync = () => throw new IOException("injected: the disk refused the flush");
+
+        var accept = h.Store.AddAsync([New("m1")], "API", "api");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => accept.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.Contains("flushed", error.Message);
+        // After a failed flush nothing can be called durable: later writes are refused, not acknowledged.
+        h.Db.BeforeLogSync = null;
+        Assert.Throws<IOException>(() => h.Store.Add([New("m2")], "API", "api"));
+        await Assert.ThrowsAsync<IOException>(() => h.Store.AddAsync([New("m3")], "API", "api")
+            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void Add_FailsWhenTheFlushFails_AndTheServiceDoesNotAnnounceIt()
+    {
+        using var h = new MessagesHarness();
+        h.Lines.MarkConnected(MessagesHarness.MemberId, 1);
+        var announced = 0;
+        using var subscription = h.Updates.Subscribe(MessagesHarness.MemberId, _ => { announced++; return Task.CompletedTask; });
+        h.Db.BeforeLogSync = () => throw new IOException("injected");
+
+        Assert.Throws<IOException>(() => h.Service.Send(MessagesHarness.MemberId, 1, [MessagesHarness.Message("m1")], ChangeAuthor.Api));
+        Assert.Equal(0, announced);
+    }
+
+    [Fact]
+    public void Add_FlushesTheLogOncePerCommit_NotOncePerPage()
+    {
+        using var h = new MessagesHarness();
+        h.Send(MessagesHarness.Message("warm"));
+        var log = new FileInfo(DurableLiteDatabase.LogPath(Path.Combine(h.Folder, "test.db")));
+        var syncsBefore = h.Db.LogSyncs;
+        var lengthBefore = log.Exists ? log.Length : 0;
+
+        h.Store.Add(Enumerable.Range(0, 100).Select(i => New($"m{i}")).ToList(), "API", "api");
+
+        log.Refresh();
+        var pages = (log.Length - lengthBefore) / 8192;
+        Assert.True(pages >= 20, $"the commit wrote {pages} log pages");
+        // One flush for the commit; a second only if the 50 ms background flush for other writers fell inside it.
+        Assert.InRange(h.Db.LogSyncs - syncsBefore, 1, 2);
+    }
+
+    [Fact]
+    public async Task AddAsync_AnswersEveryCaller_WhileOthersKeepArriving()
+    {
+        // Before the dedicated committer, the caller that found no commit under way committed for everyone until the
+        // queue ran dry, so with steady traffic it never got its own answer.
+        using var h = new MessagesHarness();
+        using var stop = new CancellationTokenSource();
+        var done = new int[6];
+        var producers = Enumerable.Range(0, done.Length).Select(p => Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                await h.Store.AddAsync([New($"p{p}-{n}")], "API", "api");
+                Interlocked.Increment(ref done[p]);
+            }
+        })).ToList();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (done.Any(d => d < 5))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"answers per caller: {string.Join(", ", done)}");
+                await Task.WhenAny(producers.Append(Task.Delay(20, TestContext.Current.CancellationToken)));
+                Assert.DoesNotContain(producers, p => p.IsFaulted);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+        }
+        await Task.WhenAll(producers).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public void Closing_CheckpointsTheLog_AndRemovesIt_AndAPlainLiteDbOpenReadsTheFile()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "linebridge-durable-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var path = Path.Combine(folder, "x.db");
+            using (var db = DurableLiteDatabase.Open(path))
+            {
+                var store = new MessageStore(db, TimeProvider.System);
+                store.Add([New("m1")], "API", "api");
+                Assert.Equal(1, store.QueryPage(MessagesHarness.MemberId, new Components.Messages.MessageQuery(1)).Total);
+                Assert.True(File.Exists(DurableLiteDatabase.LogPath(path)));
+            }
+            Assert.False(File.Exists(DurableLiteDatabase.LogPath(path)));
+            using var plain = new LiteDB.LiteDatabase($"Filename={path};Connection=direct");
+            Assert.Equal(1, plain.GetCollection(MessageStore.MessagesCollection).Count());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AcceptedMessages_SurviveReopeningTheFile()
+    {
+        using var h = new MessagesHarness();
+        h.Store.Add([New("m1"), New("m2")], "API", "api");
+        h.Restart();
+        Assert.NotNull(h.Store.FindByExternal(MessagesHarness.MemberId, 1, "chat-1", "m2"));
+        Assert.Equal(2, h.Store.LoadOutbox(10).Count);
+    }
+}
