@@ -6,8 +6,9 @@ namespace LineBridge.EndToEnd;
 
 /// <summary>
 /// axe-core on every page and dialog of LineBridge (light, English), and on the two main places in dark and in
-/// Russian; any serious or critical violation fails. The app's pages are opened on their own, at the address the
-/// portal framed, so the sandbox portal's page around them is not what is judged.
+/// Russian; any serious or critical violation fails. The app's pages are opened on their own in a tab (the portal's
+/// frame POST sent to the tab, for a fresh ticket: a ticket opens one session, once), so the sandbox portal's page
+/// around them is not what is judged. Within a tab the test moves as a user does, by the app's own links.
 /// </summary>
 public sealed class AccessibilityTests(Browser browser)
 {
@@ -30,15 +31,14 @@ public sealed class AccessibilityTests(Browser browser)
             message = new { id = "m-3", text = "Photo", files = new[] { new { url = "http://127.0.0.1:9/files/parcel.jpg", name = "parcel.jpg" } } },
         });
 
-        var page = await context.NewPageAsync();
-        var adminUrl = await portal.AppFrameUrlAsync();
-
         // Outside a portal: the app's own address says what it is.
-        await page.GotoAsync(app.BaseUri.AbsoluteUri);
-        await AssertAccessible(page, "the home page");
+        var home = await context.NewPageAsync();
+        await home.GotoAsync(app.BaseUri.AbsoluteUri);
+        await AssertAccessible(home, "the home page");
 
         // Messages, with rows (edited, long, with a file), and each dialog of it.
-        await page.GotoAsync(adminUrl + "&line=1");
+        var page = await portal.OpenAppAloneAsync();
+        await SelectLineAsync(page, 1);
         var row = page.Locator("tr:has([data-testid=message-row])").Filter(new() { HasText = "Where is my order" });
         await Assertions.Expect(row.Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
         await AssertAccessible(page, "Messages");
@@ -68,7 +68,7 @@ public sealed class AccessibilityTests(Browser browser)
         await page.Keyboard.PressAsync("Escape");
 
         // Settings: lines, the line's API access (with a new key showing) and its webhook.
-        await page.GotoAsync(adminUrl + "&line=1&view=settings");
+        await page.GetByTestId("nav-settings").ClickAsync();
         await Assertions.Expect(page.GetByTestId("api-curl")).ToBeVisibleAsync();
         await page.GetByTestId("copy-address").ClickAsync();
         await Assertions.Expect(page.GetByTestId("copy-result")).ToBeVisibleAsync();
@@ -76,8 +76,8 @@ public sealed class AccessibilityTests(Browser browser)
 
         // An operator's Messages.
         await portal.OpenAppAsync(userId: 2);
-        var operatorUrl = await portal.AppFrameUrlAsync();
-        await page.GotoAsync(operatorUrl + "&line=1");
+        page = await portal.OpenAppAloneAsync();
+        await SelectLineAsync(page, 1);
         await Assertions.Expect(page.GetByTestId("message-row")).ToHaveCountAsync(3);
         await AssertAccessible(page, "an operator's Messages");
 
@@ -86,7 +86,7 @@ public sealed class AccessibilityTests(Browser browser)
         await portal.Page.Locator("[data-testid=connector-line-linebridge]").SelectOptionAsync("2");
         await portal.Page.Locator("[data-testid=connector-connect-linebridge]").ClickAsync();
         await Assertions.Expect(portal.InApp("disconnect-button")).ToBeVisibleAsync();
-        await page.GotoAsync(await portal.AppFrameUrlAsync("/connector"));
+        page = await portal.OpenAppAloneAsync();
         await Assertions.Expect(page.GetByTestId("api-curl")).ToBeVisibleAsync();
         await AssertAccessible(page, "the connector settings (Contact Center)");
 
@@ -105,21 +105,24 @@ public sealed class AccessibilityTests(Browser browser)
         var external = new ExternalSystem(app, await portal.ConnectLineAndCreateKeyAsync(lineId: 1));
         await external.SendAsync(1, "order-1042", "m-1", "Hello! Where is my order?", "alice", "Alice", "Order #1042");
         await portal.OpenAppAsync(lang: language);
-        var url = await portal.AppFrameUrlAsync();
-        var page = await context.NewPageAsync();
+        var page = await portal.OpenAppAloneAsync();
 
-        await page.GotoAsync(url + "&line=1");
+        await SelectLineAsync(page, 1);
         await Assertions.Expect(page.Locator("[data-testid=status-chip][data-status=Sent]")).ToHaveCountAsync(1);
         if (language is not null) await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("lang", language);
         if (scheme == "dark") await Assertions.Expect(page.GetByTestId("dark-mode-toggle")).ToHaveAttributeAsync("aria-label", "Switch to light theme");
         await AssertAccessible(page, $"Messages ({scheme}, {language ?? "en"})");
 
-        await page.GotoAsync(url + "&line=1&view=settings");
+        await page.GetByTestId("nav-settings").ClickAsync();
         await Assertions.Expect(page.GetByTestId("api-curl")).ToBeVisibleAsync();
         await AssertAccessible(page, $"Settings ({scheme}, {language ?? "en"})");
 
         await context.CloseAsync();
     }
+
+    /// <summary>Picks a line in the app's line picker (in a tab of its own, not the portal's frame).</summary>
+    private static async Task SelectLineAsync(IPage page, int lineId) =>
+        await page.Locator($"[data-testid=line-row][data-line-id='{lineId}'] [data-testid=line-select]").ClickAsync();
 
     private static async Task AssertAccessible(IPage page, string what)
     {

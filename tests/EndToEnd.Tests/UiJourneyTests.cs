@@ -231,12 +231,18 @@ public sealed class UiJourneyTests(Browser browser)
         await using var context = await browser.NewContextAsync(width: 390, height: 844);
         var portal = new PortalPage(await context.NewPageAsync(), app.Portal);
         await portal.OpenAppAsync();
+        await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
+
+        // The portal lists its lines slowly, as on a loaded machine (beyond Playwright's default 5 s for an
+        // expectation): Settings shows the lines once they arrive, and the test waits for them.
+        app.Sandbox.Faults.Set(new FaultSettings { Latency = TimeSpan.FromSeconds(6), Methods = ["imopenlines.config.list.get"] });
         await portal.InApp("nav-settings").ClickAsync();
 
         var connect = portal.LineRow(2).Locator("[data-testid=connect-button]");
         await Assertions.Expect(connect).ToBeVisibleAsync();
         var box = (await connect.BoundingBoxAsync())!;
         Assert.True(box.X >= 0 && box.X + box.Width <= 390, $"Connect spans {box.X}..{box.X + box.Width} of 390 px");
+        app.Sandbox.Faults.Clear();
         await connect.ClickAsync();
         var disconnect = portal.LineRow(2).Locator("[data-testid=disconnect-button]");
         await Assertions.Expect(disconnect).ToBeVisibleAsync();

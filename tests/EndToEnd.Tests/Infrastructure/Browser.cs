@@ -22,8 +22,15 @@ public sealed class Browser : IAsyncLifetime
     public static bool RunningInCi =>
         string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// How long an action or an expectation waits for its condition (ms). Playwright's expectations default to 5 s,
+    /// which a loaded machine exceeds while the app asks the portal for its lines; wait as long as actions do.
+    /// </summary>
+    public const int WaitTimeoutMs = 30_000;
+
     public async ValueTask InitializeAsync()
     {
+        Assertions.SetDefaultExpectTimeout(WaitTimeoutMs);
         if (ExecutablePath is not { } path) return;
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -56,10 +63,8 @@ public sealed class Browser : IAsyncLifetime
             ColorScheme = colorScheme,
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
-        // Upper bounds only (each wait ends as soon as its condition holds). Expect's own default is 5 s, which a
-        // Blazor circuit connecting on a machine busy with other builds can exceed.
-        context.SetDefaultTimeout(30_000);
-        Assertions.SetDefaultExpectTimeout(30_000);
+        // An upper bound only (each wait ends as soon as its condition holds), generous for a busy machine.
+        context.SetDefaultTimeout(WaitTimeoutMs);
         return context;
     }
 

@@ -50,10 +50,26 @@ public static class PortalPageMessages
         return key;
     }
 
-    /// <summary>The address the portal framed (the app page with its ticket), to open the app alone in a tab.</summary>
-    public static async Task<string> AppFrameUrlAsync(this PortalPage portal, string page = "/lines")
+    /// <summary>
+    /// Opens the app page the portal frames (the app page, or Contact Center's connector settings) alone in a new tab,
+    /// as a browser would: the portal's own frame form (its AUTH_ID and the rest) is POSTed once more, to the new tab
+    /// instead of the frame, so LineBridge verifies the user and issues a fresh ticket. The address the frame shows
+    /// cannot be reused: a ticket opens one session, once (issue 11).
+    /// </summary>
+    public static async Task<IPage> OpenAppAloneAsync(this PortalPage portal)
     {
         await Assertions.Expect(portal.InApp("session-user")).ToBeVisibleAsync();
-        return portal.Page.Frames.First(f => f.Url.Contains(page + "?", StringComparison.Ordinal)).Url;
+        var tab = await portal.Page.Context.RunAndWaitForPageAsync(() => portal.Page.EvaluateAsync("""
+            () => {
+                const form = document.getElementById('app-frame-form').cloneNode(true);
+                form.removeAttribute('id');
+                form.target = '_blank';
+                document.body.appendChild(form);
+                form.submit();
+                form.remove();
+            }
+            """));
+        await Assertions.Expect(tab.GetByTestId("session-user")).ToBeVisibleAsync();
+        return tab;
     }
 }
