@@ -148,6 +148,7 @@ public sealed class DurableLiteDatabase : LiteDatabase
         private readonly Lock _syncGate = new();
         private readonly Timer _background;
         private long _writes;
+        private int _disposed;
         private long _synced;
         private int _backgroundArmed;
         private Exception? _failure;
@@ -250,7 +251,9 @@ public sealed class DurableLiteDatabase : LiteDatabase
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing)
+            // Dispose may run twice (LiteDB closes the streams it holds, then DurableLiteDatabase closes its own):
+            // only the first flushes and closes the file.
+            if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 _background.Dispose();
                 lock (_syncGate)

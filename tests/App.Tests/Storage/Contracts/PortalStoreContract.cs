@@ -22,8 +22,12 @@ public abstract class PortalStoreContract(StorageProvider provider)
         var found = store.Find(Sample().MemberId);
 
         Assert.Equal(saved, found);
-        Assert.Equal(Sample() with { InstalledAt = saved.InstalledAt, UpdatedAt = saved.UpdatedAt }, found);
-        Assert.Equal(TimeSpan.Zero, found!.InstalledAt.Offset);
+        Assert.Equal(Sample() with
+        {
+            InstalledAt = saved.InstalledAt, UpdatedAt = saved.UpdatedAt, RefreshTokenIssuedAt = saved.RefreshTokenIssuedAt,
+        }, found);
+        Assert.Equal(saved.UpdatedAt, found!.RefreshTokenIssuedAt);   // a new refresh token is dated when it is stored
+        Assert.Equal(TimeSpan.Zero, found.InstalledAt.Offset);
     }
 
     [Fact]
