@@ -54,11 +54,15 @@ public sealed class InboxEvent
 /// </summary>
 public sealed class EventInbox
 {
+    internal const string Collection = "event_inbox";
+
     private readonly ILiteCollection<InboxEvent> _events;
+    private readonly LiteDatabase _database;
 
     public EventInbox(LiteDatabase database)
     {
-        _events = database.GetCollection<InboxEvent>("event_inbox");
+        _database = database;
+        _events = database.GetCollection<InboxEvent>(Collection);
         _events.EnsureIndex(e => e.Fingerprint, unique: true);
         _events.EnsureIndex(e => e.NextAttemptAt);
         _events.EnsureIndex(e => e.MemberId);
@@ -79,7 +83,7 @@ public sealed class EventInbox
         ArgumentNullException.ThrowIfNull(inboxEvent);
         try
         {
-            _events.Insert(inboxEvent);
+            Storage.LiteDbCollections.Write(_database, () => _events.Insert(inboxEvent));
             return true;
         }
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
@@ -107,7 +111,7 @@ public sealed class EventInbox
     /// <summary>Every kept event of a portal (tests and diagnostics).</summary>
     public IReadOnlyList<InboxEvent> ForPortal(string memberId) => _events.Find(e => e.MemberId == memberId).OrderBy(e => e.Id).ToList();
 
-    public void Update(InboxEvent inboxEvent) => _events.Update(inboxEvent);
+    public void Update(InboxEvent inboxEvent) => Storage.LiteDbCollections.Write(_database, () => _events.Update(inboxEvent));
 
     /// <summary>Makes a portal's confirmed events waiting for their turn due now (a reply they wait for has landed).</summary>
     public void WakeWaiting(string memberId, DateTime now)
@@ -115,13 +119,13 @@ public sealed class EventInbox
         foreach (var e in _events.Find(e => e.MemberId == memberId && e.State == InboxState.Confirmed && e.NextAttemptAt > now).ToList())
         {
             e.NextAttemptAt = now;
-            _events.Update(e);
+            Storage.LiteDbCollections.Write(_database, () => _events.Update(e));
         }
     }
 
     /// <summary>Forgets closed events sent before <paramref name="before"/> (their fingerprints are no longer needed: older events are refused anyway).</summary>
     public int Prune(DateTime before) =>
-        _events.DeleteMany(e => e.SentAt < before && (e.State == InboxState.Applied || e.State == InboxState.Dropped));
+        Storage.LiteDbCollections.Write(_database, () => _events.DeleteMany(e => e.SentAt < before && (e.State == InboxState.Applied || e.State == InboxState.Dropped)));
 }
 
 /// <summary>Wakes the <see cref="EventProcessor"/> when an event is received.</summary>

@@ -45,7 +45,7 @@ public sealed class ChatDirectory(LiteDatabase db)
             known[chatId] = clean ?? had;
             changed.Add(new ChatRecord { Id = Key(memberId, line, chatId), MemberId = memberId, Line = line, ChatId = chatId, Name = clean ?? had });
         }
-        if (changed.Count > 0) _chats.Upsert(changed);
+        if (changed.Count > 0) Storage.LiteDbCollections.Write(db, () => _chats.Upsert(changed));
     }
 
     /// <summary>The name the external system gave a chat, or null.</summary>

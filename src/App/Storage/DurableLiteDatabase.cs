@@ -46,6 +46,14 @@ public sealed class DurableLiteDatabase : LiteDatabase
         _waitForWriter = WriterQueueProbe.For(engine);
     }
 
+    /// <summary>
+    /// Held by every write to this file. LiteDB 5.0.20 lets write transactions on different collections run at once,
+    /// but two of them taking pages from the file's shared free list at the same time corrupt it ("empty page must be
+    /// defined as empty type", after which the engine refuses every transaction). Writes are short and the message
+    /// store already commits in groups, so one writer at a time costs little.
+    /// </summary>
+    internal Lock WriteGate { get; } = new();
+
     /// <summary>Opens (or creates) the database file at <paramref name="path"/> and its log beside it.</summary>
     /// <exception cref="IOException">Another process has the file open.</exception>
     public static DurableLiteDatabase Open(string path)
@@ -58,7 +66,9 @@ public sealed class DurableLiteDatabase : LiteDatabase
             var logPath = LogPath(full);
             log = new LogFile(logPath, syncOnFlush: false);
             var engine = new LiteEngine(new EngineSettings { DataStream = data, LogStream = log });
-            return new DurableLiteDatabase(engine, data, log, logPath);
+            var database = new DurableLiteDatabase(engine, data, log, logPath);
+            LiteDbCollections.EnsureCreated(database);
+            return database;
         }
         catch
         {

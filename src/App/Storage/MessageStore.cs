@@ -57,7 +57,7 @@ public sealed partial class MessageStore
     /// <summary>Null for a database not opened by <see cref="DurableLiteDatabase.Open"/> (in-memory ones in tests).</summary>
     private readonly DurableLiteDatabase? _durable;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
+    private readonly Lock _gate;
     private readonly ILiteCollection<MessageRecord> _messages;
     private readonly ILiteCollection<MessageVersionRecord> _versions;
     private readonly ILiteCollection<OutboxItem> _outbox;
@@ -68,6 +68,7 @@ public sealed partial class MessageStore
     {
         _db = db;
         _durable = db as DurableLiteDatabase;
+        _gate = _durable?.WriteGate ?? new Lock();   // one writer per file: see DurableLiteDatabase.WriteGate
         _time = time;
         _committer = new Worker(CommitNextGroup);
         _deriver = new Worker(DeriveNextBatch);
