@@ -51,4 +51,11 @@ public interface IPortalSessions
     /// check it before they act. Sessions that were never ended are current.
     /// </summary>
     bool IsCurrent(PortalSession session) => true;
+
+    /// <summary>
+    /// Whether the session may take an administrator action now: it holds the administrator role, is current, and
+    /// (where the host can ask) the portal still says so. A false answer ends the session's administrator rights.
+    /// </summary>
+    Task<bool> ConfirmAdminAsync(PortalSession session, CancellationToken cancellationToken = default) =>
+        Task.FromResult(session.IsAdmin && IsCurrent(session));
 }

@@ -253,19 +253,23 @@ public sealed class MessageService(
         return Task.FromResult(ToOutcome(Retry(session.MemberId, id, ChangeAuthor.PortalUser(session))));
     }
 
-    public Task<IReadOnlyList<ReplacementPreview>> PreviewReplaceAsync(
+    public async Task<IReadOnlyList<ReplacementPreview>> PreviewReplaceAsync(
         PortalSession session, int lineId, string? chatId, string find, string replace, CancellationToken cancellationToken = default)
     {
         // A whole line at once (hundreds of messages in one click) is an administrator's call; operators fix one chat.
-        if (string.IsNullOrWhiteSpace(chatId) && !session.IsAdmin)
+        if (string.IsNullOrWhiteSpace(chatId) && !await IsConfirmedAdminAsync(session, cancellationToken))
             throw new UnauthorizedAccessException("Only a portal administrator can replace across a whole line; name one chat.");
-        if (string.IsNullOrEmpty(find)) return Task.FromResult<IReadOnlyList<ReplacementPreview>>([]);
+        if (string.IsNullOrEmpty(find)) return [];
         var chat = string.IsNullOrWhiteSpace(chatId) ? null : ResolveOneChat(session.MemberId, lineId, chatId);
         var found = store.FindContaining(session.MemberId, lineId, chat, find, MaxReplacePreview);
-        return Task.FromResult<IReadOnlyList<ReplacementPreview>>(found
+        return found
             .Select(r => new ReplacementPreview(ToSentMessage(r), r.Text.Replace(find, replace, StringComparison.Ordinal)))
-            .ToList());
+            .ToList();
     }
+
+    /// <summary>The session's role, re-checked with the portal (<see cref="IPortalSessions.ConfirmAdminAsync"/>) where sessions are known.</summary>
+    private async Task<bool> IsConfirmedAdminAsync(PortalSession session, CancellationToken cancellationToken) =>
+        session.IsAdmin && (sessions is null || await sessions.ConfirmAdminAsync(session, cancellationToken));
 
     /// <summary>The one chat a name or id (or part of one) names; several matches are refused, not guessed.</summary>
     private string ResolveOneChat(string memberId, int lineId, string chatText)
@@ -279,10 +283,10 @@ public sealed class MessageService(
             $"{matches.Count} chats match \"{chatText.Trim()}\"; name one chat exactly (its full name or id).");
     }
 
-    public Task<SentMessage> SendTestMessageAsync(
+    public async Task<SentMessage> SendTestMessageAsync(
         PortalSession session, int lineId, string text, CancellationToken cancellationToken = default)
     {
-        if (!session.IsAdmin || sessions?.IsCurrent(session) == false) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
+        if (!await IsConfirmedAdminAsync(session, cancellationToken)) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
         if (LineRefusal(session.MemberId, lineId) is { } refusal) throw new OperationFailedException(refusal);
         if (TextProblem(text, hasFiles: false) is { } problem) throw new OperationFailedException(problem);
 
@@ -292,7 +296,7 @@ public sealed class MessageService(
             new ConnectorMessageBody { Id = "test-" + Guid.NewGuid().ToString("N"), Text = text },
             new ConnectorChat { Id = $"linebridge-test-{session.UserId}", Name = "LineBridge test" });
         var added = Send(session.MemberId, lineId, [message], ChangeAuthor.PortalUser(session));
-        return Task.FromResult(ToSentMessage(added[0].Record));
+        return ToSentMessage(added[0].Record);
     }
 
     // ---- mapping ----

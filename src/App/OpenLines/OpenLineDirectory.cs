@@ -62,7 +62,7 @@ public sealed class OpenLineDirectory(
 
     public async Task<OpenLineSummary> ConnectAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(session, "connect a line");
+        await RequireAdminAsync(session, "connect a line", cancellationToken);
         var client = clients.ForPortal(session.MemberId);
         // The id comes from the browser: a crafted one must not create a status row for a line the portal does not have.
         if (lineId <= 0 || await Portal(() => client.OpenLines.GetAsync(lineId, cancellationToken)) is null)
@@ -85,7 +85,7 @@ public sealed class OpenLineDirectory(
 
     public async Task<OpenLineSummary> DisconnectAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(session, "disconnect a line");
+        await RequireAdminAsync(session, "disconnect a line", cancellationToken);
         var client = clients.ForPortal(session.MemberId);
         await Portal(() => client.Connectors.ActivateAsync(ConnectorId, lineId, active: false, cancellationToken));
         connections.MarkDisconnected(session.MemberId, lineId);
@@ -103,11 +103,11 @@ public sealed class OpenLineDirectory(
             key is null ? null : new DateTimeOffset(DateTime.SpecifyKind(key.CreatedAt, DateTimeKind.Utc)), key?.Hint));
     }
 
-    public Task<string> RotateApiKeyAsync(PortalSession session, CancellationToken cancellationToken = default)
+    public async Task<string> RotateApiKeyAsync(PortalSession session, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(session, "create an API key");
+        await RequireAdminAsync(session, "create an API key", cancellationToken);
         logger.LogInformation("User {UserId} rotated the API key of portal {PortalDomain}", session.UserId, session.PortalDomain);
-        return apiKeys.RotateAsync(session.MemberId, cancellationToken);
+        return await apiKeys.RotateAsync(session.MemberId, cancellationToken);
     }
 
     private async Task<OpenLineSummary> SummaryAsync(Bitrix24Client client, int lineId, CancellationToken cancellationToken)
@@ -138,10 +138,11 @@ public sealed class OpenLineDirectory(
         else if (state != ConnectorState.Connected && known == LineConnectionState.Connected) connections.MarkDisconnected(memberId, lineId);
     }
 
-    private void RequireAdmin(PortalSession session, string action)
+    private async Task RequireAdminAsync(PortalSession session, string action, CancellationToken cancellationToken)
     {
-        // An ended session (uninstall, changed role) keeps no administrator rights.
-        if (!session.IsAdmin || sessions?.IsCurrent(session) == false)
+        // An ended session (uninstall, changed role) keeps no administrator rights, and the portal is asked again
+        // whether this user still administers it (answers cached briefly: IPortalSessions.ConfirmAdminAsync).
+        if (!session.IsAdmin || (sessions is not null && !await sessions.ConfirmAdminAsync(session, cancellationToken)))
             throw new UnauthorizedAccessException($"Only a portal administrator can {action}.");
     }
 

@@ -99,10 +99,13 @@ public static class PlacementEndpoints
 
             // The portal just said who this user is: sessions opened under another role end now.
             sessions.EndIfRoleChanged(portal.MemberId, user.Id, isAdmin);
-            var ticket = tickets.Issue(new TicketPayload(portal.MemberId, portal.Domain, user.Id, user.DisplayName, isAdmin,
+            var payload = new TicketPayload(portal.MemberId, portal.Domain, user.Id, user.DisplayName, isAdmin,
                 post.Language ?? portal.Language ?? "en", placement, connector, line,
                 // The user's own time zone in Bitrix24 (empty when they never set one: the UI then uses the browser's).
-                user.Fields.GetValueOrDefault("TIME_ZONE") is { Length: > 0 } zone ? zone : null));
+                user.Fields.GetValueOrDefault("TIME_ZONE") is { Length: > 0 } zone ? zone : null);
+            // Administrator actions re-check the role with the portal using this (verified) token, held server-side only.
+            if (isAdmin) sessions.KeepUserToken(payload.Id, post.AuthId!);
+            var ticket = tickets.Issue(payload);
             var page = placement == SettingConnectorPlacement ? "/connector" : "/lines";
             return new SeeOther($"{page}?ticket={Uri.EscapeDataString(ticket)}");
         }

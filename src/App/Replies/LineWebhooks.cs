@@ -13,9 +13,9 @@ public sealed class LineWebhooks(
     public Task<LineWebhook> GetAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default) =>
         Task.FromResult(ToModel(lineId, store.Get(session.MemberId, lineId)));
 
-    public Task<LineWebhookChange> SetUrlAsync(PortalSession session, int lineId, string? url, CancellationToken cancellationToken = default)
+    public async Task<LineWebhookChange> SetUrlAsync(PortalSession session, int lineId, string? url, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(session, "set the webhook");
+        await RequireAdminAsync(session, "set the webhook", cancellationToken);
         var normalized = string.IsNullOrWhiteSpace(url) ? null : url.Trim();
         if (normalized is not null
             && (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo)))
@@ -26,21 +26,21 @@ public sealed class LineWebhooks(
         logger.LogInformation("User {UserId} set the webhook of line {LineId} on {PortalDomain}", session.UserId, lineId, session.PortalDomain);
         // Replies waiting for a webhook can go now.
         signal.Notify();
-        return Task.FromResult(new LineWebhookChange(ToModel(lineId, record), secret));
+        return new LineWebhookChange(ToModel(lineId, record), secret);
     }
 
-    public Task<LineWebhookChange> RotateSecretAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default)
+    public async Task<LineWebhookChange> RotateSecretAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(session, "replace the webhook secret");
+        await RequireAdminAsync(session, "replace the webhook secret", cancellationToken);
         var (record, secret) = store.RotateSecret(session.MemberId, lineId, time.GetUtcNow().UtcDateTime);
         logger.LogInformation("User {UserId} rotated the webhook secret of line {LineId} on {PortalDomain}", session.UserId, lineId, session.PortalDomain);
         signal.Notify();
-        return Task.FromResult(new LineWebhookChange(ToModel(lineId, record), secret));
+        return new LineWebhookChange(ToModel(lineId, record), secret);
     }
 
     public async Task<WebhookTestResult> SendTestAsync(PortalSession session, int lineId, CancellationToken cancellationToken = default)
     {
-        RequireAdmin(session, "test the webhook");
+        await RequireAdminAsync(session, "test the webhook", cancellationToken);
         var target = store.Target(session.MemberId, lineId)
             ?? throw new OperationFailedException("Set the webhook address first.");
         var body = WebhookPayload.Ping(session.MemberId, lineId, time.GetUtcNow());
@@ -48,9 +48,11 @@ public sealed class LineWebhooks(
         return new WebhookTestResult(answer.Success, answer.StatusCode, answer.Detail);
     }
 
-    private void RequireAdmin(PortalSession session, string what)
+    /// <summary>The role is re-checked with the portal (<see cref="IPortalSessions.ConfirmAdminAsync"/>), not only at app open.</summary>
+    private async Task RequireAdminAsync(PortalSession session, string what, CancellationToken cancellationToken)
     {
-        if (!session.IsAdmin || sessions?.IsCurrent(session) == false) throw new UnauthorizedAccessException($"Only a portal administrator may {what}.");
+        if (!session.IsAdmin || (sessions is not null && !await sessions.ConfirmAdminAsync(session, cancellationToken)))
+            throw new UnauthorizedAccessException($"Only a portal administrator may {what}.");
     }
 
     private static LineWebhook ToModel(int lineId, LineWebhookRecord? record) => new(

@@ -63,6 +63,56 @@ public sealed class SessionTrustTests
             app.Services.GetRequiredService<ILineWebhooks>().SetUrlAsync(session, Line.Id, "http://127.0.0.1:9/", Ct));
     }
 
+    private static int AdminChecks(SandboxedApp app) => app.Portal.Calls.Count(c => c.Method == "user.admin");
+
+    /// <summary>
+    /// Case 6: a demoted administrator's next administrator action in the same open session is refused, before the
+    /// app is opened again: the role is re-checked with the portal, and nothing changes.
+    /// </summary>
+    [Fact]
+    public async Task Case6_ADemotedAdministrator_IsRefused_InTheSameOpenSession()
+    {
+        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+        var session = Sessions(app).Open(await TicketAsync(app, userId: 1))!;
+        Assert.True(session.IsAdmin);
+        var webhooks = app.Services.GetRequiredService<ILineWebhooks>();
+        var lines = app.Services.GetRequiredService<IOpenLineDirectory>();
+
+        app.Portal.SetAdmin(1, false);
+        var checksBefore = AdminChecks(app);
+
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => webhooks.SetUrlAsync(session, Line.Id, "http://127.0.0.1:9/", Ct));
+        Assert.True(AdminChecks(app) > checksBefore, "the portal was asked again");
+        Assert.Null((await webhooks.GetAsync(session, Line.Id, Ct)).Url);
+        // The negative answer ends the session's administrator rights at once: no further call is needed to refuse.
+        Assert.False(Sessions(app).IsCurrent(session));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => lines.RotateApiKeyAsync(session, Ct));
+        Assert.False((await lines.GetApiAccessAsync(session, Ct)).HasKey);
+    }
+
+    /// <summary>
+    /// Case 6: an administrator who still is one succeeds, and a burst of administrator actions within
+    /// <see cref="PortalSessions.AdminConfirmationLifetime"/> costs one <c>user.admin</c> call.
+    /// </summary>
+    [Fact]
+    public async Task Case6_AnAdministrator_Succeeds_AndABurstCostsOneCheck()
+    {
+        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+        var session = Sessions(app).Open(await TicketAsync(app, userId: 1))!;
+        var webhooks = app.Services.GetRequiredService<ILineWebhooks>();
+        var lines = app.Services.GetRequiredService<IOpenLineDirectory>();
+        var checksBefore = AdminChecks(app);
+
+        var set = await webhooks.SetUrlAsync(session, Line.Id, "http://127.0.0.1:9/hook", Ct);
+        await webhooks.RotateSecretAsync(session, Line.Id, Ct);
+        await Task.WhenAll(lines.RotateApiKeyAsync(session, Ct), lines.RotateApiKeyAsync(session, Ct));
+
+        Assert.Equal("http://127.0.0.1:9/hook", set.Webhook.Url);
+        Assert.True((await lines.GetApiAccessAsync(session, Ct)).HasKey);
+        Assert.Equal(1, AdminChecks(app) - checksBefore);
+        Assert.True(Sessions(app).IsCurrent(session));
+    }
+
     /// <summary>Case 6: an uninstall ends every session of the portal.</summary>
     [Fact]
     public async Task Case6_Uninstall_EndsTheSessions()
