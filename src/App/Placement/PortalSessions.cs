@@ -141,9 +141,11 @@ public sealed class PortalSessions(
                 var user = await client.Users.CurrentAsync(cancellationToken);
                 stillAdmin = user.Id == open.UserId && await client.Users.IsAdminAsync(cancellationToken);
             }
-            catch (Bitrix24Exception ex) when (ex.ErrorCode == Bitrix24Errors.NetworkError)
+            catch (Bitrix24Exception ex) when (!Bitrix24Refusals.IsTokenRefused(ex) && ex.ErrorCode != Bitrix24Errors.ExpiredToken)
             {
-                logger.LogWarning("Could not re-check the role of user {UserId} on {PortalDomain}: the portal did not answer", open.UserId, portal.Domain);
+                // The portal did not answer, or answered with a passing fault (rate limit, 5xx): it has said nothing about
+                // the role, so this action is refused and the session stays.
+                logger.LogWarning("Could not re-check the role of user {UserId} on {PortalDomain} ({ErrorCode})", open.UserId, portal.Domain, ex.ErrorCode);
                 return false;
             }
             catch (Bitrix24Exception ex)

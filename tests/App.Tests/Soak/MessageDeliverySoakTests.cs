@@ -194,9 +194,20 @@ public class MessageDeliverySoakTests
             {
                 foreach (var portal in sandbox.Portals)
                 {
-                    var frame = portal.BuildFramePost(userId: 1);
-                    using var opened = await browser.PostAsync(frame.Url, frame.ToContent(), Ct);
-                    Assert.True(opened.StatusCode == HttpStatusCode.SeeOther, $"admin opens the app on {portal.Host}: {(int)opened.StatusCode}");
+                    // The app may still be draining at the portal's ceiling, so the portal can refuse the check of the
+                    // administrator's token with QUERY_LIMIT_EXCEEDED (verification never retries): the administrator
+                    // opens the app again, as the answer asks, until the portal's bucket has room.
+                    var deadline = DateTime.UtcNow.AddSeconds(90);
+                    while (true)
+                    {
+                        var frame = portal.BuildFramePost(userId: 1);
+                        using var opened = await browser.PostAsync(frame.Url, frame.ToContent(), Ct);
+                        if (opened.StatusCode == HttpStatusCode.SeeOther) break;
+                        var body = await opened.Content.ReadAsStringAsync(Ct);
+                        Assert.True(body.Contains("QUERY_LIMIT_EXCEEDED", StringComparison.Ordinal) && DateTime.UtcNow < deadline,
+                            $"admin opens the app on {portal.Host}: {(int)opened.StatusCode} {body}");
+                        await Task.Delay(TimeSpan.FromSeconds(1), Ct);   // the bucket drains at its own pace
+                    }
                 }
             }
 
