@@ -28,8 +28,13 @@ public enum ChangeOutcome
 
 public sealed record ChangeResult(ChangeOutcome Outcome, MessageRecord? Message = null, string? Reason = null);
 
-/// <summary>What the portal said about one outbox item.</summary>
-public sealed record OutboxCompletion(OutboxItem Item, bool Success, string PortalAnswer, MessageItemResult? Result = null);
+/// <summary>
+/// What the portal said about one outbox item. <paramref name="SupersededBy"/>: the item never went out on its own; a
+/// newer version of the same message carried the text instead (its version is recorded as
+/// <see cref="MessageStatus.Superseded"/>, and the message's status follows the newer version's answer).
+/// </summary>
+public sealed record OutboxCompletion(
+    OutboxItem Item, bool Success, string PortalAnswer, MessageItemResult? Result = null, int? SupersededBy = null);
 
 /// <summary>
 /// The message log, its versions and the outbox, in LiteDB. Every change to a message and the outbox item that
@@ -738,6 +743,12 @@ public sealed partial class MessageStore
                 _outbox.Delete(c.Item.Id);
                 var record = _messages.FindById(c.Item.MessageId);
                 if (record is null) continue;
+                if (c.SupersededBy is not null)
+                {
+                    // Only its version changes: the newer item that carried its text settles the message.
+                    SetVersionStatus(record.Id, c.Item.Version, MessageStatus.Superseded, c.PortalAnswer);
+                    continue;
+                }
                 var oldStatus = record.Status;
                 SetVersionStatus(record.Id, c.Item.Version, c.Success ? Done(c.Item.Kind) : MessageStatus.Failed, c.PortalAnswer);
 

@@ -40,7 +40,7 @@ public class OutboxDispatcherTests
     }
 
     [Fact]
-    public async Task RunOnce_DeliversAnEditAfterItsSend_AndEditsOfOneMessageInTheOrderAccepted()
+    public async Task RunOnce_DeliversAnEditAfterItsSend_AndEditsQueuedBehindItAsOneUpdateWithTheNewestText()
     {
         using var h = new MessagesHarness();
         var sent = h.Send(MessagesHarness.Message("m1", "v1"));
@@ -50,9 +50,90 @@ public class OutboxDispatcherTests
 
         await h.DrainAsync();
 
-        Assert.Equal(["send:v1", "update:v2", "update:v3"], h.Portal.Calls.Select(c => $"{c.Method}:{c.Request.Messages.Single().Message.Text}"));
+        Assert.Equal(["send:v1", "update:v3"], h.Portal.Calls.Select(c => $"{c.Method}:{c.Request.Messages.Single().Message.Text}"));
         var record = h.Store.Get(MessagesHarness.MemberId, id)!;
-        Assert.Equal((MessageStatus.Sent, "v3", 3), (record.Status, record.Text, record.Version));
+        Assert.Equal((MessageStatus.Sent, "v3", 3, "v3"), (record.Status, record.Text, record.Version, record.PortalText));
+        var versions = h.Store.GetVersions(MessagesHarness.MemberId, id).OrderBy(v => v.Version).ToList();
+        Assert.Equal([MessageStatus.Sent, MessageStatus.Superseded, MessageStatus.Sent], versions.Select(v => v.Status));
+        Assert.Equal("Superseded by version 3: not sent on its own.", versions[1].PortalAnswer);
+        Assert.StartsWith("SUCCESS", versions[2].PortalAnswer);
+    }
+
+    [Fact]
+    public async Task QueuedEditsOfADeliveredMessage_GoAsOneUpdate_AndHistoryKeepsEveryVersion()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(MessagesHarness.Message("m1", "v1"), MessagesHarness.Message("m2", "w1"));
+        await h.DrainAsync();
+        h.Portal.Calls.Clear();
+        var first = sent[0].Record.Id;
+        var second = sent[1].Record.Id;
+        for (var v = 2; v <= 5; v++) h.Service.Edit(MessagesHarness.MemberId, first, null, "v" + v, ChangeAuthor.Api);
+        h.Service.Edit(MessagesHarness.MemberId, second, null, "w2", ChangeAuthor.Api);
+
+        await h.DrainAsync();
+
+        // One call: the newest text of each message, nothing else.
+        var call = Assert.Single(h.Portal.Calls);
+        Assert.Equal("update", call.Method);
+        Assert.Equal(["m1:v5", "m2:w2"], call.Request.Messages.Select(m => $"{m.Message.Id}:{m.Message.Text}"));
+        var history = await h.Service.GetHistoryAsync(MessagesHarness.Session(), first.ToString(), TestContext.Current.CancellationToken);
+        Assert.Equal(["v1", "v2", "v3", "v4", "v5"], history.OrderBy(v => v.Version).Select(v => v.NewText));
+        Assert.Equal([MessageStatus.Sent, MessageStatus.Superseded, MessageStatus.Superseded, MessageStatus.Superseded, MessageStatus.Sent],
+            history.OrderBy(v => v.Version).Select(v => v.Status));
+        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        Assert.Equal(0, h.Store.CountPending(MessagesHarness.MemberId, 1));
+    }
+
+    [Fact]
+    public async Task CoalescedEdits_ThatTheCallFailsFor_RetryTogether_AndTheNewestTextGoesOnce()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(MessagesHarness.Message("m1", "v1"));
+        await h.DrainAsync();
+        h.Portal.Calls.Clear();
+        var id = sent[0].Record.Id;
+        h.Service.Edit(MessagesHarness.MemberId, id, null, "v2", ChangeAuthor.Api);
+        h.Service.Edit(MessagesHarness.MemberId, id, null, "v3", ChangeAuthor.Api);
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.ServiceUnavailable, Bitrix24Errors.QueryLimitExceeded, "Too many requests"));
+
+        await h.DrainAsync();
+        Assert.Equal(MessageStatus.Queued, h.Record(sent[0]).Status);
+        Assert.All(h.Store.GetVersions(MessagesHarness.MemberId, id).Where(v => v.Version > 1), v => Assert.Equal(MessageStatus.Queued, v.Status));
+
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        h.Service.Edit(MessagesHarness.MemberId, id, null, "v4", ChangeAuthor.Api);
+        await h.DrainAsync();
+
+        Assert.Equal(["update:v3", "update:v4"], h.Portal.Calls.Select(c => $"{c.Method}:{c.Request.Messages.Single().Message.Text}"));
+        Assert.Equal([MessageStatus.Sent, MessageStatus.Superseded, MessageStatus.Superseded, MessageStatus.Sent],
+            h.Store.GetVersions(MessagesHarness.MemberId, id).OrderBy(v => v.Version).Select(v => v.Status));
+        Assert.Equal(("v4", MessageStatus.Sent), (h.Record(sent[0]).PortalText, h.Record(sent[0]).Status));
+    }
+
+    [Fact]
+    public async Task RunOnce_PacksAsManyMessagesPerCallAsTheBatchSizeAllows_ByDefault500()
+    {
+        using var h = new MessagesHarness();
+        h.Send(Enumerable.Range(0, 1200).Select(i => MessagesHarness.Message("m" + i)).ToArray());
+
+        await h.DrainAsync();
+
+        Assert.Equal([500, 500, 200], h.Portal.Calls.Select(c => c.Request.Messages.Count));
+        Assert.Equal(Enumerable.Range(0, 1200).Select(i => "m" + i), h.Portal.Calls.SelectMany(c => c.Request.Messages).Select(m => m.Message.Id));
+    }
+
+    [Fact]
+    public async Task RunOnce_KeepsEachCallsBodyUnderTheByteLimit()
+    {
+        using var h = new MessagesHarness(o => o.MaxCallBytes = 100_000);
+        var text = new string('x', 10_000);    // about 31 KB each on the safe side (3 bytes a character)
+        h.Send(Enumerable.Range(0, 10).Select(i => MessagesHarness.Message("m" + i, text)).ToArray());
+
+        await h.DrainAsync();
+
+        Assert.Equal([3, 3, 3, 1], h.Portal.Calls.Select(c => c.Request.Messages.Count));
+        Assert.All(h.Portal.Calls, c => Assert.True(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(c.Request.Messages).Length < 100_000));
     }
 
     [Fact]
