@@ -1,6 +1,7 @@
 using System.Net;
 using LineBridge.Bitrix24;
 using LineBridge.Components.Messages;
+using LineBridge.Infrastructure;
 
 namespace LineBridge.Messages;
 
@@ -348,5 +349,64 @@ public class OutboxDispatcherTests
 
         lock (seen) Assert.Equal([MessageStatus.Queued, MessageStatus.Sent], seen.Select(m => m.Status));
         Assert.Empty(other);
+    }
+}
+
+/// <summary>The background dispatcher serves each portal on its own: one whose calls hang holds up no other.</summary>
+public class OutboxDispatcherIsolationTests
+{
+    /// <summary>A portal client whose calls for one portal wait until released.</summary>
+    private sealed class HangingPortal(string hangingMemberId, FakeConnectorClient others) : Bitrix24ClientFactory
+    {
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int HangingCalls;
+
+        public override Bitrix24Client ForPortal(string memberId) =>
+            new FakeBitrix24Client(memberId == hangingMemberId ? new Hanging(this, others) : others);
+
+        private sealed class Hanging(HangingPortal owner, FakeConnectorClient inner) : ConnectorClient
+        {
+            public override async Task<Bitrix24.Models.ConnectorMessagesResult> SendMessagesAsync(
+                Bitrix24.Models.ConnectorMessagesRequest request, CancellationToken cancellationToken = default)
+            {
+                Interlocked.Increment(ref owner.HangingCalls);
+                await owner.Release.Task.WaitAsync(cancellationToken);
+                return await inner.SendMessagesAsync(request, cancellationToken);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task APortalWhoseCallsHang_DoesNotHoldUpAnotherPortalsMessages()
+    {
+        using var h = new MessagesHarness();
+        var factory = new HangingPortal(MessagesHarness.MemberId, h.Portal);
+        var signal = new OutboxSignal();
+        var dispatcher = new OutboxDispatcher(h.Store, h.Lines, h.Portals, factory, signal, h.Updates,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxDispatcher>.Instance);
+        var slow = h.Send(MessagesHarness.Message("slow-1"));
+        h.Lines.MarkConnected(MessagesHarness.OtherMemberId, 1);
+        var quiet = h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-1")], ChangeAuthor.Api);
+
+        await dispatcher.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await SandboxedApp.WaitUntilAsync(() => h.Store.Get(MessagesHarness.OtherMemberId, quiet[0].Record.Id)!.Status == MessageStatus.Sent,
+                "the quiet portal's first message is sent while the other portal's call hangs");
+            // And later work of the quiet portal keeps going while the hanging call is still out.
+            var later = h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-2")], ChangeAuthor.Api);
+            signal.Notify();
+            await SandboxedApp.WaitUntilAsync(() => h.Store.Get(MessagesHarness.OtherMemberId, later[0].Record.Id)!.Status == MessageStatus.Sent,
+                "the quiet portal's second message is sent while the other portal's call hangs");
+            Assert.Equal(1, Volatile.Read(ref factory.HangingCalls));
+            Assert.Equal(MessageStatus.Queued, h.Record(slow[0]).Status);
+
+            factory.Release.SetResult();
+            await SandboxedApp.WaitUntilAsync(() => h.Record(slow[0]).Status == MessageStatus.Sent, "the slow portal's message is sent once its call returns");
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
     }
 }
