@@ -7,7 +7,7 @@ public static class Bitrix24ServiceCollectionExtensions
 {
     /// <summary>
     /// The typed Bitrix24 client: <see cref="Bitrix24ClientFactory"/>, the token-server client, and one HTTP pipeline
-    /// (retry/back-off → token → per-portal limiter). Blanket resilience handlers are deliberately absent: retries are
+    /// (retry/back-off → token → per-portal limiter → operating-time budget). Blanket resilience handlers are deliberately absent: retries are
     /// decided per REST method. Needs <see cref="Bitrix24AppOptions"/> and an <see cref="IPortalTokenSource"/>.
     /// </summary>
     public static IServiceCollection AddBitrix24Client(this IServiceCollection services)
@@ -16,6 +16,8 @@ public static class Bitrix24ServiceCollectionExtensions
         services.AddOptions<Bitrix24AppOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Bitrix24RateLimiter>();
+        services.AddSingleton<Bitrix24OperatingBudget>();
+        services.AddTransient<OperatingTimeHandler>();
         services.TryAddSingleton<Observability.LineBridgeMetrics>();
         services.AddMetrics();
         services.AddTransient<RetryHandler>();
@@ -33,6 +35,7 @@ public static class Bitrix24ServiceCollectionExtensions
             .AddHttpMessageHandler<RetryHandler>()
             .AddHttpMessageHandler<AccessTokenHandler>()
             .AddHttpMessageHandler<RateLimitHandler>()
+            .AddHttpMessageHandler<OperatingTimeHandler>()
             // Portals answer a renamed domain with 302; a followed redirect would turn the POST into a GET.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
 

@@ -29,7 +29,8 @@ public sealed class OutboxDispatcher(
     IOptions<MessageOptions> options,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger,
-    Observability.LineBridgeMetrics? metrics = null) : BackgroundService
+    Observability.LineBridgeMetrics? metrics = null,
+    Bitrix24OperatingBudget? operatingBudget = null) : BackgroundService
 {
     private const int MaxItemsPerRound = 20_000;
 
@@ -141,8 +142,23 @@ public sealed class OutboxDispatcher(
                 continue;
             }
             var due = item.NextAttemptAt.ToUniversalTime();
-            if (due <= now) ready.Add(Coalesce(items));
-            else if (due < nextDue) nextDue = due;
+            if (due > now)
+            {
+                if (due < nextDue) nextDue = due;
+                continue;
+            }
+            var work = Coalesce(items);
+            // The portal's operating budget for this method is spent: the work waits, untouched, until it frees.
+            var pacedUntil = PacedUntil(work.Carrier.MemberId, MethodOf(work.Carrier));
+            if (pacedUntil > now)
+            {
+                if (pacedUntil < nextDue) nextDue = pacedUntil;
+                var reason = WaitReasons.OperatingBudget(MethodName(MethodOf(work.Carrier)), pacedUntil);
+                if (!waiting.TryGetValue(reason, out var list)) waiting[reason] = list = [];
+                list.Add(item);
+                continue;
+            }
+            ready.Add(work);
         }
         foreach (var (reason, items) in waiting) ShowWaiting(items, reason);
         foreach (var portal in gone.GroupBy(c => c.Item.MemberId)) Finish(portal.Key, portal.ToList());
@@ -160,7 +176,10 @@ public sealed class OutboxDispatcher(
                 continue;
             }
             var memberId = portal.Key;
-            var task = Task.Run(async () =>
+            // Marked busy before it starts: a delivery that ends at once must not find itself not yet registered.
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _busy[memberId] = done.Task;
+            _ = Task.Run(async () =>
             {
                 try
                 {
@@ -176,11 +195,11 @@ public sealed class OutboxDispatcher(
                 finally
                 {
                     _busy.TryRemove(memberId, out _);
+                    done.SetResult();
                     // Its next work (and anything that arrived meanwhile) goes at once.
                     signal.Notify();
                 }
             }, CancellationToken.None);
-            _busy[memberId] = task;
         }
         if (!waitForPortals) return idle;
         await Task.WhenAll(started);
@@ -276,17 +295,27 @@ public sealed class OutboxDispatcher(
         await Task.WhenAll(calls);
     }
 
-    /// <summary>Makes one call when the gate is still open; false when it closed (the rest waits for the next round).</summary>
+    /// <summary>
+    /// Makes one call when the gate is still open and the method's operating budget allows it; false when not (the
+    /// rest waits for the next round, which shows why).
+    /// </summary>
     private async Task<bool> CallAsync(IReadOnlyList<Work> chunk, Method method, SemaphoreSlim inFlight, CancellationToken cancellationToken)
     {
         await inFlight.WaitAsync(cancellationToken);
         try
         {
-            // An earlier call may have closed the gate (the line is off, the portal must pay): the rest waits for the
-            // next round, which shows why.
+            // An earlier call may have closed the gate (the line is off, the portal must pay).
             var first = chunk[0].Carrier;
-            if (Decide(first.MemberId, first.Line, time.GetUtcNow().UtcDateTime).Kind != GateKind.Open) return false;
-            await DeliverAsync(chunk, method, cancellationToken);
+            var now = time.GetUtcNow().UtcDateTime;
+            if (Decide(first.MemberId, first.Line, now).Kind != GateKind.Open) return false;
+            // Earlier calls may have spent the budget: stop before the portal refuses (429), not after.
+            if (PacedUntil(first.MemberId, method) > now) return false;
+            var name = MethodName(method);
+            var estimate = (operatingBudget?.SecondsPerItem(first.MemberId, name) ?? 0) * chunk.Count;
+            using (operatingBudget?.Reserve(first.MemberId, name, estimate))
+            {
+                await DeliverAsync(chunk, method, cancellationToken);
+            }
             return true;
         }
         finally
@@ -304,6 +333,11 @@ public sealed class OutboxDispatcher(
     {
         var o = options.Value;
         var maxItems = Math.Max(1, o.BatchSize);
+        // As many as run within the target time of one call at the portal's measured cost per element.
+        if (work.Count > 0 && operatingBudget?.MaxItemsPerCall(work[0].Carrier.MemberId, MethodName(method)) is { } byTime)
+        {
+            maxItems = Math.Clamp(byTime, 1, maxItems);
+        }
         var chunks = new List<List<Work>>();
         var current = new List<Work>();
         long bytes = 0;
@@ -327,6 +361,17 @@ public sealed class OutboxDispatcher(
     // (escapes) and UTF-8 may take up to 3 bytes a character; 3 bytes a character is the safe side.
     private static long EstimatedBytes(OutboxItem item, Method method) =>
         1024 + (method is Method.Send or Method.Update ? 3L * (item.Text?.Length ?? 0) : 0);
+
+    private static string MethodName(Method method) => method switch
+    {
+        Method.Send => Bitrix24Methods.SendMessages,
+        Method.Update => Bitrix24Methods.UpdateMessages,
+        _ => Bitrix24Methods.DeleteMessages,
+    };
+
+    /// <summary>Until when the portal's operating budget for the method is spent (UTC); the past when it is not.</summary>
+    private DateTime PacedUntil(string memberId, Method method) =>
+        operatingBudget?.ReadyAt(memberId, MethodName(method)).UtcDateTime ?? DateTime.MinValue;
 
     private static Method MethodOf(OutboxItem item) => item.Kind switch
     {
@@ -428,6 +473,7 @@ public sealed class OutboxDispatcher(
             return;
         }
 
+        if (result.Time?.Processing is { } processing) operatingBudget?.ObserveItems(first.MemberId, MethodName(method), chunk.Count, processing);
         if (_paymentProbeAt.TryRemove(first.MemberId, out _) && portals.MarkPaid(first.MemberId) is not null)
         {
             logger.LogInformation("The portal {MemberId} takes calls again; its waiting work goes out", first.MemberId);

@@ -22,6 +22,13 @@ public static class WaitReasons
     public const string PaymentRequired =
         "Waiting: the portal's paid period for LineBridge is over (PAYMENT_REQUIRED). Nothing is lost; it goes out once the portal's administrator renews the subscription in Bitrix24.";
 
+    /// <summary>
+    /// LineBridge paces itself: the portal's execution-time budget for the method (protocol reference §5.2, 480 s per
+    /// 10 minutes on the cloud) is spent, and a call now would be refused with <c>OPERATION_TIME_LIMIT</c>.
+    /// </summary>
+    public static string OperatingBudget(string method, DateTime untilUtc) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"Waiting: the portal's execution-time budget for {method} is used up for now (Bitrix24 allows each method a fixed number of seconds per 10 minutes). It goes out by itself at {untilUtc:HH:mm:ss} UTC.");
+
     /// <summary>An operator's reply on a line with no webhook address.</summary>
     public static string NoWebhook(int line) =>
         $"Waiting for an address: no webhook is set for open line {line}. An administrator sets it in LineBridge → Open lines → Replies to the external system; the reply goes out then.";
