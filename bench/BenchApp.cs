@@ -34,11 +34,13 @@ internal sealed class BenchApp : IAsyncDisposable
     public int Line { get; private set; }
     public string ApiKey { get; private set; } = "";
 
-    public static async Task<BenchApp> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<BenchApp> StartAsync(IDictionary<string, string?>? settings = null, Action<SandboxPortalOptions>? portal = null)
     {
+        var portalOptions = new SandboxPortalOptions { Host = "127.0.0.2" };
+        portal?.Invoke(portalOptions);
         var sandbox = await SandboxHost.StartAsync(new SandboxOptions
         {
-            Portals = [new SandboxPortalOptions { Host = "127.0.0.2" }],
+            Portals = [portalOptions],
             ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Error),
         });
         var port = FreePort();
