@@ -34,6 +34,9 @@ public sealed class OutboxDispatcher(
 {
     private const int MaxItemsPerRound = 20_000;
 
+    /// <summary>A pause for the operating budget longer than this is shown on the messages as Waiting, with the time.</summary>
+    private static readonly TimeSpan ShowPacingAfter = TimeSpan.FromSeconds(5);
+
     // When each paying-required portal may be probed again (in memory: after a restart the first round probes).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _paymentProbeAt = new();
 
@@ -153,6 +156,8 @@ public sealed class OutboxDispatcher(
             if (pacedUntil > now)
             {
                 if (pacedUntil < nextDue) nextDue = pacedUntil;
+                // A pause of a moment is pacing, not waiting: it stays Queued (and nothing is written for it).
+                if (pacedUntil - now < ShowPacingAfter) continue;
                 var reason = WaitReasons.OperatingBudget(MethodName(MethodOf(work.Carrier)), pacedUntil);
                 if (!waiting.TryGetValue(reason, out var list)) waiting[reason] = list = [];
                 list.Add(item);
