@@ -32,7 +32,14 @@ public sealed class OutboxDispatcher(
     Observability.LineBridgeMetrics? metrics = null,
     Bitrix24OperatingBudget? operatingBudget = null) : BackgroundService
 {
-    private const int MaxItemsPerRound = 20_000;
+    /// <summary>
+    /// The oldest outbox items a round reads. When they fill it (a big backlog, usually of a few saturated portals),
+    /// each other installed portal's oldest items are read as well, so no portal waits behind another's backlog.
+    /// </summary>
+    internal int MaxItemsPerRound { get; set; } = 20_000;
+
+    /// <summary>Items read per other portal when the oldest window is full.</summary>
+    private const int ItemsPerQuietPortal = 2_000;
 
     /// <summary>A pause for the operating budget longer than this is shown on the messages as Waiting, with the time.</summary>
     private static readonly TimeSpan ShowPacingAfter = TimeSpan.FromSeconds(5);
@@ -112,6 +119,17 @@ public sealed class OutboxDispatcher(
     {
         var pending = store.LoadOutbox(MaxItemsPerRound);
         if (pending.Count == 0) return options.Value.PollInterval;
+        if (pending.Count >= MaxItemsPerRound)
+        {
+            var seen = pending.Select(i => i.MemberId).ToHashSet();
+            var more = new List<OutboxItem>(pending);
+            foreach (var portal in portals.All())
+            {
+                if (seen.Contains(portal.MemberId) || _busy.ContainsKey(portal.MemberId)) continue;
+                more.AddRange(store.LoadOutboxOf(portal.MemberId, ItemsPerQuietPortal));
+            }
+            pending = more;
+        }
 
         var now = time.GetUtcNow().UtcDateTime;
         // Each message's pending items in the order they were accepted.

@@ -92,6 +92,7 @@ public sealed partial class MessageStore
         _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
         _versions.EnsureIndex(x => x.MessageId);
         _outbox.EnsureIndex(x => x.MessageId);
+        _outbox.EnsureIndex(x => x.MemberId);
     }
 
     /// <summary>The <c>MESSAGES</c> element without its text (kept once, in the record and its versions).</summary>
@@ -656,6 +657,13 @@ public sealed partial class MessageStore
     /// <summary>The oldest pending items, in the order they were accepted.</summary>
     public IReadOnlyList<OutboxItem> LoadOutbox(int max) =>
         _outbox.Query().OrderBy(x => x.Id).Limit(max).ToList();
+
+    /// <summary>
+    /// One portal's oldest pending items, in the order they were accepted: the dispatcher reads a quiet portal's work
+    /// this way when other portals' backlogs fill the oldest <see cref="LoadOutbox"/> window.
+    /// </summary>
+    public IReadOnlyList<OutboxItem> LoadOutboxOf(string memberId, int max) =>
+        _outbox.Query().Where(Eq(nameof(OutboxItem.MemberId), memberId)).OrderBy(x => x.Id).Limit(max).ToList();
 
     public bool HasPendingWork() => _outbox.Count() > 0;
 

@@ -410,3 +410,22 @@ public class OutboxDispatcherIsolationTests
         }
     }
 }
+
+public class OutboxDispatcherBacklogTests
+{
+    [Fact]
+    public async Task AQuietPortalsMessage_GoesOut_WhileAnotherPortalsBacklogFillsTheRoundsWindow()
+    {
+        using var h = new MessagesHarness();
+        h.Dispatcher.MaxItemsPerRound = 5;
+        h.Portals.Save(new LineBridge.Storage.Portal { MemberId = MessagesHarness.OtherMemberId, Domain = "quiet.example", ClientEndpoint = "http://127.0.0.1:9/rest/" });
+        // The busy portal's backlog is older than anything of the quiet portal's, and larger than the window.
+        h.Send(Enumerable.Range(0, 10).Select(i => MessagesHarness.Message("busy-" + i)).ToArray());
+        h.Lines.MarkConnected(MessagesHarness.OtherMemberId, 1);
+        h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-1")], ChangeAuthor.Api);
+
+        await h.Dispatcher.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.Contains(h.Portal.Calls, c => c.Request.Messages.Any(m => m.Message.Id == "quiet-1"));
+    }
+}
