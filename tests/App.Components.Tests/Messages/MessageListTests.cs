@@ -341,6 +341,24 @@ public sealed class MessageListTests : ComponentTestBase
         Assert.StartsWith("Ожидает повтора: Внутренняя ошибка портала", russian.Find("[data-testid=status-reason]").TextContent);
     }
 
+    [Theory]
+    [InlineData("en", "Waiting for an address: no webhook is set for open line 1.", "Waiting to retry: The portal is over its request limit")]
+    [InlineData("ru", "Ожидает адреса: для открытой линии 1 не задан вебхук.", "Ожидает повтора: Портал превысил лимит запросов")]
+    public void RecordedReasons_AreToldInThePortalsLanguage(string language, string waiting, string retrying)
+    {
+        Log.Add("w", "Hello", minutesAgo: 2, status: MessageStatus.Waiting,
+            failureReason: new Localization.LocalText("Reason.NoWebhook", "1").Encode());
+        Log.Add("r", "Again", minutesAgo: 1, status: MessageStatus.Queued, failureReason: new Localization.LocalText(
+            Localization.Localizer.RetryCode, "2", "2026-11-30T07:00:20Z", "QUERY_LIMIT_EXCEEDED: Too many requests").Encode());
+
+        var cut = RenderList(TestSessions.Operator(language));
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=status-reason]").Count), Patience);
+        Assert.StartsWith(waiting, Row(cut, "w").QuerySelector("[data-testid=status-reason]")!.TextContent);
+        Assert.StartsWith(retrying, Row(cut, "r").QuerySelector("[data-testid=status-reason]")!.TextContent);
+        Assert.DoesNotContain("{\"code\"", cut.Markup);
+    }
+
     [Fact]
     public void OperatorReply_ShowsTheOperatorsName_NotARawNumber()
     {
