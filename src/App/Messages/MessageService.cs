@@ -169,12 +169,16 @@ public sealed class MessageService(
 
     public async Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
     {
-        var page = query.ChatId is { } chatText && chats is not null
-            ? QueryChats(session.MemberId, query, chats.Find(session.MemberId, query.LineId, chatText))
-            : store.QueryPage(session.MemberId, query);
+        var matches = query.ChatId is { } chatText && chats is not null ? chats.Find(session.MemberId, query.LineId, chatText) : null;
+        var page = matches is not null ? QueryChats(session.MemberId, query, matches.Chats) : store.QueryPage(session.MemberId, query);
         return new MessagePage(
             await WithNamesAsync(session.MemberId, page.Items.Select(ToSentMessage).ToList(), cancellationToken),
-            page.Total, page.TotalIsCapped);
+            page.Total, page.TotalIsCapped)
+        {
+            // More chats matched than one search merges: the table says so and how to narrow.
+            ChatMatches = matches?.Total ?? 0,
+            ChatsSearched = matches?.Chats.Count ?? 0,
+        };
     }
 
     /// <summary>
@@ -291,11 +295,11 @@ public sealed class MessageService(
     {
         if (chats is null) return chatText.Trim();
         var matches = chats.Find(memberId, lineId, chatText);
-        var exact = matches.FirstOrDefault(c => c.ChatId == chatText.Trim() || string.Equals(c.Name, chatText.Trim(), StringComparison.OrdinalIgnoreCase));
+        var exact = matches.Chats.FirstOrDefault(c => c.ChatId == chatText.Trim() || string.Equals(c.Name, chatText.Trim(), StringComparison.OrdinalIgnoreCase));
         if (exact is not null) return exact.ChatId;
-        if (matches.Count == 1) return matches[0].ChatId;
+        if (matches.Total == 1) return matches.Chats[0].ChatId;
         throw new OperationFailedException(new LocalText(
-            "Problem.ChatsAmbiguous", matches.Count.ToString(CultureInfo.InvariantCulture), chatText.Trim()));
+            "Problem.ChatsAmbiguous", matches.Total.ToString(CultureInfo.InvariantCulture), chatText.Trim()));
     }
 
     public async Task<SentMessage> SendTestMessageAsync(

@@ -359,6 +359,34 @@ public sealed class MessageListTests : ComponentTestBase
         Assert.DoesNotContain("{\"code\"", cut.Markup);
     }
 
+    [Theory]
+    [InlineData("en", "312 chats match “an”; the table shows the messages of the 50 that match best", "Type more of the chat's name or id")]
+    [InlineData("ru", "Под «an» подходят чаты: 312; в таблице сообщения 50 наиболее подходящих", "введите название или id чата подробнее")]
+    public void BroadChatSearch_SaysMoreChatsMatch_AndHowToNarrow(string language, string says, string narrow)
+    {
+        Log.Add("m1", "Hello", chatId: "an");
+        Log.ChatSearch = (312, 50);
+
+        var cut = RenderList(TestSessions.Operator(language), parameters: p => p.Add(x => x.ChatId, "an"));
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=chat-matches-capped]")), Patience);
+        var notice = cut.Find("[data-testid=chat-matches-capped]").TextContent;
+        Assert.StartsWith(says, notice);
+        Assert.Contains(narrow, notice);
+    }
+
+    [Fact]
+    public void NarrowChatSearch_SaysNothingMore()
+    {
+        Log.Add("m1", "Hello", chatId: "an");
+        Log.ChatSearch = (3, 3);
+
+        var cut = RenderList(TestSessions.Operator(), parameters: p => p.Add(x => x.ChatId, "an"));
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
+        Assert.Empty(cut.FindAll("[data-testid=chat-matches-capped]"));
+    }
+
     [Fact]
     public void OperatorReply_ShowsTheOperatorsName_NotARawNumber()
     {
