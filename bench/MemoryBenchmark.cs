@@ -17,7 +17,11 @@ internal static class MemoryBenchmark
 {
     private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
-    public static async Task<int> RunAsync(int sessions, int messageCount)
+    /// <param name="holdSeconds">
+    /// Keeps the sessions open this long after measuring, so a heap snapshot can show what a circuit holds
+    /// (<c>dotnet-gcdump collect -p PID</c>, then <c>dotnet-gcdump report</c>).
+    /// </param>
+    public static async Task<int> RunAsync(int sessions, int messageCount, int holdSeconds = 0)
     {
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
             ? configured
@@ -65,6 +69,11 @@ internal static class MemoryBenchmark
         for (var i = 0; i < sessions; i++) pages.Add(await OpenSessionAsync(browser, http, app));
         await Task.Delay(TimeSpan.FromSeconds(3));
         var after = Measure();
+        if (holdSeconds > 0)
+        {
+            Console.WriteLine($"holding {sessions} sessions open for {holdSeconds} s: process {Environment.ProcessId}");
+            await Task.Delay(TimeSpan.FromSeconds(holdSeconds));
+        }
         foreach (var page in pages) await page.CloseAsync();
 
         Console.WriteLine($"memory: {messageCount} messages on line {app.Line}; {sessions} sessions on /lines with the line selected (first page of messages shown)");
