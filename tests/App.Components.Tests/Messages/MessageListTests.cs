@@ -208,8 +208,7 @@ public sealed class MessageListTests : ComponentTestBase
         var cut = RenderList(TestSessions.Operator(), parameters: p => p.Add(x => x.OnFilterChanged, f => reported = f));
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
 
-        var select = cut.FindComponent<MudBlazor.MudSelect<MessageStatus?>>();
-        cut.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(MessageStatus.Failed));
+        cut.Find("[data-testid=status-filter]").Change("Failed");
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
         Assert.Equal(new MessageFilter(Status: MessageStatus.Failed), reported);
