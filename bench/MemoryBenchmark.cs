@@ -65,6 +65,21 @@ internal static class MemoryBenchmark
         await Task.Delay(TimeSpan.FromSeconds(2));
         var before = Measure();
 
+        // What the benchmark itself holds per browser context (Playwright's client objects live in this process too):
+        // the same number of contexts on a blank page, measured and closed again, is subtracted below.
+        var blanks = new List<IBrowserContext>();
+        for (var i = 0; i < sessions; i++)
+        {
+            var blank = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            await (await blank.NewPageAsync()).GotoAsync("about:blank");
+            blanks.Add(blank);
+        }
+        var withBlanks = Measure();
+        foreach (var blank in blanks) await blank.CloseAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        before = Measure();
+        var client = (withBlanks.Managed - before.Managed) / sessions;
+
         var pages = new List<IBrowserContext>();
         for (var i = 0; i < sessions; i++) pages.Add(await OpenSessionAsync(browser, http, app));
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -84,6 +99,8 @@ internal static class MemoryBenchmark
         Console.WriteLine($"  before sessions:                  managed heap {Mb(before.Managed)}, working set {Mb(before.WorkingSet)}");
         Console.WriteLine($"  with {sessions} sessions:                managed heap {Mb(after.Managed)}, working set {Mb(after.WorkingSet)}");
         Console.WriteLine($"  per session:                      managed heap {Kb((after.Managed - before.Managed) / sessions)}, working set {Kb((after.WorkingSet - before.WorkingSet) / sessions)}");
+        Console.WriteLine($"  the benchmark's own Playwright objects per browser context (blank page): managed heap {Kb(client)}");
+        Console.WriteLine($"  per session, the app's circuit alone (per session minus that): managed heap {Kb((after.Managed - before.Managed) / sessions - client)}");
         return 0;
     }
 
