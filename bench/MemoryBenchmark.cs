@@ -21,7 +21,11 @@ internal static class MemoryBenchmark
     /// Keeps the sessions open this long after measuring, so a heap snapshot can show what a circuit holds
     /// (<c>dotnet-gcdump collect -p PID</c>, then <c>dotnet-gcdump report</c>).
     /// </param>
-    public static async Task<int> RunAsync(int sessions, int messageCount, int holdSeconds = 0)
+    /// <param name="page">
+    /// <c>messages</c> (the default): the Messages view of a line; <c>home</c>: the app's home page, the floor any
+    /// circuit of this app pays (Blazor, SignalR, the layout with MudBlazor's providers).
+    /// </param>
+    public static async Task<int> RunAsync(int sessions, int messageCount, int holdSeconds = 0, string page = "messages")
     {
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
             ? configured
@@ -61,7 +65,8 @@ internal static class MemoryBenchmark
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseUri };
 
         // One session first and away again, so what follows counts sessions rather than the first render's JIT.
-        await OpenSessionAsync(browser, http, app).ContinueWith(async t => await (await t).CloseAsync()).Unwrap();
+        Func<Task<IBrowserContext>> open = page == "home" ? () => OpenHomeAsync(browser, app) : () => OpenSessionAsync(browser, http, app);
+        await open().ContinueWith(async t => await (await t).CloseAsync()).Unwrap();
         await Task.Delay(TimeSpan.FromSeconds(2));
         var before = Measure();
 
@@ -81,7 +86,7 @@ internal static class MemoryBenchmark
         var client = (withBlanks.Managed - before.Managed) / sessions;
 
         var pages = new List<IBrowserContext>();
-        for (var i = 0; i < sessions; i++) pages.Add(await OpenSessionAsync(browser, http, app));
+        for (var i = 0; i < sessions; i++) pages.Add(await open());
         await Task.Delay(TimeSpan.FromSeconds(3));
         var after = Measure();
         if (holdSeconds > 0)
@@ -89,9 +94,11 @@ internal static class MemoryBenchmark
             Console.WriteLine($"holding {sessions} sessions open for {holdSeconds} s: process {Environment.ProcessId}");
             await Task.Delay(TimeSpan.FromSeconds(holdSeconds));
         }
-        foreach (var page in pages) await page.CloseAsync();
+        foreach (var context in pages) await context.CloseAsync();
 
-        Console.WriteLine($"memory: {messageCount} messages on line {app.Line}; {sessions} sessions on /lines with the line selected (first page of messages shown)");
+        Console.WriteLine(page == "home"
+            ? $"memory: {sessions} sessions on the home page (/): the floor of a circuit of this app"
+            : $"memory: {messageCount} messages on line {app.Line}; {sessions} sessions on /lines with the line selected (first page of messages shown)");
         Console.WriteLine("  figures after a full compacting GC; the process also hosts the sandbox portal and the bench");
         Console.WriteLine($"  process before the app started:  managed heap {Mb(bare.Managed)}, working set {Mb(bare.WorkingSet)}");
         Console.WriteLine($"  app idle (sandbox included):      managed heap {Mb(idle.Managed)}, working set {Mb(idle.WorkingSet)}");
@@ -120,6 +127,19 @@ internal static class MemoryBenchmark
         var page = await context.NewPageAsync();
         await page.GotoAsync(target.AbsoluteUri);
         await page.Locator("[data-testid=message-row]").First.WaitForAsync();
+        return context;
+    }
+
+    /// <summary>The home page, interactive like every page: a circuit with the layout and a few MudBlazor components.</summary>
+    private static async Task<IBrowserContext> OpenHomeAsync(IBrowser browser, BenchApp app)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(60_000);
+        var tab = await context.NewPageAsync();
+        await tab.GotoAsync(app.BaseUri.AbsoluteUri);
+        // Interactive once Blazor has started its circuit.
+        await tab.WaitForFunctionAsync("() => window.Blazor && document.querySelector('h1')");
+        await Task.Delay(TimeSpan.FromSeconds(1));
         return context;
     }
 
