@@ -1,5 +1,6 @@
 using System.Net;
 using LineBridge.Bitrix24;
+using LineBridge.Components.Localization;
 using LineBridge.Components.Messages;
 using LineBridge.Storage;
 
@@ -24,7 +25,7 @@ public sealed class WaitingWorkTests
 
         var waiting = h.Record(sent);
         Assert.Equal(MessageStatus.Waiting, waiting.Status);
-        Assert.Contains("not connected", waiting.FailureReason);
+        Assert.Contains("not connected", Localizer.PlainEnglish(waiting.FailureReason));
         Assert.DoesNotContain("NOT_ACTIVE_LINE", waiting.FailureReason);
         Assert.Equal(LineConnectionState.Disconnected, h.Lines.GetState(MessagesHarness.MemberId, 1));
         // The portal still holds the first text; the table can say so.
@@ -68,7 +69,7 @@ public sealed class WaitingWorkTests
         Assert.Empty(h.Portal.Calls);
         var record = h.Record(sent);
         Assert.Equal(MessageStatus.Waiting, record.Status);
-        Assert.Contains("not installed", record.FailureReason);
+        Assert.Contains("not installed", Localizer.PlainEnglish(record.FailureReason));
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public sealed class WaitingWorkTests
         var sent = await SendRefusedOnceAsync(h, HttpStatusCode.Unauthorized, Bitrix24Errors.ApplicationNotFound, "Application not found");
 
         Assert.Equal(MessageStatus.Waiting, h.Record(sent).Status);
-        Assert.Contains("not installed", h.Record(sent).FailureReason);
+        Assert.Contains("not installed", Localizer.PlainEnglish(h.Record(sent).FailureReason));
     }
 
     [Fact]
@@ -113,7 +114,7 @@ public sealed class WaitingWorkTests
         Assert.All([first[0], second[0]], s =>
         {
             Assert.Equal(MessageStatus.Waiting, h.Record(s).Status);
-            Assert.Contains("PAYMENT_REQUIRED", h.Record(s).FailureReason);
+            Assert.Contains("PAYMENT_REQUIRED", Localizer.PlainEnglish(h.Record(s).FailureReason));
         });
 
         h.Time.Advance(TimeSpan.FromMinutes(6)); // the portal paid meanwhile: the probe goes through
