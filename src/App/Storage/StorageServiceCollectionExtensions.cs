@@ -42,6 +42,11 @@ public static class StorageServiceCollectionExtensions
             builder.Services.AddSingleton<Bitrix24.IPortalRateLimiter>(sp => new PostgreSqlRateLimiter(
                 sp.GetRequiredService<PostgreSqlDatabase>(), sp.GetRequiredService<IOptions<Install.Bitrix24AppOptions>>(),
                 sp.GetService<TimeProvider>() ?? TimeProvider.System));
+            // Live status for every page: changes made here are NOTIFYed, changes made elsewhere are heard and reloaded.
+            builder.Services.AddSingleton<PostgreSqlMessageChangeFeed>();
+            builder.Services.AddSingleton<Messages.IMessageChangeFeed>(sp => sp.GetRequiredService<PostgreSqlMessageChangeFeed>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgreSqlMessageChangeFeed>());
+            builder.Services.AddHostedService<PostgreSqlMessageChangeListener>();
             builder.Services.AddSingleton<IPortalRecords>(sp => new PostgreSqlPortalRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<IApiKeyRecords>(sp => new PostgreSqlApiKeyRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<ILineConnectionRecords>(sp => new PostgreSqlLineConnectionRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
