@@ -25,7 +25,7 @@ public sealed class NginxProxyTests
 
         var firstVisits = new List<string>();
         for (var i = 0; i < 6; i++) firstVisits.Add(await AnsweredByAsync(http, cookie: null));
-        Assert.Equal([a.BaseUri.Authority, b.BaseUri.Authority], firstVisits.Distinct().Order());
+        Assert.Equal(new[] { a.BaseUri.Authority, b.BaseUri.Authority }.Order(), firstVisits.Distinct().Order());
 
         foreach (var instance in new[] { a.BaseUri.Authority, b.BaseUri.Authority })
         {
