@@ -6,7 +6,8 @@ namespace LineBridge.EndToEnd;
 
 /// <summary>
 /// The app inside the portal's frame, through nginx (docs/nginx/linebridge.conf, TLS) in front of two instances on
-/// one PostgreSQL database: the frame's page, its scripts and its circuit all reach one instance.
+/// one PostgreSQL database, in a Chromium that blocks third-party cookies: the partitioned instance cookie still
+/// brings the frame's page, its scripts and its circuit to one instance.
 /// </summary>
 public sealed class ProxyJourneyTests(Browser browser)
 {
@@ -30,7 +31,27 @@ public sealed class ProxyJourneyTests(Browser browser)
         // The portal now opens the app at the proxy's address.
         a.Sandbox.ConfigureApp(handlerUrl: new Uri(nginx.HttpsUri, "placement").AbsoluteUri, installUrl: new Uri(nginx.HttpsUri, "install").AbsoluteUri);
 
-        await using var context = await browser.NewContextAsync(ignoreHttpsErrors: true);
+        // Chromium as it is heading: third-party cookies blocked, so only a partitioned cookie lives in the frame.
+        if (Browser.ExecutablePath is not { } chromium)
+        {
+            // The shared fixture skips (or fails under CI=true) with its usual message.
+            await browser.NewContextAsync();
+            return;
+        }
+        using var playwright = await Playwright.CreateAsync();
+        await using var blocking = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
+                "--test-third-party-cookie-phaseout",
+            ],
+        });
+        await using var context = await blocking.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
+        context.SetDefaultTimeout(Browser.WaitTimeoutMs);
         var page = await context.NewPageAsync();
         var responses = new ConcurrentQueue<IResponse>();
         var sockets = new ConcurrentQueue<string>();
