@@ -92,7 +92,9 @@ public sealed partial class MessageStore
         _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
         _versions.EnsureIndex(x => x.MessageId);
         _outbox.EnsureIndex(x => x.MessageId);
-        _outbox.EnsureIndex(x => x.MemberId);
+        // Added later than the others: on an existing file it builds pages, so it takes the write gate (the workers
+        // above may already be writing).
+        lock (_gate) _outbox.EnsureIndex(x => x.MemberId);
     }
 
     /// <summary>The <c>MESSAGES</c> element without its text (kept once, in the record and its versions).</summary>

@@ -100,6 +100,6 @@ public class DeliveryPacingTests
         Assert.Equal(MessageStatus.Sent, versions[^1].Status);
         var superseded = versions.Where(v => v.Status == MessageStatus.Superseded).ToList();
         Assert.InRange(superseded.Count, 3, 4);
-        Assert.All(superseded, v => Assert.StartsWith("Superseded by version ", v.PortalAnswer));
+        Assert.All(superseded, v => Assert.StartsWith("Superseded by version ", LineBridge.Components.Localization.Localizer.PlainEnglish(v.PortalAnswer)));
     }
 }

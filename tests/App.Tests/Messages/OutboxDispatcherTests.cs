@@ -56,7 +56,7 @@ public class OutboxDispatcherTests
         Assert.Equal((MessageStatus.Sent, "v3", 3, "v3"), (record.Status, record.Text, record.Version, record.PortalText));
         var versions = h.Store.GetVersions(MessagesHarness.MemberId, id).OrderBy(v => v.Version).ToList();
         Assert.Equal([MessageStatus.Sent, MessageStatus.Superseded, MessageStatus.Sent], versions.Select(v => v.Status));
-        Assert.Equal("Superseded by version 3: not sent on its own.", versions[1].PortalAnswer);
+        Assert.Equal("Superseded by version 3: not sent on its own.", LineBridge.Components.Localization.Localizer.PlainEnglish(versions[1].PortalAnswer));
         Assert.StartsWith("SUCCESS", versions[2].PortalAnswer);
     }
 
