@@ -36,8 +36,8 @@ public sealed class MessageStore
         Replies = replies;
     }
 
-    /// <summary>The LiteDB store on <paramref name="db"/> (tests and benchmarks build it this way).</summary>
-    public MessageStore(LiteDatabase db, TimeProvider time) : this(new LiteDbMessageStore(db, time))
+    /// <summary>The LiteDB store on <paramref name="db"/> (tests and benchmarks build it this way; internal, so DI sees one constructor).</summary>
+    internal MessageStore(LiteDatabase db, TimeProvider time) : this(new LiteDbMessageStore(db, time))
     {
     }
 
