@@ -214,9 +214,19 @@ public sealed class OutboxDispatcher(
             if (chunk.Count == 0) return;
         }
 
+        if (method == Method.Send)
+        {
+            // On a shared store an item whose lease lapsed may be another instance's now: only what is still held goes.
+            var held = store.Outbox.MarkInFlight(chunk).Select(i => i.Id).ToHashSet();
+            if (held.Count < chunk.Count)
+            {
+                records = records.Where((_, i) => held.Contains(chunk[i].Id)).ToList();
+                chunk = chunk.Where(i => held.Contains(i.Id)).ToList();
+                if (chunk.Count == 0) return;
+            }
+        }
         var request = new ConnectorMessagesRequest(
             first.Connector, first.Line, chunk.Select((item, i) => Build(item, records[i]!, method)).ToList());
-        if (method == Method.Send) store.Outbox.MarkInFlight(chunk);
 
         ConnectorMessagesResult result;
         try

@@ -102,14 +102,17 @@ public interface IOutboxStore
     /// </summary>
     IReadOnlyList<OutboxItem> Claim(int max);
 
-    /// <summary>Lets go of everything this store holds (graceful shutdown), so others need not wait for the lease.</summary>
+    /// <summary>Lets go of everything this store holds (graceful shutdown; outbox items and reply leases), so others need not wait for the lease.</summary>
     void Release();
 
     /// <summary>Whether any work is pending (held or not).</summary>
     bool HasPendingWork();
 
-    /// <summary>Marks sends as out with the portal; see <see cref="OutboxItem.InFlight"/>.</summary>
-    void MarkInFlight(IReadOnlyList<OutboxItem> items);
+    /// <summary>
+    /// Marks sends as out with the portal (see <see cref="OutboxItem.InFlight"/>) and returns those this store still
+    /// holds: only they may go out (on a shared store, an item whose lease lapsed may have passed to another instance).
+    /// </summary>
+    IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items);
 
     /// <summary>
     /// At start-up: sends this process had out with the portal when it stopped get <see cref="OutboxItem.DeleteFirst"/>.
@@ -184,7 +187,10 @@ public interface IReplyStore
     /// <summary>Pending deliveries, oldest first.</summary>
     IReadOnlyList<ReplyDelivery> LoadDeliveries(int max);
 
-    /// <summary>One portal's pending deliveries, oldest first.</summary>
+    /// <summary>
+    /// One portal's pending deliveries, oldest first. A shared store hands a portal's deliveries to one instance at a
+    /// time (a lease per portal, renewed by each call; empty for the others meanwhile).
+    /// </summary>
     IReadOnlyList<ReplyDelivery> LoadDeliveries(string memberId, int max);
 
     /// <summary>The portals that have deliveries waiting.</summary>

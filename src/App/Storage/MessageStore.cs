@@ -129,7 +129,7 @@ public sealed class MessageStore
     public bool HasPendingWork() => Outbox.HasPendingWork();
 
     /// <inheritdoc cref="IOutboxStore.MarkInFlight"/>
-    public void MarkInFlight(IReadOnlyList<OutboxItem> items) => Outbox.MarkInFlight(items);
+    public IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items) => Outbox.MarkInFlight(items);
 
     /// <inheritdoc cref="IOutboxStore.RecoverInFlight"/>
     public int RecoverInFlight() => Outbox.RecoverInFlight();

@@ -624,8 +624,8 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
 
     public bool HasPendingWork() => _outbox.Count() > 0;
 
-    /// <summary>Marks sends as out with the portal; see <see cref="OutboxItem.InFlight"/>.</summary>
-    public void MarkInFlight(IReadOnlyList<OutboxItem> items)
+    /// <summary>Marks sends as out with the portal; see <see cref="OutboxItem.InFlight"/>. One process holds them all.</summary>
+    public IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items)
     {
         InTransaction(() =>
         {
@@ -635,6 +635,7 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
                 _outbox.Update(item);
             }
         });
+        return items;
     }
 
     /// <summary>

@@ -47,6 +47,7 @@ public sealed partial class PostgreSqlMessageStore
     {
         using var c = _database.Open();
         c.Execute("UPDATE message_outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner", new { owner = Owner });
+        c.Execute("DELETE FROM reply_portal_leases WHERE lease_owner = @owner", new { owner = Owner });
     }
 
     public bool HasPendingWork()
@@ -55,15 +56,19 @@ public sealed partial class PostgreSqlMessageStore
         return c.ExecuteScalar<bool>("SELECT EXISTS (SELECT 1 FROM message_outbox)");
     }
 
-    public void MarkInFlight(IReadOnlyList<OutboxItem> items)
+    public IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items)
     {
-        if (items.Count == 0) return;
+        if (items.Count == 0) return [];
         var now = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
         // The lease is renewed as the call goes out: the call itself may wait for the portal's rate limit.
-        c.Execute("UPDATE message_outbox SET in_flight = true, lease_until = @until WHERE id = ANY(@ids) AND lease_owner = @owner",
-            new { ids = items.Select(i => i.Id).ToArray(), owner = Owner, until = now + Lease });
-        foreach (var item in items) item.InFlight = true;
+        var held = c.Query<long>("""
+            UPDATE message_outbox SET in_flight = true, lease_until = @until WHERE id = ANY(@ids) AND lease_owner = @owner
+            RETURNING id
+            """, new { ids = items.Select(i => i.Id).ToArray(), owner = Owner, until = now + Lease }).ToHashSet();
+        var still = items.Where(i => held.Contains(i.Id)).ToList();
+        foreach (var item in still) item.InFlight = true;
+        return still;
     }
 
     public int RecoverInFlight()

@@ -102,9 +102,22 @@ public sealed partial class PostgreSqlMessageStore
         return c.Query<ReplyDelivery>($"SELECT {DeliveryColumns} FROM reply_deliveries ORDER BY id LIMIT @max", new { max }).ToList();
     }
 
+    /// <summary>
+    /// One portal's pending deliveries, oldest first, for the one instance that holds the portal's reply lease (taken
+    /// or renewed here, <see cref="Lease"/> long): the dispatcher keeps a message's changes in order within its
+    /// batch, so a portal's replies go out from one instance at a time. Empty while another instance holds it.
+    /// </summary>
     public IReadOnlyList<ReplyDelivery> LoadDeliveries(string memberId, int max)
     {
+        var now = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
+        var held = c.ExecuteScalar<string?>("""
+            INSERT INTO reply_portal_leases (member_id, lease_owner, lease_until) VALUES (@memberId, @owner, @until)
+            ON CONFLICT (member_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+            WHERE reply_portal_leases.lease_owner = @owner OR reply_portal_leases.lease_until < @now
+            RETURNING lease_owner
+            """, new { memberId, owner = Owner, until = now + Lease, now });
+        if (held is null) return [];
         return c.Query<ReplyDelivery>($"SELECT {DeliveryColumns} FROM reply_deliveries WHERE member_id = @memberId ORDER BY id LIMIT @max",
             new { memberId, max }).ToList();
     }

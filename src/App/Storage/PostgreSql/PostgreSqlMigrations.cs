@@ -63,7 +63,7 @@ public static class PostgreSqlMigrations
             ALTER TABLE portals ADD COLUMN refresh_token_issued_at timestamptz;
             """),
         // The message log, its versions, the outbox (claimed with a lease by one instance at a time) and operator
-        // reply deliveries. Ids the UI shows are LiteDB ObjectIds as 24 lower-case hex digits (COLLATE "C": byte order
+        // reply deliveries (one instance at a time per portal, by a lease in reply_portal_leases). Ids the UI shows are LiteDB ObjectIds as 24 lower-case hex digits (COLLATE "C": byte order
         // is time order). search_text is the text lower-cased by the app (any script, whatever the database's locale);
         // its trigram index serves substring search without reading the whole line. pg_trgm is a trusted extension
         // (PostgreSQL 13+): the database's owner may create it.
@@ -154,6 +154,10 @@ public static class PostgreSqlMigrations
                 external_id text);
             CREATE INDEX reply_deliveries_member ON reply_deliveries (member_id, id);
             CREATE INDEX reply_deliveries_message ON reply_deliveries (message_id);
+            CREATE TABLE reply_portal_leases (
+                member_id text PRIMARY KEY,
+                lease_owner text NOT NULL,
+                lease_until timestamptz NOT NULL);
             """),
     ];
 

@@ -76,7 +76,8 @@ public sealed class OutboxLeasesOnPostgreSql
         Assert.Equal(lost[0].Id, taken.Id);
         Assert.True(taken.DeleteFirst, "A send that may have reached the portal is deleted there before it goes again.");
         Assert.False(taken.InFlight);
-        // The stopped instance's late answer changes nothing: the item is no longer its own.
+        // The stopped instance's late steps change nothing: the item is no longer its own.
+        Assert.Empty(stopped.Outbox.MarkInFlight(lost));
         Assert.Empty(stopped.Outbox.Complete([new OutboxCompletion(lost[0], false, "HTTP 500")]));
         stopped.Outbox.Reschedule(lost, "late", Start.UtcDateTime.AddHours(1), deleteFirst: false);
         Assert.Equal(MessageStatus.Queued, survivor.Get(Sample.MemberId, id)!.Status);
@@ -108,5 +109,40 @@ public sealed class OutboxLeasesOnPostgreSql
 
         a.Outbox.Release();
         Assert.Equal([m2], b.Outbox.Claim(10).Where(i => i.Kind == ChangeKind.Send).Select(i => i.MessageId));
+    }
+}
+
+/// <summary>Operator reply deliveries with several instances: one instance at a time serves a portal's deliveries.</summary>
+public sealed class ReplyLeasesOnPostgreSql
+{
+    [Fact]
+    public async Task APortalsReplyDeliveries_GoToOneInstanceAtATime_AndPassOnAfterTheLeaseOrARelease()
+    {
+        await using var backend = await StoreBackend.OpenAsync(StorageProvider.PostgreSql);
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
+        var lease = TimeSpan.FromSeconds(30);
+        var a = backend.Messages(time, lease);
+        var b = backend.Messages(time, lease);
+        a.AddReply(Sample.MemberId, "linebridge", new Replies.ReplyEvent
+        {
+            Change = Replies.ReplyChange.Created, Line = 1, ImChatId = "7", ImMessageId = "901", ChatId = "chat-1", Text = "hi",
+        }, "Operator", r => new Replies.ReplyDelivery
+        {
+            EventId = "e1", EventType = Replies.WebhookEventTypes.MessageCreated, MemberId = r.MemberId, Connector = r.Connector,
+            Line = r.Line, MessageId = r.Id, Version = 1, Body = "{}",
+        });
+
+        Assert.Single(a.LoadDeliveries(Sample.MemberId, 10));
+        Assert.Empty(b.LoadDeliveries(Sample.MemberId, 10));
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Single(a.LoadDeliveries(Sample.MemberId, 10));   // renewed
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Empty(b.LoadDeliveries(Sample.MemberId, 10));
+        time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Single(b.LoadDeliveries(Sample.MemberId, 10));   // a stopped renewing
+        Assert.Empty(a.LoadDeliveries(Sample.MemberId, 10));
+
+        b.Outbox.Release();
+        Assert.Single(a.LoadDeliveries(Sample.MemberId, 10));
     }
 }
