@@ -10,15 +10,25 @@ namespace LineBridge.Messages;
 /// loaded per line on first use and cached; a chat is written once, when it first appears or is renamed, so sends
 /// into known chats cost nothing here.
 /// </summary>
-public sealed class ChatDirectory(LiteDatabase db)
+/// <remarks>
+/// The records live behind <see cref="Storage.IChatRecords"/> (LiteDB collection <c>chats</c> or PostgreSQL table
+/// <c>chats</c>). On a shared database another instance may add chats, so a line's cache is read again after
+/// <paramref name="refreshAfter"/> (null: never, for one process that writes every chat itself).
+/// </remarks>
+public sealed class ChatDirectory(Storage.IChatRecords records, TimeSpan? refreshAfter = null, TimeProvider? time = null)
 {
-    internal const string Collection = "chats";
+    internal const string Collection = Storage.LiteDb.LiteDbChatRecords.Collection;
 
     /// <summary>At most this many chats take part in one search: the table merges their messages.</summary>
     public const int MaxMatches = 50;
 
-    private readonly ConcurrentDictionary<(string MemberId, int Line), ConcurrentDictionary<string, string?>> _lines = new();
-    private readonly ILiteCollection<ChatRecord> _chats = db.GetCollection<ChatRecord>(Collection);
+    private readonly ConcurrentDictionary<(string MemberId, int Line), (ConcurrentDictionary<string, string?> Chats, DateTimeOffset LoadedAt)> _lines = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>The directory over the LiteDB collection <c>chats</c> of <paramref name="db"/> (tests).</summary>
+    internal ChatDirectory(LiteDatabase db) : this(new Storage.LiteDb.LiteDbChatRecords(db))
+    {
+    }
 
     /// <summary>A chat as stored. The id is hex-encoded: the database's collation ignores case, external ids don't.</summary>
     public sealed class ChatRecord
@@ -45,7 +55,7 @@ public sealed class ChatDirectory(LiteDatabase db)
             known[chatId] = clean ?? had;
             changed.Add(new ChatRecord { Id = Key(memberId, line, chatId), MemberId = memberId, Line = line, ChatId = chatId, Name = clean ?? had });
         }
-        if (changed.Count > 0) Storage.LiteDbCollections.Write(db, () => _chats.Upsert(changed));
+        if (changed.Count > 0) records.Upsert(changed);
     }
 
     /// <summary>The name the external system gave a chat, or null.</summary>
@@ -76,15 +86,18 @@ public sealed class ChatDirectory(LiteDatabase db)
         return found;
     }
 
-    private ConcurrentDictionary<string, string?> Load(string memberId, int line) =>
-        _lines.GetOrAdd((memberId, line), key =>
-        {
-            var chats = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var chat in _chats.Find(c => c.MemberId == key.MemberId && c.Line == key.Line))
-                chats[chat.ChatId] = chat.Name;
-            return chats;
-        });
+    private ConcurrentDictionary<string, string?> Load(string memberId, int line)
+    {
+        var now = _time.GetUtcNow();
+        if (_lines.TryGetValue((memberId, line), out var cached) && (refreshAfter is not { } every || now - cached.LoadedAt < every))
+            return cached.Chats;
+        var chats = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var chat in records.List(memberId, line)) chats[chat.ChatId] = chat.Name;
+        _lines[(memberId, line)] = (chats, now);
+        return chats;
+    }
 
-    private static string Key(string memberId, int line, string chatId) =>
+    /// <summary>A chat's record id: its portal, line and external id (hex: LiteDB's collation ignores case, external ids don't).</summary>
+    internal static string Key(string memberId, int line, string chatId) =>
         $"{memberId}|{line}|{Convert.ToHexString(Encoding.UTF8.GetBytes(chatId))}";
 }

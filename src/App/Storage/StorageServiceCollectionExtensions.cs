@@ -46,6 +46,10 @@ public static class StorageServiceCollectionExtensions
             builder.Services.AddSingleton(sp => new PostgreSqlMessageStore(
                 sp.GetRequiredService<PostgreSqlDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System, lease));
             AddMessageContracts<PostgreSqlMessageStore>(builder.Services);
+            builder.Services.AddSingleton<IChatRecords>(sp => new PostgreSqlChatRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
+            // Other instances add chats too: a line's cached chats are read again after this long.
+            builder.Services.AddSingleton(sp => new Messages.ChatDirectory(
+                sp.GetRequiredService<IChatRecords>(), TimeSpan.FromSeconds(30), sp.GetService<TimeProvider>()));
         }
         else
         {
@@ -59,6 +63,8 @@ public static class StorageServiceCollectionExtensions
             builder.Services.AddSingleton(sp => new LiteDbMessageStore(
                 sp.GetRequiredService<LiteDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
             AddMessageContracts<LiteDbMessageStore>(builder.Services);
+            builder.Services.AddSingleton<IChatRecords>(sp => new LiteDbChatRecords(sp.GetRequiredService<LiteDatabase>()));
+            builder.Services.AddSingleton(sp => new Messages.ChatDirectory(sp.GetRequiredService<IChatRecords>()));
         }
 
         builder.Services.AddSingleton<LiteDatabase>(sp =>

@@ -67,7 +67,7 @@ public static class PostgreSqlMigrations
         // is time order). search_text is the text lower-cased by the app (any script, whatever the database's locale);
         // its trigram index serves substring search without reading the whole line. pg_trgm is a trusted extension
         // (PostgreSQL 13+): the database's owner may create it.
-        (3, "message log, versions, outbox, reply deliveries; trigram search", """
+        (3, "message log, versions, outbox, reply deliveries, chats; trigram search", """
             CREATE EXTENSION IF NOT EXISTS pg_trgm;
             CREATE TABLE messages (
                 id text COLLATE "C" PRIMARY KEY,
@@ -154,6 +154,13 @@ public static class PostgreSqlMigrations
                 external_id text);
             CREATE INDEX reply_deliveries_member ON reply_deliveries (member_id, id);
             CREATE INDEX reply_deliveries_message ON reply_deliveries (message_id);
+            CREATE TABLE chats (
+                id text PRIMARY KEY,
+                member_id text NOT NULL,
+                line integer NOT NULL,
+                chat_id text NOT NULL,
+                name text);
+            CREATE INDEX chats_line ON chats (member_id, line);
             CREATE TABLE reply_portal_leases (
                 member_id text PRIMARY KEY,
                 lease_owner text NOT NULL,

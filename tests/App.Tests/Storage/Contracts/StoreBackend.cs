@@ -61,6 +61,9 @@ public sealed class StoreBackend : IAsyncDisposable
     internal ILineWebhookRecords LineWebhookRecords() =>
         Postgres is { } pg ? new PostgreSqlLineWebhookRecords(pg) : new LiteDbLineWebhookRecords(_lite!);
 
+    internal IChatRecords ChatRecords() =>
+        Postgres is { } pg ? new PostgreSqlChatRecords(pg) : new LiteDbChatRecords(_lite!);
+
     /// <summary>
     /// A message store as one app instance has it. On PostgreSQL each call is another instance on the same database
     /// (its own outbox holder, <paramref name="lease"/> long); on LiteDB call it once (one process holds the file).
