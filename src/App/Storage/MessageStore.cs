@@ -45,9 +45,16 @@ public sealed class MessageStore
     {
     }
 
+    /// <summary>Accepting changes and reading messages back (the send API, the editor).</summary>
     public IMessageLogStore Log { get; }
+
+    /// <summary>The work waiting for the portals (the outbox dispatcher, the gauges).</summary>
     public IOutboxStore Outbox { get; }
+
+    /// <summary>Pages and text search (the message table, find-and-replace).</summary>
     public IMessageSearchStore Search { get; }
+
+    /// <summary>Operator replies and their webhook deliveries (the reply handler and dispatcher).</summary>
     public IReplyStore Replies { get; }
 
     /// <summary>Messages accepted whose LiteDB search entry and counts are still to be written (0 on PostgreSQL, which indexes at once).</summary>
