@@ -61,15 +61,16 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
     // ---- the log ----
 
     public IReadOnlyList<AddedMessage> Add(IReadOnlyList<NewMessage> messages, string changedBy, string source) =>
-        InTransaction((c, tx) => AddWithin(c, tx, messages, changedBy, source, Now()));
+        AddAsync(messages, changedBy, source).GetAwaiter().GetResult();
 
-    // Commit is the durable point on PostgreSQL, and the server overlaps concurrent commits itself.
-    public Task<IReadOnlyList<AddedMessage>> AddAsync(IReadOnlyList<NewMessage> messages, string changedBy, string source) =>
-        Task.Run(() => Add(messages, changedBy, source));
-
-    private List<AddedMessage> AddWithin(
-        NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<NewMessage> messages, string changedBy, string source, DateTime now)
+    // Commit is the durable point on PostgreSQL, and the server overlaps concurrent commits itself: no group commit.
+    // Asynchronous all the way, so the send API's many concurrent requests wait without holding threads.
+    public async Task<IReadOnlyList<AddedMessage>> AddAsync(IReadOnlyList<NewMessage> messages, string changedBy, string source)
     {
+        var now = Now();
+        _database.Migrate();
+        await using var c = await _database.DataSource.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted);
         var added = new List<AddedMessage>(messages.Count);
         foreach (var m in messages)
         {
@@ -96,15 +97,18 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
                 UpdatedAt = now,
             };
             // A concurrent accept of the same id (another request, another instance) waits for ours and then finds it.
-            if (!TryInsert(c, tx, record))
+            if (await c.ExecuteAsync(InsertMessage, Parameters(record), tx) != 1)
             {
-                added.Add(new AddedMessage(FindByExternal(c, tx, m.MemberId, m.Line, record.ChatId, externalId)!, Duplicate: true));
+                var existing = await c.QuerySingleAsync<MessageRecord>(SelectByExternal,
+                    new { memberId = m.MemberId, line = m.Line, chatId = record.ChatId, externalMessageId = externalId }, tx);
+                added.Add(new AddedMessage(existing, Duplicate: true));
                 continue;
             }
-            AddVersion(c, tx, record, ChangeKind.Send, oldText: null, changedBy, source, now);
-            InsertOutbox(c, tx, record, ChangeKind.Send, text, now, deleteFirst: false);
+            await c.ExecuteAsync(InsertVersion, VersionParameters(record, ChangeKind.Send, oldText: null, changedBy, source, now), tx);
+            await c.ExecuteAsync(InsertOutboxItem, OutboxParameters(record, ChangeKind.Send, text, now, deleteFirst: false), tx);
             added.Add(new AddedMessage(record, Duplicate: false));
         }
+        await tx.CommitAsync();
         return added;
     }
 
@@ -234,7 +238,9 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
 
     // ---- helpers shared by the parts ----
 
-    private bool TryInsert(NpgsqlConnection c, NpgsqlTransaction tx, MessageRecord r) => c.Execute("""
+    private static bool TryInsert(NpgsqlConnection c, NpgsqlTransaction tx, MessageRecord r) => c.Execute(InsertMessage, Parameters(r), tx) == 1;
+
+    private const string InsertMessage = """
         INSERT INTO messages (id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
             external_user_name, payload, text, search_text, portal_text, has_files, status, failure_reason, delivered,
             delete_requested, version, last_edited_by, created_at, updated_at, portal_user_id, session_id, portal_chat_id,
@@ -244,7 +250,7 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
             @DeleteRequested, @Version, @LastEditedBy, @CreatedAt, @UpdatedAt, @PortalUserId, @SessionId, @PortalChatId,
             @Direction, @ImChatId, @ImMessageId, @DeliveredAs)
         ON CONFLICT ON CONSTRAINT messages_external DO NOTHING
-        """, Parameters(r), tx) == 1;
+        """;
 
     /// <summary>Writes a changed record's mutable columns (its search text follows its text in the same statement).</summary>
     private static void Save(NpgsqlConnection c, NpgsqlTransaction tx, MessageRecord r) => c.Execute("""
@@ -272,39 +278,50 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
             $"SELECT {MessageColumns} FROM messages WHERE id = @id" + (forUpdate ? " FOR NO KEY UPDATE" : ""),
             new { id = id.ToString() }, tx);
 
+    private const string SelectByExternal = $"""
+        SELECT {MessageColumns} FROM messages
+        WHERE member_id = @memberId AND line = @line AND chat_id = @chatId AND external_message_id = @externalMessageId
+        """;
+
     private static MessageRecord? FindByExternal(
         NpgsqlConnection c, NpgsqlTransaction? tx, string memberId, int line, string chatId, string externalMessageId, bool forUpdate = false) =>
-        c.QuerySingleOrDefault<MessageRecord>($"""
-            SELECT {MessageColumns} FROM messages
-            WHERE member_id = @memberId AND line = @line AND chat_id = @chatId AND external_message_id = @externalMessageId
-            """ + (forUpdate ? " FOR NO KEY UPDATE" : ""), new { memberId, line, chatId, externalMessageId }, tx);
+        c.QuerySingleOrDefault<MessageRecord>(SelectByExternal + (forUpdate ? " FOR NO KEY UPDATE" : ""),
+            new { memberId, line, chatId, externalMessageId }, tx);
+
+    private const string InsertVersion = """
+        INSERT INTO message_versions (id, message_id, member_id, version, kind, old_text, new_text, changed_by, source, changed_at, status)
+        VALUES (@Id, @MessageId, @MemberId, @Version, @Kind, @OldText, @NewText, @ChangedBy, @Source, @ChangedAt, 'Queued')
+        """;
 
     private static void AddVersion(
         NpgsqlConnection c, NpgsqlTransaction tx, MessageRecord record, ChangeKind kind, string? oldText, string changedBy, string source, DateTime now) =>
-        c.Execute("""
-            INSERT INTO message_versions (id, message_id, member_id, version, kind, old_text, new_text, changed_by, source, changed_at, status)
-            VALUES (@Id, @MessageId, @MemberId, @Version, @Kind, @OldText, @NewText, @ChangedBy, @Source, @ChangedAt, 'Queued')
-            """, new
-        {
-            Id = ObjectId.NewObjectId().ToString(), MessageId = record.Id.ToString(), record.MemberId, record.Version,
-            Kind = kind.ToString(), OldText = oldText, NewText = kind == ChangeKind.Delete ? "" : record.Text,
-            ChangedBy = changedBy, Source = source, ChangedAt = Utc(now),
-        }, tx);
+        c.Execute(InsertVersion, VersionParameters(record, kind, oldText, changedBy, source, now), tx);
+
+    private static object VersionParameters(MessageRecord record, ChangeKind kind, string? oldText, string changedBy, string source, DateTime now) => new
+    {
+        Id = ObjectId.NewObjectId().ToString(), MessageId = record.Id.ToString(), record.MemberId, record.Version,
+        Kind = kind.ToString(), OldText = oldText, NewText = kind == ChangeKind.Delete ? "" : record.Text,
+        ChangedBy = changedBy, Source = source, ChangedAt = Utc(now),
+    };
 
     private static void SetVersionStatus(NpgsqlConnection c, NpgsqlTransaction tx, ObjectId messageId, int version, MessageStatus status, string answer) =>
         c.Execute("UPDATE message_versions SET status = @status, portal_answer = @answer WHERE message_id = @id AND version = @version",
             new { id = messageId.ToString(), version, status = status.ToString(), answer }, tx);
 
+    private const string InsertOutboxItem = """
+        INSERT INTO message_outbox (member_id, connector, line, kind, message_id, version, text, next_attempt_at, delete_first, accepted_at)
+        VALUES (@MemberId, @Connector, @Line, @Kind, @MessageId, @Version, @Text, @Now, @DeleteFirst, @Now)
+        """;
+
     private static void InsertOutbox(
         NpgsqlConnection c, NpgsqlTransaction tx, MessageRecord record, ChangeKind kind, string? text, DateTime now, bool deleteFirst) =>
-        c.Execute("""
-            INSERT INTO message_outbox (member_id, connector, line, kind, message_id, version, text, next_attempt_at, delete_first, accepted_at)
-            VALUES (@MemberId, @Connector, @Line, @Kind, @MessageId, @Version, @Text, @Now, @DeleteFirst, @Now)
-            """, new
-        {
-            record.MemberId, record.Connector, record.Line, Kind = kind.ToString(), MessageId = record.Id.ToString(),
-            record.Version, Text = text, Now = Utc(now), DeleteFirst = deleteFirst,
-        }, tx);
+        c.Execute(InsertOutboxItem, OutboxParameters(record, kind, text, now, deleteFirst), tx);
+
+    private static object OutboxParameters(MessageRecord record, ChangeKind kind, string? text, DateTime now, bool deleteFirst) => new
+    {
+        record.MemberId, record.Connector, record.Line, Kind = kind.ToString(), MessageId = record.Id.ToString(),
+        record.Version, Text = text, Now = Utc(now), DeleteFirst = deleteFirst,
+    };
 
     private static bool HasPending(NpgsqlConnection c, NpgsqlTransaction tx, ObjectId messageId) =>
         c.ExecuteScalar<bool>("SELECT EXISTS (SELECT 1 FROM message_outbox WHERE message_id = @id)", new { id = messageId.ToString() }, tx);
