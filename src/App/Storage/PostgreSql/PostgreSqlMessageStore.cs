@@ -72,6 +72,7 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
         await using var c = await _database.DataSource.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted);
         var added = new List<AddedMessage>(messages.Count);
+        var records = new List<MessageRecord>(messages.Count);
         foreach (var m in messages)
         {
             var externalId = m.Message.Message.Id ?? throw new ArgumentException("Every message needs an id.", nameof(messages));
@@ -96,21 +97,70 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
                 CreatedAt = now,
                 UpdatedAt = now,
             };
-            // A concurrent accept of the same id (another request, another instance) waits for ours and then finds it.
-            if (await c.ExecuteAsync(InsertMessage, Parameters(record), tx) != 1)
+            records.Add(record);
+        }
+        // One statement for the whole request: the messages, then the versions and outbox items of those that were
+        // new (in request order, so outbox ids follow acceptance). A concurrent accept of the same id (another
+        // request, another instance) waits for ours and then skips it.
+        var inserted = (await c.QueryAsync<string>(AddMessages, new
+        {
+            ids = records.Select(r => r.Id.ToString()).ToArray(),
+            versionIds = records.Select(_ => ObjectId.NewObjectId().ToString()).ToArray(),
+            members = records.Select(r => r.MemberId).ToArray(),
+            connectors = records.Select(r => r.Connector).ToArray(),
+            lines = records.Select(r => r.Line).ToArray(),
+            chats = records.Select(r => r.ChatId).ToArray(),
+            chatNames = records.Select(r => r.ChatName).ToArray(),
+            externalIds = records.Select(r => r.ExternalMessageId).ToArray(),
+            userIds = records.Select(r => r.ExternalUserId).ToArray(),
+            userNames = records.Select(r => r.ExternalUserName).ToArray(),
+            payloads = records.Select(r => r.Payload).ToArray(),
+            texts = records.Select(r => r.Text).ToArray(),
+            searchTexts = records.Select(r => SearchText(r.Text)).ToArray(),
+            hasFiles = records.Select(r => r.HasFiles).ToArray(),
+            now = Utc(now), changedBy, source,
+        }, tx)).ToHashSet(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            if (inserted.Contains(record.Id.ToString()))
             {
-                var existing = await c.QuerySingleAsync<MessageRecord>(SelectByExternal,
-                    new { memberId = m.MemberId, line = m.Line, chatId = record.ChatId, externalMessageId = externalId }, tx);
-                added.Add(new AddedMessage(existing, Duplicate: true));
+                added.Add(new AddedMessage(record, Duplicate: false));
                 continue;
             }
-            await c.ExecuteAsync(InsertVersion, VersionParameters(record, ChangeKind.Send, oldText: null, changedBy, source, now), tx);
-            await c.ExecuteAsync(InsertOutboxItem, OutboxParameters(record, ChangeKind.Send, text, now, deleteFirst: false), tx);
-            added.Add(new AddedMessage(record, Duplicate: false));
+            var existing = await c.QuerySingleAsync<MessageRecord>(SelectByExternal,
+                new { memberId = record.MemberId, line = record.Line, chatId = record.ChatId, externalMessageId = record.ExternalMessageId }, tx);
+            added.Add(new AddedMessage(existing, Duplicate: true));
         }
         await tx.CommitAsync();
         return added;
     }
+
+    private const string AddMessages = """
+        WITH input AS (
+            SELECT * FROM unnest(@ids::text[], @versionIds::text[], @members::text[], @connectors::text[], @lines::integer[],
+                @chats::text[], @chatNames::text[], @externalIds::text[], @userIds::text[], @userNames::text[], @payloads::text[],
+                @texts::text[], @searchTexts::text[], @hasFiles::boolean[]) WITH ORDINALITY
+                AS t(id, version_id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
+                     external_user_name, payload, text, search_text, has_files, ord)),
+        inserted AS (
+            INSERT INTO messages (id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
+                external_user_name, payload, text, search_text, has_files, status, delivered, delete_requested, version,
+                created_at, updated_at, direction)
+            SELECT id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
+                external_user_name, payload, text, search_text, has_files, 'Queued', false, false, 1, @now, @now, 'Incoming'
+            FROM input ORDER BY ord
+            ON CONFLICT ON CONSTRAINT messages_external DO NOTHING
+            RETURNING id),
+        versions AS (
+            INSERT INTO message_versions (id, message_id, member_id, version, kind, new_text, changed_by, source, changed_at, status)
+            SELECT i.version_id, i.id, i.member_id, 1, 'Send', i.text, @changedBy, @source, @now, 'Queued'
+            FROM input i JOIN inserted n ON n.id = i.id),
+        outbox AS (
+            INSERT INTO message_outbox (member_id, connector, line, kind, message_id, version, text, next_attempt_at, delete_first, accepted_at)
+            SELECT i.member_id, i.connector, i.line, 'Send', i.id, 1, i.text, @now, false, @now
+            FROM input i JOIN inserted n ON n.id = i.id ORDER BY i.ord)
+        SELECT id FROM inserted
+        """;
 
     public ChangeResult Change(
         string memberId, ObjectId messageId, ChangeKind kind, int? expectedVersion, string? newText, string changedBy, string source) =>
