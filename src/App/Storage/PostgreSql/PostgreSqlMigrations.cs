@@ -62,12 +62,19 @@ public static class PostgreSqlMigrations
         (2, "portals: refresh_token_issued_at", """
             ALTER TABLE portals ADD COLUMN refresh_token_issued_at timestamptz;
             """),
+        // Each portal's REST budget, shared by the instances (PostgreSqlRateLimiter): the bucket's next free slot.
+        (3, "portal_rate_budgets", """
+            CREATE TABLE portal_rate_budgets (
+                member_id text PRIMARY KEY,
+                next_free_at timestamptz NOT NULL);
+            """),
         // The message log, its versions, the outbox (claimed with a lease by one instance at a time) and operator
-        // reply deliveries (one instance at a time per portal, by a lease in reply_portal_leases). Ids the UI shows are LiteDB ObjectIds as 24 lower-case hex digits (COLLATE "C": byte order
-        // is time order). search_text is the text lower-cased by the app (any script, whatever the database's locale);
+        // reply deliveries (one instance at a time per portal, by a lease in reply_portal_leases), and the chat-name
+        // directory. Ids the UI shows are LiteDB ObjectIds as 24 lower-case hex digits (COLLATE "C": byte order is
+        // time order). search_text is the text lower-cased by the app (any script, whatever the database's locale);
         // its trigram index serves substring search without reading the whole line. pg_trgm is a trusted extension
         // (PostgreSQL 13+): the database's owner may create it.
-        (3, "message log, versions, outbox, reply deliveries, chats; trigram search", """
+        (4, "message log, versions, outbox, reply deliveries, chats; trigram search", """
             CREATE EXTENSION IF NOT EXISTS pg_trgm;
             CREATE TABLE messages (
                 id text COLLATE "C" PRIMARY KEY,
