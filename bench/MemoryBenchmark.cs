@@ -17,7 +17,15 @@ internal static class MemoryBenchmark
 {
     private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
-    public static async Task<int> RunAsync(int sessions, int messageCount)
+    /// <param name="holdSeconds">
+    /// Keeps the sessions open this long after measuring, so a heap snapshot can show what a circuit holds
+    /// (<c>dotnet-gcdump collect -p PID</c>, then <c>dotnet-gcdump report</c>).
+    /// </param>
+    /// <param name="page">
+    /// <c>messages</c> (the default): the Messages view of a line; <c>home</c>: the app's home page, the floor any
+    /// circuit of this app pays (Blazor, SignalR, the layout with MudBlazor's providers).
+    /// </param>
+    public static async Task<int> RunAsync(int sessions, int messageCount, int holdSeconds = 0, string page = "messages")
     {
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
             ? configured
@@ -57,17 +65,40 @@ internal static class MemoryBenchmark
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseUri };
 
         // One session first and away again, so what follows counts sessions rather than the first render's JIT.
-        await OpenSessionAsync(browser, http, app).ContinueWith(async t => await (await t).CloseAsync()).Unwrap();
+        Func<Task<IBrowserContext>> open = page == "home" ? () => OpenHomeAsync(browser, app) : () => OpenSessionAsync(browser, http, app);
+        await open().ContinueWith(async t => await (await t).CloseAsync()).Unwrap();
         await Task.Delay(TimeSpan.FromSeconds(2));
         var before = Measure();
 
+        // What the benchmark itself holds per browser context (Playwright's client objects live in this process too):
+        // the same number of contexts on a blank page, measured and closed again, is subtracted below.
+        var blanks = new List<IBrowserContext>();
+        for (var i = 0; i < sessions; i++)
+        {
+            var blank = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            await (await blank.NewPageAsync()).GotoAsync("about:blank");
+            blanks.Add(blank);
+        }
+        var withBlanks = Measure();
+        foreach (var blank in blanks) await blank.CloseAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        before = Measure();
+        var client = (withBlanks.Managed - before.Managed) / sessions;
+
         var pages = new List<IBrowserContext>();
-        for (var i = 0; i < sessions; i++) pages.Add(await OpenSessionAsync(browser, http, app));
+        for (var i = 0; i < sessions; i++) pages.Add(await open());
         await Task.Delay(TimeSpan.FromSeconds(3));
         var after = Measure();
-        foreach (var page in pages) await page.CloseAsync();
+        if (holdSeconds > 0)
+        {
+            Console.WriteLine($"holding {sessions} sessions open for {holdSeconds} s: process {Environment.ProcessId}");
+            await Task.Delay(TimeSpan.FromSeconds(holdSeconds));
+        }
+        foreach (var context in pages) await context.CloseAsync();
 
-        Console.WriteLine($"memory: {messageCount} messages on line {app.Line}; {sessions} sessions on /lines with the line selected (first page of messages shown)");
+        Console.WriteLine(page == "home"
+            ? $"memory: {sessions} sessions on the home page (/): the floor of a circuit of this app"
+            : $"memory: {messageCount} messages on line {app.Line}; {sessions} sessions on /lines with the line selected (first page of messages shown)");
         Console.WriteLine("  figures after a full compacting GC; the process also hosts the sandbox portal and the bench");
         Console.WriteLine($"  process before the app started:  managed heap {Mb(bare.Managed)}, working set {Mb(bare.WorkingSet)}");
         Console.WriteLine($"  app idle (sandbox included):      managed heap {Mb(idle.Managed)}, working set {Mb(idle.WorkingSet)}");
@@ -75,6 +106,8 @@ internal static class MemoryBenchmark
         Console.WriteLine($"  before sessions:                  managed heap {Mb(before.Managed)}, working set {Mb(before.WorkingSet)}");
         Console.WriteLine($"  with {sessions} sessions:                managed heap {Mb(after.Managed)}, working set {Mb(after.WorkingSet)}");
         Console.WriteLine($"  per session:                      managed heap {Kb((after.Managed - before.Managed) / sessions)}, working set {Kb((after.WorkingSet - before.WorkingSet) / sessions)}");
+        Console.WriteLine($"  the benchmark's own Playwright objects per browser context (blank page): managed heap {Kb(client)}");
+        Console.WriteLine($"  per session, the app's circuit alone (per session minus that): managed heap {Kb((after.Managed - before.Managed) / sessions - client)}");
         return 0;
     }
 
@@ -94,6 +127,19 @@ internal static class MemoryBenchmark
         var page = await context.NewPageAsync();
         await page.GotoAsync(target.AbsoluteUri);
         await page.Locator("[data-testid=message-row]").First.WaitForAsync();
+        return context;
+    }
+
+    /// <summary>The home page, interactive like every page: a circuit with the layout and a few MudBlazor components.</summary>
+    private static async Task<IBrowserContext> OpenHomeAsync(IBrowser browser, BenchApp app)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        context.SetDefaultTimeout(60_000);
+        var tab = await context.NewPageAsync();
+        await tab.GotoAsync(app.BaseUri.AbsoluteUri);
+        // Interactive once Blazor has started its circuit.
+        await tab.WaitForFunctionAsync("() => window.Blazor && document.querySelector('h1')");
+        await Task.Delay(TimeSpan.FromSeconds(1));
         return context;
     }
 

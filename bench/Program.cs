@@ -16,7 +16,8 @@ return command switch
     "store-add" => await StoreAddBenchmark.RunAsync(double.Parse(Option("seconds", "10")), int.Parse(Option("clients", "32")),
         int.Parse(Option("accepts", "100000"))),
     "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
-    "memory" => await MemoryBenchmark.RunAsync(int.Parse(Option("sessions", "20")), int.Parse(Option("messages", "200"))),
+    "memory" => await MemoryBenchmark.RunAsync(int.Parse(Option("sessions", "20")), int.Parse(Option("messages", "200")),
+        int.Parse(Option("hold", "0")), Option("page", "messages")),
     _ => Usage(),
 };
 
@@ -29,7 +30,9 @@ static int Usage()
           store-add [--seconds 10] [--clients 32] [--accepts 100000]  MessageStore.Add: plain LiteDB vs one fsync per commit; heap
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
           list  [--data bench-data/log.db]                        time first page, chat filter, text search
-          memory [--sessions 20] [--messages 200]                 app memory at idle and per connected UI session (Chromium)
+          memory [--sessions 20] [--messages 200] [--hold 0] [--page messages|home]
+                                                                  app memory at idle and per connected UI session (Chromium);
+                                                                  --hold N keeps the sessions open N s for a heap snapshot
         """);
     return 1;
 }

@@ -202,7 +202,7 @@ public sealed class UiJourneyTests(Browser browser)
     }
 
     [Fact]
-    public async Task Times_AreInTheUsersTimeZone_WithUtcOnHover_AndThePageSpeaksRussian()
+    public async Task Times_AreInTheUsersTimeZone_WithUtcOnHover_AndThePageAndTheServersTextsSpeakRussian()
     {
         await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
         await using var context = await browser.NewContextAsync(timeZoneId: "Asia/Tokyo");
@@ -220,6 +220,15 @@ public sealed class UiJourneyTests(Browser browser)
         var tokyo = TimeZoneInfo.ConvertTime(utc, TimeZoneInfo.FindSystemTimeZoneById("Asia/Tokyo"));
         await Assertions.Expect(time).ToHaveTextAsync(tokyo.ToString("g", System.Globalization.CultureInfo.GetCultureInfo("ru")));
         await Assertions.Expect(portal.MessageRow("Hello").Locator("[data-testid=status-chip]")).ToHaveTextAsync("Отправлено");
+
+        // What the server records for a message (here: why it waits to retry) reads in Russian too.
+        app.Sandbox.Faults.Set(new FaultSettings { ErrorRate = 1, Methods = ["imconnector.send.messages"] });
+        await external.SendAsync(1, "chat-1", "m-2", "Вы здесь?");
+        var reason = portal.MessageRow("Вы здесь?").Locator("[data-testid=status-reason]");
+        await Assertions.Expect(reason).ToContainTextAsync("Ожидает повтора: Внутренняя ошибка портала (HTTP 500)", new() { Timeout = 30_000 });
+        await Assertions.Expect(reason).ToContainTextAsync("попытка ");
+        await Assertions.Expect(reason).Not.ToContainTextAsync("Waiting");
+        app.Sandbox.Faults.Clear();
 
         await context.CloseAsync();
     }

@@ -90,17 +90,82 @@ public sealed partial class Localizer
         return text;
     }
 
-    /// <summary>A service's failure in the user's language: the portal's code as a sentence, else the service's words.</summary>
+    /// <summary>
+    /// A service's failure in the user's language: the portal's code as a sentence when there is one for it, else its
+    /// <see cref="OperationFailedException.Text"/>, else the service's (English) words.
+    /// </summary>
     public string Explain(OperationFailedException failure) =>
-        DescribePortalError(failure.PortalErrorCode) is { } sentence ? $"{sentence} ({failure.PortalErrorCode})" : failure.Message;
+        DescribePortalError(failure.PortalErrorCode) is { } sentence ? $"{sentence} ({failure.PortalErrorCode})"
+        : failure.Text is { } text ? Render(text)
+        : DescribeReason(failure.Message);
 
     /// <summary>
-    /// A failure or retry reason recorded as <c>CODE: the portal's description</c> (optionally inside
-    /// <c>Waiting to retry (…)</c>), told as a sentence in the page's language with the code kept for support.
-    /// Reasons without a known code are shown as the portal gave them.
+    /// A recorded text in the page's language: its string with the arguments filled in (an argument that is itself an
+    /// encoded text, such as a retry's reason, is described too). An unknown code shows the code, so a gap is visible.
+    /// </summary>
+    public string Render(LocalText text)
+    {
+        if (text.Code == RetryCode) return DescribeRetry(text, now: null);
+        var args = text.Args.Select(a => (object?)(LocalText.Decode(a) is { } inner ? Render(inner) : a)).ToArray();
+        try
+        {
+            return string.Format(Culture, this[text.Code], args);
+        }
+        catch (FormatException)
+        {
+            // Fewer arguments than the string expects (a text recorded by another version): show what there is.
+            return this[text.Code] + (args.Length > 0 ? " (" + string.Join(", ", args) + ")" : "");
+        }
+    }
+
+    /// <summary>
+    /// A recorded reason or problem in plain English, as the API and logs give it: an encoded text rendered with the
+    /// English strings (a retry in its fixed, parseable shape), a plain text as it is. Null stays null.
+    /// </summary>
+    public static string? PlainEnglish(string? recorded) =>
+        recorded is null ? null : LocalText.ReplaceEncoded(recorded, English.RenderPlain);
+
+    private string RenderPlain(LocalText text)
+    {
+        var args = text.Args.Select(a => (object?)(LocalText.Decode(a) is { } inner ? RenderPlain(inner) : a)).ToArray();
+        var key = text.Code == RetryCode ? RetryCode + ".Plain" : text.Code;
+        try
+        {
+            return string.Format(Culture, this[key], args);
+        }
+        catch (FormatException)
+        {
+            return this[key];
+        }
+    }
+
+    /// <summary>The code of a retry: arguments are the attempt, the next try (ISO-8601 UTC) and the reason.</summary>
+    public const string RetryCode = "Reason.Retry";
+
+    private string DescribeRetry(LocalText retry, DateTimeOffset? now)
+    {
+        var reason = retry.Args.Count > 2 ? DescribeReason(retry.Args[2], now) : "";
+        var attempt = retry.Args.Count > 0 ? retry.Args[0] : "?";
+        if (retry.Args.Count > 1
+            && DateTimeOffset.TryParse(retry.Args[1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var next))
+        {
+            return Format("Status.RetryReason", reason, attempt, FormatWait(next - (now ?? DateTimeOffset.UtcNow)));
+        }
+        return Format("Status.WaitingReason", reason);
+    }
+
+    /// <summary>
+    /// A failure, waiting or retry reason as recorded, told as a sentence in the page's language: an encoded
+    /// <see cref="LocalText"/> (what LineBridge records now), or a plain text recorded before or by the portal,
+    /// <c>CODE: the portal's description</c> (optionally inside <c>Waiting to retry (…)</c>), with the code kept for
+    /// support. Plain reasons without a known code are shown as they were recorded.
     /// </summary>
     public string DescribeReason(string reason, DateTimeOffset? now = null)
     {
+        if (LocalText.Decode(reason) is { } recorded)
+            return recorded.Code == RetryCode ? DescribeRetry(recorded, now) : Render(recorded);
+        // An older plain text may quote a newer encoded one (a refusal naming a recorded reason).
+        reason = LocalText.ReplaceEncoded(reason, Render);
         var retry = RetryReason().Match(reason);
         var waiting = retry.Success ? retry : WaitingReason().Match(reason);
         var inner = retry.Success ? retry.Groups[3].Value : waiting.Success ? waiting.Groups[1].Value : reason;

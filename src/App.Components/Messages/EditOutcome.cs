@@ -11,7 +11,10 @@ public abstract record EditOutcome
 
     public sealed record NotFound : EditOutcome;
 
-    /// <summary>The edit is invalid (e.g. empty or too long); <see cref="Reason"/> says what to fix.</summary>
+    /// <summary>
+    /// The edit is invalid (e.g. empty or too long); <see cref="Reason"/> says what to fix, as recorded: an encoded
+    /// <see cref="Localization.LocalText"/> or a plain English text. Show it with <c>Localizer.DescribeReason</c>.
+    /// </summary>
     public sealed record Rejected(string Reason) : EditOutcome;
 }
 

@@ -76,7 +76,17 @@ public sealed record MessageQuery(
     int LineId, string? ChatId = null, MessageStatus? Status = null, string? Text = null, int Page = 0, int PageSize = 25);
 
 /// <summary>A page of messages; <paramref name="TotalIsCapped"/>: more than <paramref name="TotalCount"/> match (shown as "1000+").</summary>
-public sealed record MessagePage(IReadOnlyList<SentMessage> Items, int TotalCount, bool TotalIsCapped = false);
+public sealed record MessagePage(IReadOnlyList<SentMessage> Items, int TotalCount, bool TotalIsCapped = false)
+{
+    /// <summary>For a chat search (<see cref="MessageQuery.ChatId"/>): how many chats matched; 0 without one.</summary>
+    public int ChatMatches { get; init; }
+
+    /// <summary>
+    /// For a chat search: how many of the matching chats (the best matches) the page's messages come from. Fewer than
+    /// <see cref="ChatMatches"/> means the search was too broad; the table says so and how to narrow it.
+    /// </summary>
+    public int ChatsSearched { get; init; }
+}
 
 /// <summary>A message a find-and-replace would change, and its text afterwards.</summary>
 public sealed record ReplacementPreview(SentMessage Message, string NewText);

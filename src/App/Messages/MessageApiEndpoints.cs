@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LineBridge.Bitrix24.Models;
+using LineBridge.Components.Localization;
 using LineBridge.Components.Messages;
 using LineBridge.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -205,7 +206,7 @@ public static class MessageApiEndpoints
                     ["currentText"] = result.Message.Text,
                 }),
             ChangeOutcome.Rejected => TypedResults.Problem(
-                title: "The message cannot be changed.", detail: result.Reason, statusCode: StatusCodes.Status409Conflict),
+                title: "The message cannot be changed.", detail: Localizer.PlainEnglish(result.Reason), statusCode: StatusCodes.Status409Conflict),
             _ => NotFound(lineId, chatId, messageId),
         };
 
@@ -222,7 +223,7 @@ public static class MessageApiEndpoints
         if (PortalProblem(portals.Find(memberId)) is { } portalProblem) return portalProblem;
         var result = messages.Retry(memberId, record.Id, ChangeAuthor.Api);
         return result.Outcome == ChangeOutcome.Rejected
-            ? TypedResults.Problem(title: "Nothing to retry.", detail: result.Reason, statusCode: StatusCodes.Status409Conflict,
+            ? TypedResults.Problem(title: "Nothing to retry.", detail: Localizer.PlainEnglish(result.Reason), statusCode: StatusCodes.Status409Conflict,
                 extensions: new Dictionary<string, object?> { ["field"] = "messageId", ["messageStatus"] = result.Message?.Status.ToString() })
             : ChangeResponse(result, lineId, chatId, messageId, store, memberId);
     }
@@ -245,7 +246,7 @@ public static class MessageApiEndpoints
 
     /// <summary>What the caller should know about an accepted request: the portal cannot take it right now.</summary>
     private static string? PortalNotice(Portal? portal) =>
-        portal?.Status == PortalStatus.PaymentRequired ? WaitReasons.PaymentRequired : null;
+        portal?.Status == PortalStatus.PaymentRequired ? Localizer.PlainEnglish(WaitReasons.PaymentRequired) : null;
 
     private static ProblemHttpResult? LineProblem(MessageService messages, string memberId, int lineId)
     {
@@ -349,7 +350,9 @@ public sealed record MessageView(
     public static MessageView From(MessageRecord r, IReadOnlyList<MessageVersionRecord> versions)
     {
         var m = MessageService.ToSentMessage(r);
-        return new(m.Id, r.Line, r.ChatId, r.ExternalMessageId, r.ExternalUserId, r.Text, r.Status, r.FailureReason,
+        return new(m.Id, r.Line, r.ChatId, r.ExternalMessageId, r.ExternalUserId, r.Text, r.Status,
+            // Recorded language-neutral; the API speaks English (the shapes it gave before).
+            Localizer.PlainEnglish(r.FailureReason),
             r.Version, m.CreatedAt, m.UpdatedAt, new PortalAnswer(r.PortalUserId, r.SessionId, r.PortalChatId),
             versions.Select(v => VersionView.From(MessageService.ToVersion(v))).ToList());
     }
@@ -363,5 +366,5 @@ public sealed record VersionView(
     string? PortalAnswer)
 {
     public static VersionView From(MessageVersion v) =>
-        new(v.Version, v.OldText, v.NewText, v.ChangedBy, v.Source, v.ChangedAt, v.Status, v.PortalAnswer);
+        new(v.Version, v.OldText, v.NewText, v.ChangedBy, v.Source, v.ChangedAt, v.Status, Localizer.PlainEnglish(v.PortalAnswer));
 }

@@ -1,5 +1,7 @@
+using System.Globalization;
 using LineBridge.Bitrix24.Models;
 using LineBridge.Components;
+using LineBridge.Components.Localization;
 using LineBridge.Components.Messages;
 using LineBridge.Components.Portal;
 using LineBridge.Install;
@@ -39,15 +41,24 @@ public sealed class MessageService(
 
     public string ConnectorId => app.Value.ConnectorId;
 
-    /// <summary>Why the line cannot take messages, or null when it can.</summary>
-    public string? LineRefusal(string memberId, int line) => lines.GetState(memberId, line) switch
+    /// <summary>Why the line cannot take messages (in English, for the API), or null when it can.</summary>
+    public string? LineRefusal(string memberId, int line) => English(LineRefusalText(memberId, line));
+
+    /// <summary>Why the line cannot take messages, for the UI to tell in the user's language; null when it can.</summary>
+    private LocalText? LineRefusalText(string memberId, int line)
     {
-        LineConnectionState.Connected => null,
-        null => $"LineBridge is not connected to open line {line}; an administrator connects it in the app first.",
-        LineConnectionState.Disconnected => $"Open line {line} is disconnected from LineBridge; an administrator must connect it again.",
-        LineConnectionState.Deleted => $"Open line {line} was deleted in the portal.",
-        _ => $"Open line {line} cannot take messages.",
-    };
+        var id = line.ToString(CultureInfo.InvariantCulture);
+        return lines.GetState(memberId, line) switch
+        {
+            LineConnectionState.Connected => null,
+            null => new LocalText("Problem.LineNotConnected", id),
+            LineConnectionState.Disconnected => new LocalText("Problem.LineDisconnected", id),
+            LineConnectionState.Deleted => new LocalText("Problem.LineDeleted", id),
+            _ => new LocalText("Problem.LineCannotTake", id),
+        };
+    }
+
+    private static string? English(LocalText? text) => text is null ? null : Localizer.PlainEnglish(text.Encode());
 
     public bool IsUnknownLine(string memberId, int line) => lines.GetState(memberId, line) is null;
 
@@ -73,15 +84,18 @@ public sealed class MessageService(
         return added;
     }
 
-    /// <summary>The reason a text cannot be set on a message, or null when it can.</summary>
-    public string? TextProblem(string? text, bool hasFiles)
+    /// <summary>The reason (in English, for the API) a text cannot be set on a message, or null when it can.</summary>
+    public string? TextProblem(string? text, bool hasFiles) => English(TextProblemText(text, hasFiles));
+
+    private LocalText? TextProblemText(string? text, bool hasFiles)
     {
-        if (string.IsNullOrWhiteSpace(text) && !hasFiles) return "The text is empty; a message without files needs text.";
+        if (string.IsNullOrWhiteSpace(text) && !hasFiles) return new LocalText("Problem.TextEmpty");
         // The portal counts characters as PHP's mb_ functions do: Unicode code points, so an emoji is one character
         // (two UTF-16 units in .NET's Length).
         if (text is not null && CodePoints(text) is var length && length > MaxTextLength)
         {
-            return $"The text has {length} characters; the portal takes at most {MaxTextLength}.";
+            return new LocalText("Problem.TextTooLong",
+                length.ToString(CultureInfo.InvariantCulture), MaxTextLength.ToString(CultureInfo.InvariantCulture));
         }
         return null;
     }
@@ -91,14 +105,10 @@ public sealed class MessageService(
     /// message sent with files: <c>imconnector.update.messages</c> carries no files, and the portal refuses an
     /// update without text ("Not all the required data") after we would already have said "accepted".
     /// </summary>
-    public string? EditTextProblem(string? text, bool hasFiles)
-    {
-        if (string.IsNullOrWhiteSpace(text) && hasFiles)
-        {
-            return "The text is empty. An edit carries no files, so the portal needs text even for a message sent with files; its files stay as they are.";
-        }
-        return TextProblem(text, hasFiles: false);
-    }
+    public string? EditTextProblem(string? text, bool hasFiles) => English(EditTextProblemText(text, hasFiles));
+
+    private LocalText? EditTextProblemText(string? text, bool hasFiles) =>
+        string.IsNullOrWhiteSpace(text) && hasFiles ? new LocalText("Problem.EditNeedsText") : TextProblemText(text, hasFiles: false);
 
     /// <summary>The number of Unicode code points in <paramref name="text"/> (PHP <c>mb_strlen</c> in UTF-8).</summary>
     public static int CodePoints(string text)
@@ -112,7 +122,8 @@ public sealed class MessageService(
     {
         var current = store.Get(memberId, messageId);
         if (current is null) return new(ChangeOutcome.NotFound);
-        if (EditTextProblem(text, current.HasFiles) is { } problem) return new(ChangeOutcome.Rejected, current, problem);
+        // Recorded language-neutral: the UI tells it in the user's language, the API in English (Localizer.PlainEnglish).
+        if (EditTextProblemText(text, current.HasFiles) is { } problem) return new(ChangeOutcome.Rejected, current, problem.Encode());
         return Publish(store.Change(memberId, messageId, ChangeKind.Edit, expectedVersion, text ?? "", author.Name, author.Source));
     }
 
@@ -134,7 +145,7 @@ public sealed class MessageService(
         }
         return edits.Select(e => byId.TryGetValue(e.MessageId, out var r)
             ? r
-            : new ChangeResult(ChangeOutcome.Rejected, null, TextProblem(e.Text, hasFiles: false))).ToList();
+            : new ChangeResult(ChangeOutcome.Rejected, null, TextProblemText(e.Text, hasFiles: false)?.Encode())).ToList();
     }
 
     /// <summary>Queues a failed message's last change again; see <see cref="MessageStore.Retry"/>.</summary>
@@ -158,12 +169,16 @@ public sealed class MessageService(
 
     public async Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
     {
-        var page = query.ChatId is { } chatText && chats is not null
-            ? QueryChats(session.MemberId, query, chats.Find(session.MemberId, query.LineId, chatText))
-            : store.QueryPage(session.MemberId, query);
+        var matches = query.ChatId is { } chatText && chats is not null ? chats.Find(session.MemberId, query.LineId, chatText) : null;
+        var page = matches is not null ? QueryChats(session.MemberId, query, matches.Chats) : store.QueryPage(session.MemberId, query);
         return new MessagePage(
             await WithNamesAsync(session.MemberId, page.Items.Select(ToSentMessage).ToList(), cancellationToken),
-            page.Total, page.TotalIsCapped);
+            page.Total, page.TotalIsCapped)
+        {
+            // More chats matched than one search merges: the table says so and how to narrow.
+            ChatMatches = matches?.Total ?? 0,
+            ChatsSearched = matches?.Chats.Count ?? 0,
+        };
     }
 
     /// <summary>
@@ -241,7 +256,11 @@ public sealed class MessageService(
     {
         if (TryParseId(messageId) is not { } id) return Task.FromResult<EditOutcome>(new EditOutcome.NotFound());
         var target = store.GetVersions(session.MemberId, id).FirstOrDefault(v => v.Version == toVersion && v.Kind != ChangeKind.Delete);
-        if (target is null) return Task.FromResult<EditOutcome>(new EditOutcome.Rejected($"Version {toVersion} does not exist."));
+        if (target is null)
+        {
+            return Task.FromResult<EditOutcome>(new EditOutcome.Rejected(
+                new LocalText("Problem.NoSuchVersion", toVersion.ToString(CultureInfo.InvariantCulture)).Encode()));
+        }
         var author = ChangeAuthor.PortalUser(session);
         author = author with { Source = $"{author.Source}, revert to version {toVersion}" };
         return Task.FromResult(ToOutcome(Edit(session.MemberId, id, expectedVersion, target.NewText, author)));
@@ -276,19 +295,19 @@ public sealed class MessageService(
     {
         if (chats is null) return chatText.Trim();
         var matches = chats.Find(memberId, lineId, chatText);
-        var exact = matches.FirstOrDefault(c => c.ChatId == chatText.Trim() || string.Equals(c.Name, chatText.Trim(), StringComparison.OrdinalIgnoreCase));
+        var exact = matches.Chats.FirstOrDefault(c => c.ChatId == chatText.Trim() || string.Equals(c.Name, chatText.Trim(), StringComparison.OrdinalIgnoreCase));
         if (exact is not null) return exact.ChatId;
-        if (matches.Count == 1) return matches[0].ChatId;
-        throw new OperationFailedException(
-            $"{matches.Count} chats match \"{chatText.Trim()}\"; name one chat exactly (its full name or id).");
+        if (matches.Total == 1) return matches.Chats[0].ChatId;
+        throw new OperationFailedException(new LocalText(
+            "Problem.ChatsAmbiguous", matches.Total.ToString(CultureInfo.InvariantCulture), chatText.Trim()));
     }
 
     public async Task<SentMessage> SendTestMessageAsync(
         PortalSession session, int lineId, string text, CancellationToken cancellationToken = default)
     {
         if (!await IsConfirmedAdminAsync(session, cancellationToken)) throw new UnauthorizedAccessException("Only portal administrators can send test messages.");
-        if (LineRefusal(session.MemberId, lineId) is { } refusal) throw new OperationFailedException(refusal);
-        if (TextProblem(text, hasFiles: false) is { } problem) throw new OperationFailedException(problem);
+        if (LineRefusalText(session.MemberId, lineId) is { } refusal) throw new OperationFailedException(refusal);
+        if (TextProblemText(text, hasFiles: false) is { } problem) throw new OperationFailedException(problem);
 
         // One test chat per administrator, so their test messages read as one dialog in the portal.
         var message = new ConnectorMessage(
@@ -305,7 +324,7 @@ public sealed class MessageService(
     {
         ChangeOutcome.Accepted => new EditOutcome.Accepted(ToSentMessage(result.Message!)),
         ChangeOutcome.Conflict => new EditOutcome.Conflict(ToSentMessage(result.Message!)),
-        ChangeOutcome.Rejected => new EditOutcome.Rejected(result.Reason ?? "The change was refused."),
+        ChangeOutcome.Rejected => new EditOutcome.Rejected(result.Reason ?? new LocalText("Problem.ChangeRefused").Encode()),
         _ => new EditOutcome.NotFound(),
     };
 

@@ -152,7 +152,7 @@ public sealed class OutboxDispatcher(
         return lines.GetState(memberId, line) switch
         {
             LineConnectionState.Connected => new(GateKind.Open),
-            LineConnectionState.Deleted => new(GateKind.Gone, $"Not sent: open line {line} was deleted in the portal."),
+            LineConnectionState.Deleted => new(GateKind.Gone, WaitReasons.LineDeleted(line)),
             _ => new(GateKind.Closed, WaitReasons.LineDisconnected(line)),
         };
     }
@@ -325,8 +325,7 @@ public sealed class OutboxDispatcher(
         var delay = Backoff(attempts);
         store.Reschedule(chunk, reason, time.GetUtcNow().UtcDateTime + delay, deleteFirst: method == Method.Send && mayHaveArrived);
         // Attempt and next try travel in the reason (a fixed, parseable shape) so people see how long it has been waiting.
-        var changed = store.NoteRetry(chunk, string.Create(CultureInfo.InvariantCulture,
-            $"Waiting to retry (attempt {attempts}, next try at {time.GetUtcNow().UtcDateTime + delay:yyyy-MM-ddTHH:mm:ssZ}) ({reason})"));
+        var changed = store.NoteRetry(chunk, WaitReasons.Retry(attempts, time.GetUtcNow().UtcDateTime + delay, reason));
         updates.Publish(chunk[0].MemberId, changed.Select(MessageService.ToSentMessage));
         logger.LogInformation("Retrying {Count} {Method} items for line {LineId} in {Delay}", chunk.Count, method, chunk[0].Line, delay);
     }
@@ -375,7 +374,7 @@ public sealed class OutboxDispatcher(
     {
         if (!answer.Success)
         {
-            return answer.Errors.Count > 0 ? string.Join("; ", answer.Errors) : "The portal refused the message without a reason.";
+            return answer.Errors.Count > 0 ? string.Join("; ", answer.Errors) : WaitReasons.RefusedWithoutReason;
         }
         var details = new List<string>();
         if (answer.PortalUserId is { } user) details.Add($"user {user}");

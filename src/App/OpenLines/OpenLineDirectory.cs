@@ -2,6 +2,7 @@ using System.Globalization;
 using LineBridge.Bitrix24;
 using LineBridge.Bitrix24.Models;
 using LineBridge.Components;
+using LineBridge.Components.Localization;
 using LineBridge.Components.OpenLines;
 using LineBridge.Components.Portal;
 using LineBridge.Install;
@@ -36,6 +37,9 @@ public sealed class OpenLineDirectory(
         PortalSession session, CancellationToken cancellationToken = default)
     {
         var client = clients.ForPortal(session.MemberId);
+        // What our gate said before the portal was asked: a connect or disconnect made while the list is read (another
+        // tab, or this page's own Settings while its first listing is still on its way) is newer than the list.
+        var before = connections.List(session.MemberId).ToDictionary(c => c.Line, c => (c.State, c.ChangedAt));
         var lines = await Portal(() => ListAllAsync(client, cancellationToken));
         var summaries = new List<OpenLineSummary>(lines.Count);
         foreach (var chunk in lines.Chunk(BatchSize))
@@ -52,7 +56,7 @@ public sealed class OpenLineDirectory(
             {
                 var key = line.Id.ToString(CultureInfo.InvariantCulture);
                 var state = batch.Results.TryGetValue(key, out var status) ? StateOf(status) : ConnectorState.NotConnected;
-                Reconcile(session.MemberId, line.Id, state);
+                Reconcile(session.MemberId, line.Id, state, before.TryGetValue(line.Id, out var known) ? known : null);
                 summaries.Add(new OpenLineSummary(line.Id, line.Name, line.Active, state,
                     batch.Errors.TryGetValue(key, out var error) ? $"{error.Code}: {error.Description}" : null));
             }
@@ -67,7 +71,7 @@ public sealed class OpenLineDirectory(
         // The id comes from the browser: a crafted one must not create a status row for a line the portal does not have.
         if (lineId <= 0 || await Portal(() => client.OpenLines.GetAsync(lineId, cancellationToken)) is null)
         {
-            throw new OperationFailedException($"The portal has no open line {lineId}. Pick one of the lines listed here.");
+            throw new OperationFailedException(new LocalText("Problem.NoSuchLine", lineId.ToString(CultureInfo.InvariantCulture)));
         }
         // What the portal expects of a connector's settings page (§7.3): activate, then describe the connection.
         await Portal(() => client.Connectors.ActivateAsync(ConnectorId, lineId, active: true, cancellationToken));
@@ -130,10 +134,16 @@ public sealed class OpenLineDirectory(
         : Bitrix24Json.Bool(status, "CONFIGURED") ? ConnectorState.Error
         : ConnectorState.NotConnected;
 
-    /// <summary>The portal is the truth about a line's connection: our send gate follows what it says.</summary>
-    private void Reconcile(string memberId, int lineId, ConnectorState state)
+    /// <summary>
+    /// The portal is the truth about a line's connection: our send gate follows what it says, unless the gate changed
+    /// after the portal was asked (<paramref name="before"/> is the gate's record then), which the answer cannot know of.
+    /// </summary>
+    private void Reconcile(string memberId, int lineId, ConnectorState state, (LineConnectionState State, DateTime ChangedAt)? before)
     {
-        var known = connections.GetState(memberId, lineId);
+        var record = connections.Get(memberId, lineId);
+        var now = record is null ? ((LineConnectionState, DateTime)?)null : (record.State, record.ChangedAt);
+        if (now != before) return;
+        var known = record?.State;
         if (state == ConnectorState.Connected && known != LineConnectionState.Connected) connections.MarkConnected(memberId, lineId);
         else if (state != ConnectorState.Connected && known == LineConnectionState.Connected) connections.MarkDisconnected(memberId, lineId);
     }
@@ -155,25 +165,15 @@ public sealed class OpenLineDirectory(
         }
         catch (Bitrix24Exception ex) when (ex.ErrorCode == ConfigNotFound)
         {
-            throw new OperationFailedException("The portal has no such open line (CONFIG_NOT_FOUND). Pick one of the lines listed here.", ex);
+            throw new OperationFailedException(new LocalText("Problem.ConfigNotFound"), ex);
         }
         catch (Bitrix24Exception ex)
         {
-            throw new OperationFailedException(Explain(ex), ex) { PortalErrorCode = ex.ErrorCode };
+            // The UI tells a known code as a sentence in the user's language; others as "The portal refused: CODE …".
+            throw new OperationFailedException(new LocalText("Problem.PortalRefused", ex.ErrorCode, ex.ErrorDescription ?? ""), ex)
+            {
+                PortalErrorCode = ex.ErrorCode,
+            };
         }
     }
-
-    private static string Explain(Bitrix24Exception ex) => ex.ErrorCode switch
-    {
-        Bitrix24Errors.NotActiveLine => "The portal says this line is inactive or does not exist (NOT_ACTIVE_LINE).",
-        Bitrix24Errors.NoCorrectProvider => "The portal does not know the LineBridge connector: reinstall the app (IMCONNECTOR_NO_CORRECT_PROVIDER).",
-        Bitrix24Errors.AccessDenied or Bitrix24Errors.InsufficientScope =>
-            $"The portal refused access ({ex.ErrorCode}): check that the app has the Open Lines scope.",
-        Bitrix24Errors.InvalidGrant or Bitrix24Errors.InvalidClient or Bitrix24Errors.ExpiredToken =>
-            $"The portal no longer accepts LineBridge's authorisation ({ex.ErrorCode}): an administrator must open the app from the portal again.",
-        Bitrix24Errors.QueryLimitExceeded or Bitrix24Errors.OperationTimeLimit =>
-            $"The portal is busy ({ex.ErrorCode}); try again in a minute.",
-        Bitrix24Errors.NetworkError => "The portal could not be reached; try again in a minute.",
-        _ => $"The portal refused: {ex.ErrorCode} {ex.ErrorDescription}".TrimEnd(),
-    };
 }

@@ -1,4 +1,5 @@
 using LineBridge.Components;
+using LineBridge.Components.Localization;
 using LineBridge.Components.Portal;
 using LineBridge.Components.Replies;
 
@@ -20,7 +21,7 @@ public sealed class LineWebhooks(
         if (normalized is not null
             && (!Uri.TryCreate(normalized, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(uri.UserInfo)))
         {
-            throw new OperationFailedException("The webhook address must be an absolute http:// or https:// URL without a user name or password.");
+            throw new OperationFailedException(new LocalText("Problem.WebhookUrl"));
         }
         var (record, secret) = store.SetUrl(session.MemberId, lineId, normalized, time.GetUtcNow().UtcDateTime);
         logger.LogInformation("User {UserId} set the webhook of line {LineId} on {PortalDomain}", session.UserId, lineId, session.PortalDomain);
@@ -42,7 +43,7 @@ public sealed class LineWebhooks(
     {
         await RequireAdminAsync(session, "test the webhook", cancellationToken);
         var target = store.Target(session.MemberId, lineId)
-            ?? throw new OperationFailedException("Set the webhook address first.");
+            ?? throw new OperationFailedException(new LocalText("Problem.WebhookFirst"));
         var body = WebhookPayload.Ping(session.MemberId, lineId, time.GetUtcNow());
         var answer = await sender.SendAsync(target, WebhookEventTypes.Ping, "ping", body, cancellationToken);
         return new WebhookTestResult(answer.Success, answer.StatusCode, answer.Detail);

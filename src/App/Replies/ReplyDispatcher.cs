@@ -1,5 +1,7 @@
+using System.Globalization;
 using LineBridge.Bitrix24;
 using LineBridge.Bitrix24.Models;
+using LineBridge.Components.Localization;
 using LineBridge.Messages;
 using LineBridge.Storage;
 using Microsoft.Extensions.Options;
@@ -174,7 +176,9 @@ public sealed class ReplyDispatcher(
         var o = options.Value;
         var attempt = delivery.Attempts + 1;
         DateTime? next = attempt >= o.MaxAttempts ? null : time.GetUtcNow().UtcDateTime + Backoff(attempt, o);
-        var shown = next is null ? $"Gave up after {attempt} attempts: {reason}" : $"{reason} Retrying (attempt {attempt}).";
+        // Recorded language-neutral (the UI tells it in the viewer's language); the reason itself is the sender's words.
+        var shown = new LocalText(next is null ? "Reason.ReplyGaveUp" : "Reason.ReplyRetrying",
+            attempt.ToString(CultureInfo.InvariantCulture), reason).Encode();
         var record = store.FailDelivery(delivery, shown, next);
         logger.LogWarning("Delivery {EventId} of line {LineId} failed (attempt {Attempt}): {Reason}", delivery.EventId, delivery.Line, attempt, reason);
         if (record is not null) updates.Publish(record.MemberId, [MessageService.ToSentMessage(record)]);

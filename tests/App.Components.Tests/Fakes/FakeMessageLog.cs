@@ -11,6 +11,9 @@ public sealed class FakeMessageLog : IMessageLog
     public List<MessageQuery> Queries { get; } = [];
     public Exception? QueryFailure { get; set; }
 
+    /// <summary>What a chat search reports: how many chats matched and how many it merged (one of one when unset).</summary>
+    public (int Matches, int Searched)? ChatSearch { get; set; }
+
     public Task<MessagePage> QueryAsync(PortalSession session, MessageQuery query, CancellationToken cancellationToken = default)
     {
         lock (Queries)
@@ -25,7 +28,11 @@ public sealed class FakeMessageLog : IMessageLog
             .OrderByDescending(m => m.CreatedAt)
             .ToList();
         var page = matches.Skip(query.Page * query.PageSize).Take(query.PageSize).ToList();
-        return Task.FromResult(new MessagePage(page, matches.Count));
+        return Task.FromResult(new MessagePage(page, matches.Count)
+        {
+            ChatMatches = query.ChatId is null ? 0 : ChatSearch?.Matches ?? 1,
+            ChatsSearched = query.ChatId is null ? 0 : ChatSearch?.Searched ?? 1,
+        });
     }
 
     public Task<SentMessage?> GetAsync(PortalSession session, string messageId, CancellationToken cancellationToken = default) =>

@@ -149,6 +149,21 @@ public sealed class EditMessageDialogTests : ComponentTestBase
         Assert.False(dialog.Result.IsCompleted);
     }
 
+    [Theory]
+    [InlineData("en", "The text has 5000 characters; the portal takes at most 4000.")]
+    [InlineData("ru", "В тексте 5000 символов; портал принимает не более 4000.")]
+    public async Task RecordedRefusal_IsToldInThePortalsLanguage(string language, string expected)
+    {
+        Editor.Script = (_, _, _) => new EditOutcome.Rejected(new LocalText("Problem.TextTooLong", "5000", "4000").Encode());
+        var (provider, _) = await OpenAsync(Log.Add("m1", "Hello"), TestSessions.Operator(language));
+
+        provider.Find("[data-testid=edit-text]").Input("Hello!");
+        provider.Find("[data-testid=edit-save]").Click();
+
+        provider.WaitForAssertion(() => Assert.Contains(expected, provider.Find("[data-testid=edit-error]").TextContent), Patience);
+        Assert.DoesNotContain("{\"code\"", provider.Find("[data-testid=edit-error]").TextContent);
+    }
+
     [Fact]
     public async Task PermissionFailure_IsReportedInOurWords()
     {

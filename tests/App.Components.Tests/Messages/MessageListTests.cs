@@ -208,8 +208,7 @@ public sealed class MessageListTests : ComponentTestBase
         var cut = RenderList(TestSessions.Operator(), parameters: p => p.Add(x => x.OnFilterChanged, f => reported = f));
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
 
-        var select = cut.FindComponent<MudBlazor.MudSelect<MessageStatus?>>();
-        cut.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(MessageStatus.Failed));
+        cut.Find("[data-testid=status-filter]").Change("Failed");
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
         Assert.Equal(new MessageFilter(Status: MessageStatus.Failed), reported);
@@ -339,6 +338,52 @@ public sealed class MessageListTests : ComponentTestBase
         var russian = RenderList(TestSessions.Operator("ru"));
         russian.WaitForAssertion(() => Assert.NotNull(russian.Find("[data-testid=status-reason]")), Patience);
         Assert.StartsWith("Ожидает повтора: Внутренняя ошибка портала", russian.Find("[data-testid=status-reason]").TextContent);
+    }
+
+    [Theory]
+    [InlineData("en", "Waiting for an address: no webhook is set for open line 1.", "Waiting to retry: The portal is over its request limit")]
+    [InlineData("ru", "Ожидает адреса: для открытой линии 1 не задан вебхук.", "Ожидает повтора: Портал превысил лимит запросов")]
+    public void RecordedReasons_AreToldInThePortalsLanguage(string language, string waiting, string retrying)
+    {
+        Log.Add("w", "Hello", minutesAgo: 2, status: MessageStatus.Waiting,
+            failureReason: new Localization.LocalText("Reason.NoWebhook", "1").Encode());
+        Log.Add("r", "Again", minutesAgo: 1, status: MessageStatus.Queued, failureReason: new Localization.LocalText(
+            Localization.Localizer.RetryCode, "2", "2026-11-30T07:00:20Z", "QUERY_LIMIT_EXCEEDED: Too many requests").Encode());
+
+        var cut = RenderList(TestSessions.Operator(language));
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=status-reason]").Count), Patience);
+        Assert.StartsWith(waiting, Row(cut, "w").QuerySelector("[data-testid=status-reason]")!.TextContent);
+        Assert.StartsWith(retrying, Row(cut, "r").QuerySelector("[data-testid=status-reason]")!.TextContent);
+        Assert.DoesNotContain("{\"code\"", cut.Markup);
+    }
+
+    [Theory]
+    [InlineData("en", "312 chats match “an”; the table shows the messages of the 50 that match best", "Type more of the chat's name or id")]
+    [InlineData("ru", "Под «an» подходят чаты: 312; в таблице сообщения 50 наиболее подходящих", "введите название или id чата подробнее")]
+    public void BroadChatSearch_SaysMoreChatsMatch_AndHowToNarrow(string language, string says, string narrow)
+    {
+        Log.Add("m1", "Hello", chatId: "an");
+        Log.ChatSearch = (312, 50);
+
+        var cut = RenderList(TestSessions.Operator(language), parameters: p => p.Add(x => x.ChatId, "an"));
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=chat-matches-capped]")), Patience);
+        var notice = cut.Find("[data-testid=chat-matches-capped]").TextContent;
+        Assert.StartsWith(says, notice);
+        Assert.Contains(narrow, notice);
+    }
+
+    [Fact]
+    public void NarrowChatSearch_SaysNothingMore()
+    {
+        Log.Add("m1", "Hello", chatId: "an");
+        Log.ChatSearch = (3, 3);
+
+        var cut = RenderList(TestSessions.Operator(), parameters: p => p.Add(x => x.ChatId, "an"));
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);
+        Assert.Empty(cut.FindAll("[data-testid=chat-matches-capped]"));
     }
 
     [Fact]

@@ -1,12 +1,26 @@
 using Bunit;
 using LineBridge.Components.Fakes;
+using LineBridge.Components.OpenLines;
 
 namespace LineBridge.Components.Messages;
 
+/// <summary>The status cell of a message row (plain markup in <see cref="MessageList"/>, no component per row).</summary>
 public sealed class MessageStatusChipTests : ComponentTestBase
 {
-    private IRenderedComponent<MessageStatusChip> RenderChip(SentMessage message) =>
-        RenderInPortal<MessageStatusChip>(TestSessions.Operator(), p => p.Add(c => c.Message, message));
+    private IRenderedComponent<MessageList> RenderChip(SentMessage message)
+    {
+        var cut = RenderInPortal<MessageList>(TestSessions.Operator(),
+            p => p.Add(c => c.Line, new OpenLineSummary(1, "Support", true, ConnectorState.Connected)));
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll($"[data-testid=message-row][data-message-id={message.Id}]")), Patience);
+        return cut;
+    }
+
+    private SentMessage WithPortalText(SentMessage message, string portalText)
+    {
+        var changed = message with { PortalText = portalText };
+        Log.Messages[Log.Messages.IndexOf(message)] = changed;
+        return changed;
+    }
 
     [Fact]
     public void WaitingMessage_SaysWhatItWaitsFor_NotFailed()
@@ -26,7 +40,7 @@ public sealed class MessageStatusChipTests : ComponentTestBase
     [Fact]
     public void PendingNewText_ShowsTheTextThePortalStillHolds()
     {
-        var message = Log.Add("m1", "new text", status: MessageStatus.Waiting, version: 2, failureReason: "Waiting: line off") with { PortalText = "old text" };
+        var message = WithPortalText(Log.Add("m1", "new text", status: MessageStatus.Waiting, version: 2, failureReason: "Waiting: line off"), "old text");
 
         var cut = RenderChip(message);
 
@@ -36,7 +50,7 @@ public sealed class MessageStatusChipTests : ComponentTestBase
     [Fact]
     public void SentMessage_ShowsNoPortalTextNote()
     {
-        var message = Log.Add("m1", "same", status: MessageStatus.Sent) with { PortalText = "same" };
+        var message = WithPortalText(Log.Add("m1", "same", status: MessageStatus.Sent), "same");
 
         var cut = RenderChip(message);
 

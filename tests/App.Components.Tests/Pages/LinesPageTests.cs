@@ -106,8 +106,7 @@ public sealed class LinesPageTests : ComponentTestBase
         var cut = RenderAt($"/lines?ticket={session.Ticket}&line=1");
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=message-row]").Count), Patience);
 
-        var select = cut.FindComponent<MudBlazor.MudSelect<MessageStatus?>>();
-        cut.InvokeAsync(() => select.Instance.ValueChanged.InvokeAsync(MessageStatus.Failed));
+        cut.Find("[data-testid=status-filter]").Change("Failed");
 
         cut.WaitForAssertion(() => Assert.Contains("status=Failed", Navigation.Uri), Patience);
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=message-row]")), Patience);

@@ -101,6 +101,20 @@ public sealed class LineWebhookPanelTests : ComponentTestBase
         Assert.Empty(cut.FindAll("[data-testid=webhook-secret]"));
     }
 
+    [Theory]
+    [InlineData("en", "must be an absolute http:// or https:// URL")]
+    [InlineData("ru", "Адрес вебхука должен быть полным адресом http:// или https://")]
+    public void RefusedAddress_IsToldInThePortalsLanguage(string language, string expected)
+    {
+        Webhooks.ActionFailure = new OperationFailedException(new Localization.LocalText("Problem.WebhookUrl"));
+        var cut = RenderPanel(admin: true, language: language);
+
+        cut.Find("[data-testid=webhook-url]").Input("crm");
+        cut.Find("[data-testid=webhook-save]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains(expected, cut.Find("[data-testid=webhook-error]").TextContent), Patience);
+    }
+
     [Fact]
     public void ServerRefusal_OfANonAdministrator_IsShownInOurWords()
     {

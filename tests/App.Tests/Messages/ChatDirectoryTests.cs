@@ -41,6 +41,74 @@ public sealed class ChatDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void Find_WithMoreMatchesThanOneSearchMerges_GivesTheBestFirst_AndCountsThemAll()
+    {
+        var chats = new ChatDirectory(_h.Db);
+        chats.Note(MessagesHarness.MemberId, 1, Enumerable.Range(0, 120).Select(i => ($"customer-{i:000}", (string?)$"Customer {i:000}")));
+        chats.Note(MessagesHarness.MemberId, 1, [("vip-7", "Customer")]);
+
+        var broad = chats.Find(MessagesHarness.MemberId, 1, "customer");
+
+        Assert.Equal(121, broad.Total);
+        Assert.Equal(ChatDirectory.MaxMatches, broad.Chats.Count);
+        Assert.Equal("vip-7", broad.Chats[0].ChatId); // the exact name leads
+        Assert.Equal("customer-000", broad.Chats[1].ChatId); // then those that start with the text, by name
+        // A chat past the first fifty is reached by narrowing; an exact id is always first.
+        var narrow = chats.Find(MessagesHarness.MemberId, 1, "customer-11");
+        Assert.Equal(10, narrow.Total);
+        Assert.Equal(Enumerable.Range(110, 10).Select(i => $"customer-{i}"), narrow.Chats.Select(c => c.ChatId));
+        Assert.Equal("customer-119", chats.Find(MessagesHarness.MemberId, 1, "customer-119").Chats[0].ChatId);
+    }
+
+    [Fact]
+    public async Task QueryAsync_ReportsHowManyChatsMatched_AndHowManyItMerged()
+    {
+        _h.Send([.. Enumerable.Range(0, 60).Select(i => In($"m{i}", $"shop-{i:00}", $"Shop {i:00}"))]);
+
+        var page = await _h.Service.QueryAsync(MessagesHarness.Session(), new MessageQuery(1, ChatId: "shop"), Ct);
+        var one = await _h.Service.QueryAsync(MessagesHarness.Session(), new MessageQuery(1, ChatId: "shop-59"), Ct);
+
+        Assert.Equal((60, ChatDirectory.MaxMatches), (page.ChatMatches, page.ChatsSearched));
+        Assert.Equal(ChatDirectory.MaxMatches, page.TotalCount);
+        Assert.Equal((1, 1), (one.ChatMatches, one.ChatsSearched));
+        Assert.Equal("m59", Assert.Single(one.Items).ExternalMessageId);
+    }
+
+    [Fact]
+    public async Task Cache_HoldsAtMostItsLimit_AndEvictedLinesAreReadAgain()
+    {
+        using var chats = new ChatDirectory(_h.Db, maxCachedChats: 10);
+        chats.Note(MessagesHarness.MemberId, 9, [("a", null), ("b", null), ("c", null)]);
+        Assert.Equal(4, chats.CachedChats); // a line counts its chats as they arrive (and one for itself)
+        chats.Note(MessagesHarness.MemberId, 9, [("d", null)]);
+        Assert.Equal(5, chats.CachedChats);
+        for (var line = 1; line <= 4; line++)
+            chats.Note(MessagesHarness.MemberId, line, Enumerable.Range(0, 4).Select(i => ($"l{line}-c{i}", (string?)null)));
+
+        // 4 lines of 4 chats (5 units each) do not fit in 10: eviction runs in the background after an insert overflows.
+        await LineBridge.Infrastructure.SandboxedApp.WaitUntilAsync(() => chats.CachedChats <= 10, "the chat cache is within its limit");
+        for (var line = 1; line <= 4; line++)
+        {
+            Assert.Equal(4, chats.Find(MessagesHarness.MemberId, line, $"l{line}-").Total);
+            Assert.True(chats.CachedChats <= 10, $"{chats.CachedChats} cached");
+        }
+    }
+
+    [Fact]
+    public void IdleLine_LeavesTheCache_SoAChatAnotherInstanceAddedIsFound()
+    {
+        using var chats = new ChatDirectory(_h.Db, idleTime: TimeSpan.FromMinutes(10), time: _h.Time);
+        using var other = new ChatDirectory(_h.Db);
+        chats.Note(MessagesHarness.MemberId, 1, [("order-1", "Order 1")]);
+        other.Note(MessagesHarness.MemberId, 1, [("order-2", "Order 2")]);
+        Assert.Equal(1, chats.Find(MessagesHarness.MemberId, 1, "order").Total); // cached: not seen yet
+
+        _h.Time.Advance(TimeSpan.FromMinutes(11));
+
+        Assert.Equal(2, chats.Find(MessagesHarness.MemberId, 1, "order").Total);
+    }
+
+    [Fact]
     public async Task Directory_KeepsChatsAcrossARestart()
     {
         _h.Send(In("m1", "order-1042", "Order #1042"));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LineBridge.Bitrix24.Models;
+using LineBridge.Components.Localization;
 using LineBridge.Components.Messages;
 using LineBridge.Components.Portal;
 using LineBridge.Components.Replies;
@@ -124,9 +125,10 @@ public sealed class ReplyDispatcherTests
         await SandboxedApp.WaitUntilAsync(() => Reply(app, imId) is { Status: MessageStatus.Waiting }, "the reply waits for a webhook", Patience);
         var waiting = Reply(app, imId)!;
         // Waiting for an address, not failed, and it says where an administrator sets one; no attempt is counted.
-        Assert.Contains("Waiting for an address", waiting.FailureReason);
-        Assert.Contains("Replies to the external system", waiting.FailureReason);
-        Assert.DoesNotContain("Retrying", waiting.FailureReason);
+        var reason = Localizer.PlainEnglish(waiting.FailureReason);
+        Assert.Contains("Waiting for an address", reason);
+        Assert.Contains("Replies to the external system", reason);
+        Assert.DoesNotContain("Retrying", reason);
         Assert.All(Pending(app), d => Assert.Equal(0, d.Attempts));
 
         await app.Services.GetRequiredService<ILineWebhooks>().SetUrlAsync(Admin(app), Line, receiver.Url.AbsoluteUri, Ct);
@@ -183,7 +185,7 @@ public sealed class ReplyDispatcherTests
         await SandboxedApp.WaitUntilAsync(() => Reply(app, imId) is not null && Pending(app).Count == 0, "the delivery is given up", Patience);
         var reply = Reply(app, imId)!;
         Assert.Equal(MessageStatus.Failed, reply.Status);
-        Assert.StartsWith("Gave up after 2 attempts", reply.FailureReason);
+        Assert.StartsWith("Gave up after 2 attempts", Localizer.PlainEnglish(reply.FailureReason));
         var version = Assert.Single(app.Services.GetRequiredService<MessageStore>().GetVersions(app.Portal.MemberId, reply.Id));
         Assert.Equal(MessageStatus.Failed, version.Status);
         Assert.DoesNotContain(app.Portal.Calls, c => c.Method == "imconnector.send.status.delivery");
