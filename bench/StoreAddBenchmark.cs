@@ -13,6 +13,9 @@ namespace LineBridge.Bench;
 /// </summary>
 internal static class StoreAddBenchmark
 {
+    /// <summary>How long the deriver may take to catch up after the last answer before the run fails: far above any normal run.</summary>
+    private static readonly TimeSpan CatchUpDeadline = TimeSpan.FromMinutes(5);
+
     public static async Task<int> RunAsync(double seconds, int clients, int memoryAccepts)
     {
         var folder = Path.Combine("bench-data", "store-add");
@@ -38,7 +41,17 @@ internal static class StoreAddBenchmark
                 var (count, elapsed, max, p99) = await MeasureAsync(seconds, clients, id => store.AddAsync(Batch(id, 1), "API", "bench"));
                 var caughtUp = Stopwatch.StartNew();
                 var left = store.PendingDerivations;
-                while (store.PendingDerivations > 0) await Task.Delay(1);
+                while (store.PendingDerivations > 0)
+                {
+                    // Catching up is what is measured, so poll finely; but a deriver that stopped must end the run.
+                    if (caughtUp.Elapsed > CatchUpDeadline)
+                    {
+                        throw new TimeoutException(
+                            $"{name}: search entries and counters did not catch up within {CatchUpDeadline.TotalMinutes:F0} min " +
+                            $"({store.PendingDerivations:N0} of {left:N0} still pending).");
+                    }
+                    await Task.Delay(1);
+                }
                 Console.WriteLine($"  {name,-24} AddAsync, {clients} callers, 1 each: {count / elapsed,7:F0} messages/s, p99 {p99:F1} ms, max {max:F1} ms{Syncs(db, count)}");
                 Console.WriteLine($"  {"",-24} search entries and counters: {left:N0} left at the last answer, caught up {caughtUp.Elapsed.TotalMilliseconds:F0} ms later");
             }

@@ -5,6 +5,7 @@ using LineBridge.Install;
 using LineBridge.Messages;
 using LineBridge.OpenLines;
 using LineBridge.Placement;
+using LineBridge.Proxy;
 using LineBridge.Replies;
 using LineBridge.SandboxMode;
 using LineBridge.Storage;
@@ -40,9 +41,13 @@ builder.Services.AddMudServices();
 builder.AddHealth();
 // Metrics through OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set).
 builder.AddObservability();
+// Behind a reverse proxy: trust X-Forwarded-For/-Proto from the proxies listed in ForwardedHeaders (docs/deploy.md).
+builder.AddForwardedHeadersFromSettings();
 
 var app = builder.Build();
 
+// The client's address and scheme as a trusted proxy forwarded them, before anything reads them.
+app.UseForwardedHeadersFromSettings();
 // Health first: /health/live, /health/ready answer before anything that needs the database.
 app.UseHealthEndpoints();
 

@@ -56,6 +56,8 @@ public interface IPortalSessions
     /// Whether the session may take an administrator action now: it holds the administrator role, is current, and
     /// (where the host can ask) the portal still says so. A false answer ends the session's administrator rights.
     /// </summary>
+    /// <exception cref="OperationFailedException">The portal could not be asked just now (a passing fault): nothing was
+    /// decided and the session stays; the message tells the user to try again.</exception>
     Task<bool> ConfirmAdminAsync(PortalSession session, CancellationToken cancellationToken = default) =>
         Task.FromResult(session.IsAdmin && IsCurrent(session));
 }

@@ -16,6 +16,8 @@ public static class Bitrix24ServiceCollectionExtensions
         services.AddOptions<Bitrix24AppOptions>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Bitrix24RateLimiter>();
+        // In-process unless the storage registered a shared one (PostgreSQL: one bucket for every instance).
+        services.TryAddSingleton<IPortalRateLimiter>(sp => sp.GetRequiredService<Bitrix24RateLimiter>());
         services.TryAddSingleton<Observability.LineBridgeMetrics>();
         services.AddMetrics();
         services.AddTransient<RetryHandler>();

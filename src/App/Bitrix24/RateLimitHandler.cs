@@ -8,7 +8,7 @@ namespace LineBridge.Bitrix24;
 /// One token bucket per portal, sized like the portal's leaky bucket (burst, drain per second), so paced calls are
 /// not refused. Shared by every client of the process.
 /// </summary>
-public sealed class Bitrix24RateLimiter : IAsyncDisposable
+public sealed class Bitrix24RateLimiter : IPortalRateLimiter, IAsyncDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter;
 
@@ -44,7 +44,7 @@ public sealed class Bitrix24RateLimiter : IAsyncDisposable
 
 /// <summary>Innermost handler: every HTTP attempt (retries included) takes a slot of its portal's bucket first.</summary>
 internal sealed class RateLimitHandler(
-    Bitrix24RateLimiter limiter, IOptions<Bitrix24ClientOptions> options, Observability.LineBridgeMetrics metrics, TimeProvider time) : DelegatingHandler
+    IPortalRateLimiter limiter, IOptions<Bitrix24ClientOptions> options, Observability.LineBridgeMetrics metrics, TimeProvider time) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -63,6 +63,9 @@ public sealed class LineConnections
 
     public IReadOnlyList<LineConnection> List(string memberId) => _lines.List(memberId);
 
+    /// <summary>The line's record (state and when it last changed), or null when LineBridge was never connected to it.</summary>
+    public LineConnection? Get(string memberId, int line) => _lines.Find(Key(memberId, line));
+
     private void Set(string memberId, int line, LineConnectionState state) =>
         _lines.Upsert(new LineConnection
         {

@@ -2,8 +2,11 @@ using LineBridge.Components.Messages;
 
 namespace LineBridge.Messages;
 
-/// <summary>Fans message changes out to the UI sessions of the message's portal.</summary>
-public sealed class MessageUpdates(ILogger<MessageUpdates> logger) : IMessageUpdates
+/// <summary>
+/// Fans message changes out to the UI sessions of the message's portal: those of this process directly, those of other
+/// instances through the <see cref="IMessageChangeFeed"/> when the store is shared (none with LiteDB).
+/// </summary>
+public sealed class MessageUpdates(ILogger<MessageUpdates> logger, IMessageChangeFeed? feed = null) : IMessageUpdates
 {
     private readonly Lock _gate = new();
     private readonly List<Subscription> _subscriptions = [];
@@ -15,7 +18,21 @@ public sealed class MessageUpdates(ILogger<MessageUpdates> logger) : IMessageUpd
         return subscription;
     }
 
+    /// <summary>Tells this process's sessions of the portal, then the other instances (if the store is shared).</summary>
     public void Publish(string memberId, IEnumerable<SentMessage> messages)
+    {
+        if (feed is null)
+        {
+            PublishLocal(memberId, messages);
+            return;
+        }
+        var changed = messages as IReadOnlyList<SentMessage> ?? messages.ToList();
+        PublishLocal(memberId, changed);
+        if (changed.Count > 0) feed.Announce(memberId, changed);
+    }
+
+    /// <summary>Tells this process's sessions of the portal only: for changes another instance announced.</summary>
+    public void PublishLocal(string memberId, IEnumerable<SentMessage> messages)
     {
         Subscription[] targets;
         lock (_gate) targets = _subscriptions.Where(s => s.MemberId == memberId).ToArray();

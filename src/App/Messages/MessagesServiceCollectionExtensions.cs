@@ -27,6 +27,7 @@ public static class MessagesServiceCollectionExtensions
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<MessageUpdates>();
         builder.Services.AddSingleton<IMessageUpdates>(sp => sp.GetRequiredService<MessageUpdates>());
+        builder.Services.TryAddSingleton<IMessageSnapshots, StoredMessageSnapshots>();
         builder.Services.AddSingleton<ChatDirectory>();
         builder.Services.AddSingleton<PortalUserNames>();
         builder.Services.AddSingleton<MessageService>();

@@ -37,6 +37,9 @@ public sealed class OpenLineDirectory(
         PortalSession session, CancellationToken cancellationToken = default)
     {
         var client = clients.ForPortal(session.MemberId);
+        // What our gate said before the portal was asked: a connect or disconnect made while the list is read (another
+        // tab, or this page's own Settings while its first listing is still on its way) is newer than the list.
+        var before = connections.List(session.MemberId).ToDictionary(c => c.Line, c => (c.State, c.ChangedAt));
         var lines = await Portal(() => ListAllAsync(client, cancellationToken));
         var summaries = new List<OpenLineSummary>(lines.Count);
         foreach (var chunk in lines.Chunk(BatchSize))
@@ -53,7 +56,7 @@ public sealed class OpenLineDirectory(
             {
                 var key = line.Id.ToString(CultureInfo.InvariantCulture);
                 var state = batch.Results.TryGetValue(key, out var status) ? StateOf(status) : ConnectorState.NotConnected;
-                Reconcile(session.MemberId, line.Id, state);
+                Reconcile(session.MemberId, line.Id, state, before.TryGetValue(line.Id, out var known) ? known : null);
                 summaries.Add(new OpenLineSummary(line.Id, line.Name, line.Active, state,
                     batch.Errors.TryGetValue(key, out var error) ? $"{error.Code}: {error.Description}" : null));
             }
@@ -131,10 +134,16 @@ public sealed class OpenLineDirectory(
         : Bitrix24Json.Bool(status, "CONFIGURED") ? ConnectorState.Error
         : ConnectorState.NotConnected;
 
-    /// <summary>The portal is the truth about a line's connection: our send gate follows what it says.</summary>
-    private void Reconcile(string memberId, int lineId, ConnectorState state)
+    /// <summary>
+    /// The portal is the truth about a line's connection: our send gate follows what it says, unless the gate changed
+    /// after the portal was asked (<paramref name="before"/> is the gate's record then), which the answer cannot know of.
+    /// </summary>
+    private void Reconcile(string memberId, int lineId, ConnectorState state, (LineConnectionState State, DateTime ChangedAt)? before)
     {
-        var known = connections.GetState(memberId, lineId);
+        var record = connections.Get(memberId, lineId);
+        var now = record is null ? ((LineConnectionState, DateTime)?)null : (record.State, record.ChangedAt);
+        if (now != before) return;
+        var known = record?.State;
         if (state == ConnectorState.Connected && known != LineConnectionState.Connected) connections.MarkConnected(memberId, lineId);
         else if (state != ConnectorState.Connected && known == LineConnectionState.Connected) connections.MarkDisconnected(memberId, lineId);
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LineBridge.Bitrix24;
+using LineBridge.Components;
 using LineBridge.Components.Portal;
 using LineBridge.Install;
 using LineBridge.Storage;
@@ -110,8 +111,13 @@ public sealed class PortalSessions(
     /// address through the verification client (one attempt, no draw on the portal's delivery budget) under the
     /// <see cref="VerificationLimiter"/>. A positive answer is trusted for <see cref="AdminConfirmationLifetime"/>.
     /// A negative answer, a token the portal refuses or another user ends the session (the user re-opens the app
-    /// from the portal and gets the role the portal reports); a portal that does not answer refuses this action only.
+    /// from the portal and gets the role the portal reports).
     /// </summary>
+    /// <exception cref="OperationFailedException">
+    /// The portal did not answer, or answered with a passing fault (rate limit, 5xx), or too many checks run at once:
+    /// nothing was decided, the session stays, and the message tells the user to try again. A passing fault must not
+    /// read as "you are not an administrator"; the check is not retried here (verification calls never are).
+    /// </exception>
     public async Task<bool> ConfirmAdminAsync(PortalSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -133,7 +139,11 @@ public sealed class PortalSessions(
             }
 
             using var lease = await limiter.AcquireAsync($"session:{open.MemberId}:{open.UserId}", cancellationToken);
-            if (lease is null) return false;
+            if (lease is null)
+            {
+                throw new OperationFailedException(
+                    "Too many checks of your administrator role are running at once; nothing was changed. Try again in a few seconds.");
+            }
             var client = clients.ForVerification(new UserCredentials(open.MemberId, restBase, _tokenProtector.Unprotect(open.ProtectedToken)));
             bool stillAdmin;
             try
@@ -144,9 +154,10 @@ public sealed class PortalSessions(
             catch (Bitrix24Exception ex) when (!Bitrix24Refusals.IsTokenRefused(ex) && ex.ErrorCode != Bitrix24Errors.ExpiredToken)
             {
                 // The portal did not answer, or answered with a passing fault (rate limit, 5xx): it has said nothing about
-                // the role, so this action is refused and the session stays.
+                // the role, so this action is not done, the session stays, and the user is told to try again.
                 logger.LogWarning("Could not re-check the role of user {UserId} on {PortalDomain} ({ErrorCode})", open.UserId, portal.Domain, ex.ErrorCode);
-                return false;
+                throw new OperationFailedException(
+                    $"The portal did not confirm your administrator role just now ({ex.ErrorCode}); nothing was changed. Try again in a minute.", ex);
             }
             catch (Bitrix24Exception ex)
             {

@@ -38,6 +38,15 @@ public static class StorageServiceCollectionExtensions
                 o => o.XmlRepository = new PostgreSqlXmlRepository(sp.GetRequiredService<PostgreSqlDatabase>())));
             // Token refresh stays single-flight across instances (Bitrix24 refresh tokens are single-use).
             builder.Services.AddSingleton<IPortalRefreshLock>(sp => new PostgreSqlRefreshLock(sp.GetRequiredService<PostgreSqlDatabase>()));
+            // A portal's REST budget is one bucket for all instances (the in-process limiter would give each its own).
+            builder.Services.AddSingleton<Bitrix24.IPortalRateLimiter>(sp => new PostgreSqlRateLimiter(
+                sp.GetRequiredService<PostgreSqlDatabase>(), sp.GetRequiredService<IOptions<Install.Bitrix24AppOptions>>(),
+                sp.GetService<TimeProvider>() ?? TimeProvider.System));
+            // Live status for every page: changes made here are NOTIFYed, changes made elsewhere are heard and reloaded.
+            builder.Services.AddSingleton<PostgreSqlMessageChangeFeed>();
+            builder.Services.AddSingleton<Messages.IMessageChangeFeed>(sp => sp.GetRequiredService<PostgreSqlMessageChangeFeed>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgreSqlMessageChangeFeed>());
+            builder.Services.AddHostedService<PostgreSqlMessageChangeListener>();
             builder.Services.AddSingleton<IPortalRecords>(sp => new PostgreSqlPortalRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<IApiKeyRecords>(sp => new PostgreSqlApiKeyRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<ILineConnectionRecords>(sp => new PostgreSqlLineConnectionRecords(sp.GetRequiredService<PostgreSqlDatabase>()));

@@ -159,13 +159,28 @@ public sealed partial class SandboxedApp : IAsyncDisposable
     }
 
     /// <summary>Waits for a condition that another party (the sandbox's event queue) makes true.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    /// <param name="condition">Checked at once and then every 50 ms.</param>
+    /// <param name="what">What is awaited, for the failure: "Timed out waiting until {what}."</param>
+    /// <param name="timeout">The upper bound; 90 s unless given.</param>
+    /// <param name="seen">What was seen last, added to the failure (e.g. the status a message stayed in).</param>
+    /// <exception cref="TimeoutException">The condition did not hold within <paramref name="timeout"/>.</exception>
+    public static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null, Func<string>? seen = null) =>
+        WaitUntilAsync(() => Task.FromResult(condition()), what, timeout, seen);
+
+    /// <summary>
+    /// Waits for a condition checked by an asynchronous probe (a call over HTTP, as a caller would check), the same way
+    /// as <see cref="WaitUntilAsync(Func{bool}, string, TimeSpan?, Func{string}?)"/>.
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, Func<string>? seen = null)
     {
         // Generous: an upper bound only, met at once when the condition holds; a busy machine must not fail a test.
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
-        while (!condition())
+        while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting until {what}.");
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}." + (seen is null ? "" : " Last seen: " + seen()));
+            }
             await Task.Delay(50);
         }
     }

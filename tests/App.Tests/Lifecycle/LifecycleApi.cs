@@ -60,14 +60,10 @@ internal sealed class LifecycleApi : IAsyncDisposable
     /// <summary>Waits until the message reaches <paramref name="status"/> (checked over the API, as a caller would).</summary>
     public async Task<JsonObject> WaitForStatusAsync(string chat, string id, string status)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var message = await GetAsync(chat, id);
-            if ((string?)message["status"] == status) return message;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{chat}/{id} stayed {message["status"]} ({message["failureReason"]}), expected {status}.");
-            await Task.Delay(50, Ct);
-        }
+        JsonObject? message = null;
+        await SandboxedApp.WaitUntilAsync(async () => (string?)(message = await GetAsync(chat, id))["status"] == status,
+            $"{chat}/{id} is {status}", seen: () => $"{message?["status"]} ({message?["failureReason"]})");
+        return message!;
     }
 
     /// <summary>The texts of the portal's copies of an external message id, in the line's dialogs.</summary>

@@ -56,14 +56,9 @@ public class MessageApiEndpointsTests
 
         public async Task WaitForStatusAsync(string chat, string id, string status)
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (true)
-            {
-                var message = await GetAsync(chat, id);
-                if ((string?)message["status"] == status) return;
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"{chat}/{id} stayed {message["status"]} ({message["failureReason"]}), expected {status}.");
-                await Task.Delay(100, Ct);
-            }
+            JsonObject? message = null;
+            await SandboxedApp.WaitUntilAsync(async () => (string?)(message = await GetAsync(chat, id))["status"] == status,
+                $"{chat}/{id} is {status}", seen: () => $"{message?["status"]} ({message?["failureReason"]})");
         }
 
         /// <summary>The texts of the portal's copies of an external message id, in the line's dialogs.</summary>

@@ -16,16 +16,14 @@ public sealed class WaitingWorkTests
     public async Task EditRefusedWithNotActiveLine_WaitsWithItsReason_AndGoesOutWhenTheLineIsConnectedAgain()
     {
         using var h = new MessagesHarness();
-        var sent = h.Send(MessagesHarness.Message("a", "first"));
-        await h.DrainAsync();
-        h.Service.Edit(MessagesHarness.MemberId, sent[0].Record.Id, null, "second", ChangeAuthor.Api);
+        var sent = await SentThenEditedAsync(h);
         h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.BadRequest, Bitrix24Errors.NotActiveLine, "The line with this ID is inactive"));
 
         await h.DrainAsync();
         h.Time.Advance(TimeSpan.FromMinutes(10));
         await h.DrainAsync();
 
-        var waiting = h.Record(sent[0]);
+        var waiting = h.Record(sent);
         Assert.Equal(MessageStatus.Waiting, waiting.Status);
         Assert.Contains("not connected", Localizer.PlainEnglish(waiting.FailureReason));
         Assert.DoesNotContain("NOT_ACTIVE_LINE", waiting.FailureReason);
@@ -37,7 +35,7 @@ public sealed class WaitingWorkTests
         h.Lines.MarkConnected(MessagesHarness.MemberId, 1);
         await h.DrainAsync();
 
-        var delivered = h.Record(sent[0]);
+        var delivered = h.Record(sent);
         Assert.Equal(MessageStatus.Sent, delivered.Status);
         Assert.Null(delivered.FailureReason);
         Assert.Equal("second", delivered.PortalText);
@@ -48,13 +46,13 @@ public sealed class WaitingWorkTests
     public async Task WorkForALineKnownToBeDisconnected_IsNotAttempted_AndWaits()
     {
         using var h = new MessagesHarness();
-        var sent = h.Send(MessagesHarness.Message("a"));
+        var sent = h.Send(MessagesHarness.Message("a"))[0];
         h.Lines.MarkDisconnected(MessagesHarness.MemberId, 1);
 
         await h.DrainAsync();
 
         Assert.Empty(h.Portal.Calls);
-        Assert.Equal(MessageStatus.Waiting, h.Record(sent[0]).Status);
+        Assert.Equal(MessageStatus.Waiting, h.Record(sent).Status);
         Assert.Equal(1, h.Store.CountPending(MessagesHarness.MemberId, 1));
     }
 
@@ -62,14 +60,14 @@ public sealed class WaitingWorkTests
     public async Task WorkForAnUninstalledPortal_WaitsAsSuch_NotPending()
     {
         using var h = new MessagesHarness();
-        h.Portals.Save(new Portal { MemberId = MessagesHarness.MemberId, Domain = "test.example", ClientEndpoint = "http://127.0.0.1:9/rest/" });
-        var sent = h.Send(MessagesHarness.Message("a"));
+        SaveInstalledPortal(h);
+        var sent = h.Send(MessagesHarness.Message("a"))[0];
         h.Portals.MarkUninstalled(MessagesHarness.MemberId);
 
         await h.DrainAsync();
 
         Assert.Empty(h.Portal.Calls);
-        var record = h.Record(sent[0]);
+        var record = h.Record(sent);
         Assert.Equal(MessageStatus.Waiting, record.Status);
         Assert.Contains("not installed", Localizer.PlainEnglish(record.FailureReason));
     }
@@ -78,36 +76,31 @@ public sealed class WaitingWorkTests
     public async Task ACallRefusedAsAppNotFound_HoldsTheWork_AsWaitingForAReinstall()
     {
         using var h = new MessagesHarness();
-        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.Unauthorized, Bitrix24Errors.ApplicationNotFound, "Application not found"));
-        var sent = h.Send(MessagesHarness.Message("a"));
+        var sent = await SendRefusedOnceAsync(h, HttpStatusCode.Unauthorized, Bitrix24Errors.ApplicationNotFound, "Application not found");
 
-        await h.DrainAsync();
-
-        Assert.Equal(MessageStatus.Waiting, h.Record(sent[0]).Status);
-        Assert.Contains("not installed", Localizer.PlainEnglish(h.Record(sent[0]).FailureReason));
+        Assert.Equal(MessageStatus.Waiting, h.Record(sent).Status);
+        Assert.Contains("not installed", Localizer.PlainEnglish(h.Record(sent).FailureReason));
     }
 
     [Fact]
     public async Task ACallWhoseTokenThePortalNoLongerKnows_Waits_AndGoesOutLater()
     {
         using var h = new MessagesHarness();
-        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.Unauthorized, Bitrix24Errors.NoAuthFound, "Wrong authorization data"));
-        var sent = h.Send(MessagesHarness.Message("a"));
+        var sent = await SendRefusedOnceAsync(h, HttpStatusCode.Unauthorized, Bitrix24Errors.NoAuthFound, "Wrong authorization data");
 
-        await h.DrainAsync();
-        Assert.Equal(MessageStatus.Waiting, h.Record(sent[0]).Status);
-        Assert.Contains("NO_AUTH_FOUND", h.Record(sent[0]).FailureReason);
+        Assert.Equal(MessageStatus.Waiting, h.Record(sent).Status);
+        Assert.Contains("NO_AUTH_FOUND", h.Record(sent).FailureReason);
 
         h.Time.Advance(TimeSpan.FromSeconds(5));
         await h.DrainAsync();
-        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        Assert.Equal(MessageStatus.Sent, h.Record(sent).Status);
     }
 
     [Fact]
     public async Task PaymentRequired_StopsCallsForThePortal_SaysSo_AndResumesOnceItPays()
     {
         using var h = new MessagesHarness(o => o.PaymentProbeInterval = TimeSpan.FromMinutes(10));
-        h.Portals.Save(new Portal { MemberId = MessagesHarness.MemberId, Domain = "test.example", ClientEndpoint = "http://127.0.0.1:9/rest/" });
+        SaveInstalledPortal(h);
         h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.PaymentRequired, Bitrix24Errors.PaymentRequired, "Payment required"));
         var first = h.Send(MessagesHarness.Message("a"));
 
@@ -136,16 +129,14 @@ public sealed class WaitingWorkTests
     public async Task AFailedSend_CanBeRetried_AndGoesOutOnce()
     {
         using var h = new MessagesHarness();
-        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.BadRequest, Bitrix24Errors.ErrorArgument, "Not all the required data"));
-        var sent = h.Send(MessagesHarness.Message("a"));
-        await h.DrainAsync();
-        Assert.Equal(MessageStatus.Failed, h.Record(sent[0]).Status);
+        var sent = await SendRefusedOnceAsync(h, HttpStatusCode.BadRequest, Bitrix24Errors.ErrorArgument, "Not all the required data");
+        Assert.Equal(MessageStatus.Failed, h.Record(sent).Status);
 
-        var retried = h.Service.Retry(MessagesHarness.MemberId, sent[0].Record.Id, ChangeAuthor.Api);
+        var retried = h.Service.Retry(MessagesHarness.MemberId, sent.Record.Id, ChangeAuthor.Api);
         await h.DrainAsync();
 
         Assert.Equal(ChangeOutcome.Accepted, retried.Outcome);
-        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        Assert.Equal(MessageStatus.Sent, h.Record(sent).Status);
         Assert.Equal(["a"], h.Portal.PortalCopies);
     }
 
@@ -153,20 +144,18 @@ public sealed class WaitingWorkTests
     public async Task AFailedEdit_CanBeRetried_AndDeliversTheCurrentText()
     {
         using var h = new MessagesHarness();
-        var sent = h.Send(MessagesHarness.Message("a", "first"));
-        await h.DrainAsync();
-        h.Service.Edit(MessagesHarness.MemberId, sent[0].Record.Id, null, "second", ChangeAuthor.Api);
+        var sent = await SentThenEditedAsync(h);
         h.Portal.Answer = (method, _) => method == "update"
             ? new Bitrix24.Models.MessageItemResult { Success = false, Errors = ["Not all the required data"] }
             : new Bitrix24.Models.MessageItemResult { Success = true };
         await h.DrainAsync();
-        Assert.Equal(MessageStatus.Failed, h.Record(sent[0]).Status);
+        Assert.Equal(MessageStatus.Failed, h.Record(sent).Status);
 
         h.Portal.Answer = (_, _) => new Bitrix24.Models.MessageItemResult { Success = true };
-        Assert.Equal(ChangeOutcome.Accepted, h.Service.Retry(MessagesHarness.MemberId, sent[0].Record.Id, ChangeAuthor.Api).Outcome);
+        Assert.Equal(ChangeOutcome.Accepted, h.Service.Retry(MessagesHarness.MemberId, sent.Record.Id, ChangeAuthor.Api).Outcome);
         await h.DrainAsync();
 
-        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        Assert.Equal(MessageStatus.Sent, h.Record(sent).Status);
         Assert.Equal("second", h.Portal.Calls.Last().Request.Messages[0].Message.Text);
         Assert.Equal("update", h.Portal.Calls.Last().Method);
     }
@@ -175,12 +164,34 @@ public sealed class WaitingWorkTests
     public async Task Retry_OfAMessageThatDidNotFail_IsRejected()
     {
         using var h = new MessagesHarness();
-        var sent = h.Send(MessagesHarness.Message("a"));
+        var sent = h.Send(MessagesHarness.Message("a"))[0];
         await h.DrainAsync();
 
-        var result = h.Service.Retry(MessagesHarness.MemberId, sent[0].Record.Id, ChangeAuthor.Api);
+        var result = h.Service.Retry(MessagesHarness.MemberId, sent.Record.Id, ChangeAuthor.Api);
 
         Assert.Equal(ChangeOutcome.Rejected, result.Outcome);
         Assert.Single(h.Portal.Calls);
+    }
+
+    /// <summary>A portal saved as installed (the registry knows it; an unknown portal is not gated).</summary>
+    private static void SaveInstalledPortal(MessagesHarness h) =>
+        h.Portals.Save(new Portal { MemberId = MessagesHarness.MemberId, Domain = "test.example", ClientEndpoint = "http://127.0.0.1:9/rest/" });
+
+    /// <summary>Message "a" sent while the portal refuses the first call with <paramref name="code"/>, after one dispatcher run.</summary>
+    private static async Task<AddedMessage> SendRefusedOnceAsync(MessagesHarness h, HttpStatusCode status, string code, string description)
+    {
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(status, code, description));
+        var sent = h.Send(MessagesHarness.Message("a"))[0];
+        await h.DrainAsync();
+        return sent;
+    }
+
+    /// <summary>Message "a" delivered with the text "first", then edited to "second" (the update is queued, not yet sent).</summary>
+    private static async Task<AddedMessage> SentThenEditedAsync(MessagesHarness h)
+    {
+        var sent = h.Send(MessagesHarness.Message("a", "first"))[0];
+        await h.DrainAsync();
+        h.Service.Edit(MessagesHarness.MemberId, sent.Record.Id, null, "second", ChangeAuthor.Api);
+        return sent;
     }
 }

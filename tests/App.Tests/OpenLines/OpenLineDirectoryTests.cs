@@ -108,6 +108,55 @@ public sealed class OpenLineDirectoryTests
         Assert.NotEqual(LineConnectionState.Connected, connections.GetState(app.Portal.MemberId, 1));
     }
 
+    /// <summary>
+    /// A listing whose answer was read before a connect (the Messages page's first listing still on its way while the
+    /// administrator connects the line in Settings) must not switch our send gate back off when it lands.
+    /// </summary>
+    [Fact]
+    public async Task GetLines_ReadBeforeAConnect_DoesNotUndoTheConnect()
+    {
+        var held = new HeldBatch();
+        await using var app = await SandboxedApp.StartAsync(
+            configureServices: s => s.AddHttpClient(LineBridge.Bitrix24.Bitrix24Client.HttpClientName).AddHttpMessageHandler(() => new HoldingHandler(held)),
+            cancellationToken: Ct);
+        var directory = app.Services.GetRequiredService<IOpenLineDirectory>();
+        var connections = app.Services.GetRequiredService<LineConnections>();
+
+        var listing = directory.GetLinesAsync(Session(app, admin: true), Ct);
+        await held.Answered.Task.WaitAsync(TimeSpan.FromSeconds(90), Ct);   // the portal said: line 1 is not connected
+        await directory.ConnectAsync(Session(app, admin: true), 1, Ct);
+        held.Release.SetResult();
+        var lines = await listing;
+
+        Assert.Equal(ConnectorState.NotConnected, lines.Single(l => l.Id == 1).Connector);   // what the portal said then
+        Assert.Equal(LineConnectionState.Connected, connections.GetState(app.Portal.MemberId, 1));
+    }
+
+    /// <summary>The answer of the first status batch (already answered by the portal), held until released.</summary>
+    private sealed class HeldBatch
+    {
+        private int _first;
+
+        public TaskCompletionSource Answered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool TakeFirst() => Interlocked.Exchange(ref _first, 1) == 0;
+    }
+
+    private sealed class HoldingHandler(HeldBatch held) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.RequestUri!.AbsolutePath.Contains("/batch", StringComparison.Ordinal) && held.TakeFirst())
+            {
+                held.Answered.SetResult();
+                await held.Release.Task.WaitAsync(cancellationToken);
+            }
+            return response;
+        }
+    }
+
     [Fact]
     public async Task Connect_WhenThePortalFails_ReportsTheReasonInWordsAndKeepsTheLineDisconnected()
     {

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using LineBridge.Infrastructure;
 using LineBridge.Messages;
 using LineBridge.Sandbox;
 using LineBridge.Storage;
@@ -538,7 +539,7 @@ public class MessageDeliverySoakTests
             {
                 second.UninstallApp(clean: false);
                 // Events are never retried: wait for this one to land before anything kills the app.
-                await WaitAsync(() => second.EventDeliveries.Any(d => d.Event == "ONAPPUNINSTALL" && d.Status == 200), "the app heard of the uninstall");
+                await SandboxedApp.WaitUntilAsync(() => second.EventDeliveries.Any(d => d.Event == "ONAPPUNINSTALL" && d.Status == 200), "the app heard of the uninstall");
             }
             else if (Due(done, 0.7, "reinstalled"))
             {
@@ -601,31 +602,18 @@ public class MessageDeliverySoakTests
             app.Start();
         }
 
-        private static async Task UntilAsync(Func<Task<bool>> attempt, string what)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-            while (true)
+        /// <summary>Tries <paramref name="attempt"/> until it succeeds; a connection refused meanwhile (the app restarts) is one more try.</summary>
+        private static Task UntilAsync(Func<Task<bool>> attempt, string what) =>
+            SandboxedApp.WaitUntilAsync(async () =>
             {
                 try
                 {
-                    if (await attempt()) return;
+                    return await attempt();
                 }
                 catch (HttpRequestException)
                 {
+                    return false;
                 }
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting until {what}.");
-                await Task.Delay(100, Ct);
-            }
-        }
-
-        private static async Task WaitAsync(Func<bool> condition, string what)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!condition())
-            {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting until {what}.");
-                await Task.Delay(50, Ct);
-            }
-        }
+            }, what, TimeSpan.FromSeconds(120));
     }
 }

@@ -1,3 +1,4 @@
+using LineBridge.Infrastructure;
 using LineBridge.Components.Messages;
 using LineBridge.Messages;
 
@@ -16,15 +17,9 @@ public class DerivedDataTests
         h.Db.GetCollection(MessageStore.CountsCollection).FindById(MessageKeys.CounterId(prefix))?["n"].AsInt64 ?? 0;
 
     /// <summary>Waits (bounded) until the deriver has caught up by itself: no read triggers it here.</summary>
-    private static async Task WaitDerived(MessagesHarness h)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (h.Store.PendingDerivations > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{h.Store.PendingDerivations} messages still not derived after 60 s");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    private static Task WaitDerived(MessagesHarness h) =>
+        SandboxedApp.WaitUntilAsync(() => h.Store.PendingDerivations == 0, "the deriver caught up",
+            seen: () => $"{h.Store.PendingDerivations} messages still not derived");
 
     [Fact]
     public async Task Counters_AndSearchEntries_FollowTheAccepts_WithoutAnyRead()

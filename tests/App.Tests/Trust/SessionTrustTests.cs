@@ -113,6 +113,27 @@ public sealed class SessionTrustTests
         Assert.True(Sessions(app).IsCurrent(session));
     }
 
+    /// <summary>
+    /// Case 6: when the portal cannot answer the re-check (a passing fault), the action is not done and the user is told
+    /// to try again, not that they are no administrator; the session stays, and the same action then succeeds.
+    /// </summary>
+    [Fact]
+    public async Task Case6_APassingFaultDuringTheRecheck_SaysTryAgain_AndKeepsTheSession()
+    {
+        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+        var session = Sessions(app).Open(await TicketAsync(app, userId: 1))!;
+        var lines = app.Services.GetRequiredService<IOpenLineDirectory>();
+        app.Sandbox.Faults.Set(new LineBridge.Sandbox.FaultSettings { ErrorRate = 1, Methods = ["user.current", "user.admin"] });
+
+        var failure = await Assert.ThrowsAsync<LineBridge.Components.OperationFailedException>(() => lines.RotateApiKeyAsync(session, Ct));
+
+        Assert.Contains("Try again", failure.Message);
+        Assert.False((await lines.GetApiAccessAsync(session, Ct)).HasKey);
+        Assert.True(Sessions(app).IsCurrent(session));
+        app.Sandbox.Faults.Clear();
+        Assert.StartsWith("lb_", await lines.RotateApiKeyAsync(session, Ct));
+    }
+
     /// <summary>Case 6: an uninstall ends every session of the portal.</summary>
     [Fact]
     public async Task Case6_Uninstall_EndsTheSessions()

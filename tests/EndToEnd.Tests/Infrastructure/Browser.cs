@@ -48,7 +48,8 @@ public sealed class Browser : IAsyncLifetime
 
     /// <summary>A fresh context (own cookies and storage) for one test; skips or fails when there is no browser.</summary>
     public async Task<IBrowserContext> NewContextAsync(
-        string? locale = null, string? timeZoneId = null, ColorScheme colorScheme = ColorScheme.Light, int width = 1280, int height = 900)
+        string? locale = null, string? timeZoneId = null, ColorScheme colorScheme = ColorScheme.Light, int width = 1280, int height = 900,
+        bool ignoreHttpsErrors = false)
     {
         if (_browser is null)
         {
@@ -62,6 +63,8 @@ public sealed class Browser : IAsyncLifetime
             TimezoneId = timeZoneId ?? "UTC",
             ColorScheme = colorScheme,
             ViewportSize = new ViewportSize { Width = width, Height = height },
+            // For a throwaway self-signed certificate on loopback (the nginx tests); never otherwise.
+            IgnoreHTTPSErrors = ignoreHttpsErrors,
         });
         // An upper bound only (each wait ends as soon as its condition holds), generous for a busy machine.
         context.SetDefaultTimeout(WaitTimeoutMs);

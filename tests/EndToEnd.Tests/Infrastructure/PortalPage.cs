@@ -3,9 +3,26 @@ using LineBridge.Sandbox;
 namespace LineBridge.EndToEnd.Infrastructure;
 
 /// <summary>A browser tab on the sandbox portal, with the LineBridge frame inside it.</summary>
-public sealed class PortalPage(IPage page, SandboxPortal portal)
+public sealed class PortalPage
 {
-    public IPage Page { get; } = page;
+    private const int ConsoleLines = 40;
+
+    private readonly SandboxPortal portal;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _console = new();
+
+    public PortalPage(IPage page, SandboxPortal portal)
+    {
+        Page = page;
+        this.portal = portal;
+        // Kept for failure messages: Blazor reports a circuit that failed or lost its connection only here.
+        page.Console += (sender, message) =>
+        {
+            _console.Enqueue($"{message.Type}: {message.Text}");
+            while (_console.Count > ConsoleLines) _console.TryDequeue(out _);
+        };
+    }
+
+    public IPage Page { get; }
 
     /// <summary>The app's iframe (cross-site: the portal is on 127.0.0.2, the app on 127.0.0.1).</summary>
     public IFrameLocator App => Page.FrameLocator("[data-testid=app-frame]");
@@ -20,6 +37,41 @@ public sealed class PortalPage(IPage page, SandboxPortal portal)
     }
 
     public async Task OpenAsync(string path) => await Page.GotoAsync(new Uri(portal.BaseUri, path).AbsoluteUri);
+
+    /// <summary>
+    /// Runs one step of a journey; when it fails, the failure says what the app's frame showed (its address, its text,
+    /// any error notice) and what the browser's console said, since a page snapshot does not reach into the frame.
+    /// </summary>
+    public async Task StepAsync(string what, Func<Task> step)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            throw new InvalidOperationException($"{what} failed. {await DescribeAppAsync()}", ex);
+        }
+    }
+
+    /// <summary>What the app's frame shows now, for a failure message (never throws).</summary>
+    public async Task<string> DescribeAppAsync()
+    {
+        var frame = Page.Frames.FirstOrDefault(f => f != Page.MainFrame);
+        string text;
+        try
+        {
+            text = await App.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            text = "(unreadable: " + ex.Message + ")";
+        }
+        // The ticket opens a session: it stays out of test output.
+        var address = frame is null ? "(no frame)" : System.Text.RegularExpressions.Regex.Replace(frame.Url, "ticket=[^&]*", "ticket=…");
+        return $"The app's frame was at {address} and showed:\n{text.Trim()}\n" +
+            $"Browser console (last {ConsoleLines}):\n{string.Join("\n", _console)}";
+    }
 }
 
 public static class PortalPageMessages
@@ -34,19 +86,49 @@ public static class PortalPageMessages
 
     /// <summary>
     /// As an administrator on the app page: in Settings, connects a line and creates the API key, then goes back to
-    /// Messages; returns the key.
+    /// Messages; returns the key. Each click waits for the state that gives it its meaning (the line connected, the
+    /// line's own panel loaded), and a failure says what the frame showed.
     /// </summary>
     public static async Task<string> ConnectLineAndCreateKeyAsync(this PortalPage portal, int lineId)
     {
-        await portal.InApp("nav-settings").ClickAsync();
-        await portal.LineRow(lineId).Locator("[data-testid=connect-button]").ClickAsync();
-        await Assertions.Expect(portal.LineRow(lineId).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
-        await portal.LineRow(lineId).Locator("[data-testid=line-select]").ClickAsync();
-        await portal.InApp("rotate-key").ClickAsync();
-        await Assertions.Expect(portal.InApp("new-key-notice")).ToBeVisibleAsync();
+        var row = portal.LineRow(lineId);
+        await portal.StepAsync("Opening Settings", async () =>
+        {
+            await portal.InApp("nav-settings").ClickAsync();
+            await Assertions.Expect(portal.InApp("settings-view")).ToBeVisibleAsync();
+        });
+        await portal.StepAsync($"Connecting line {lineId}", async () =>
+        {
+            await row.Locator("[data-testid=connect-button]").ClickAsync();
+            await Assertions.Expect(row.Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
+        });
+        await portal.StepAsync($"Selecting line {lineId}", async () =>
+        {
+            await row.Locator("[data-testid=line-select]").ClickAsync();
+            // The panel of this line, loaded: its address names the line, and the key's state is shown.
+            await Assertions.Expect(row).ToHaveAttributeAsync("data-selected", "true");
+            await Assertions.Expect(portal.InApp("api-address")).ToHaveValueAsync(
+                new System.Text.RegularExpressions.Regex($"/lines/{lineId}/messages$"));
+            await Assertions.Expect(portal.InApp("key-state")).ToBeVisibleAsync();
+        });
+        await portal.StepAsync("Creating the API key", async () =>
+        {
+            await portal.InApp("rotate-key").ClickAsync();
+            // Whatever the click led to: the new key, a confirmation (the portal already had a key), or an error.
+            var notice = portal.InApp("new-key-notice");
+            var confirm = portal.InApp("rotate-confirm");
+            var error = portal.InApp("api-error");
+            await Assertions.Expect(notice.Or(confirm).Or(error)).ToBeVisibleAsync();
+            if (await error.IsVisibleAsync()) throw new PlaywrightException("The app showed an error: " + await error.InnerTextAsync());
+            if (await confirm.IsVisibleAsync()) await confirm.ClickAsync();
+            await Assertions.Expect(notice).ToBeVisibleAsync();
+        });
         var key = await portal.InApp("api-key").InputValueAsync();
-        await portal.InApp("nav-messages").ClickAsync();
-        await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
+        await portal.StepAsync("Going back to Messages", async () =>
+        {
+            await portal.InApp("nav-messages").ClickAsync();
+            await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
+        });
         return key;
     }
 

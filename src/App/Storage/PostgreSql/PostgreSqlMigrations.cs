@@ -62,6 +62,12 @@ public static class PostgreSqlMigrations
         (2, "portals: refresh_token_issued_at", """
             ALTER TABLE portals ADD COLUMN refresh_token_issued_at timestamptz;
             """),
+        // Each portal's REST budget, shared by the instances (PostgreSqlRateLimiter): the bucket's next free slot.
+        (3, "portal_rate_budgets", """
+            CREATE TABLE portal_rate_budgets (
+                member_id text PRIMARY KEY,
+                next_free_at timestamptz NOT NULL);
+            """),
     ];
 
     /// <summary>The schema version this build expects.</summary>
