@@ -47,7 +47,7 @@ public sealed class OutboxDispatcher(
     {
         // Let the host finish starting; the dispatcher's first store access must not delay it.
         await Task.Yield();
-        var recovered = store.RecoverInFlight();
+        var recovered = store.Outbox.RecoverInFlight();
         if (recovered > 0)
         {
             logger.LogWarning("{Count} sends were out with the portal when the app stopped; they are deleted at the portal before they go again", recovered);
@@ -71,12 +71,21 @@ public sealed class OutboxDispatcher(
             }
             if (wait > TimeSpan.Zero) await signal.WaitAsync(wait, stoppingToken);
         }
+        // Other instances on a shared store take this one's claimed work at once instead of after the lease.
+        try
+        {
+            store.Outbox.Release();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "The outbox could not release its claimed work; other instances take it after the lease");
+        }
     }
 
     /// <summary>Delivers everything due now, one batch per group; returns how long to wait before the next round.</summary>
     public async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken = default)
     {
-        var pending = store.LoadOutbox(MaxItemsPerRound);
+        var pending = store.Outbox.Claim(MaxItemsPerRound);
         if (pending.Count == 0) return options.Value.PollInterval;
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -160,7 +169,7 @@ public sealed class OutboxDispatcher(
     /// <summary>Shows work that waits with its reason; only messages whose status or reason changes are written.</summary>
     private void ShowWaiting(IReadOnlyList<OutboxItem> items, string reason)
     {
-        var changed = store.MarkWaiting(items.Select(i => i.MessageId).ToList(), reason);
+        var changed = store.Outbox.MarkWaiting(items.Select(i => i.MessageId).ToList(), reason);
         if (changed.Count == 0) return;
         foreach (var portal in changed.GroupBy(r => r.MemberId)) updates.Publish(portal.Key, portal.Select(MessageService.ToSentMessage));
         logger.LogInformation("{Count} messages wait: {Reason}", changed.Count, reason);
@@ -195,7 +204,7 @@ public sealed class OutboxDispatcher(
     private async Task DeliverAsync(IReadOnlyList<OutboxItem> chunk, Method method, CancellationToken cancellationToken)
     {
         var first = chunk[0];
-        var records = chunk.Select(i => store.GetById(i.MessageId)).ToList();
+        var records = chunk.Select(i => store.Log.GetById(i.MessageId)).ToList();
         var orphans = chunk.Where((_, i) => records[i] is null).ToList();
         if (orphans.Count > 0)
         {
@@ -205,9 +214,19 @@ public sealed class OutboxDispatcher(
             if (chunk.Count == 0) return;
         }
 
+        if (method == Method.Send)
+        {
+            // On a shared store an item whose lease lapsed may be another instance's now: only what is still held goes.
+            var held = store.Outbox.MarkInFlight(chunk).Select(i => i.Id).ToHashSet();
+            if (held.Count < chunk.Count)
+            {
+                records = records.Where((_, i) => held.Contains(chunk[i].Id)).ToList();
+                chunk = chunk.Where(i => held.Contains(i.Id)).ToList();
+                if (chunk.Count == 0) return;
+            }
+        }
         var request = new ConnectorMessagesRequest(
             first.Connector, first.Line, chunk.Select((item, i) => Build(item, records[i]!, method)).ToList());
-        if (method == Method.Send) store.MarkInFlight(chunk);
 
         ConnectorMessagesResult result;
         try
@@ -306,7 +325,7 @@ public sealed class OutboxDispatcher(
                 completions.Add(new OutboxCompletion(item, answer.Success, Describe(answer), answer));
             }
         }
-        if (cleared.Count > 0) store.ClearDeleteFirst(cleared);
+        if (cleared.Count > 0) store.Outbox.ClearDeleteFirst(cleared);
         metrics?.Delivered(first.MemberId, method.ToString(), completions.Count(c => c.Success), completions.Count(c => !c.Success));
         Finish(first.MemberId, completions);
     }
@@ -314,7 +333,7 @@ public sealed class OutboxDispatcher(
     private void Finish(string memberId, IReadOnlyList<OutboxCompletion> completions)
     {
         if (completions.Count == 0) return;
-        var changed = store.Complete(completions);
+        var changed = store.Outbox.Complete(completions);
         updates.Publish(memberId, changed.Select(MessageService.ToSentMessage));
     }
 
@@ -323,9 +342,9 @@ public sealed class OutboxDispatcher(
         metrics?.Retried(chunk[0].MemberId, method.ToString(), chunk.Count);
         var attempts = chunk.Max(i => i.Attempts) + 1;
         var delay = Backoff(attempts);
-        store.Reschedule(chunk, reason, time.GetUtcNow().UtcDateTime + delay, deleteFirst: method == Method.Send && mayHaveArrived);
+        store.Outbox.Reschedule(chunk, reason, time.GetUtcNow().UtcDateTime + delay, deleteFirst: method == Method.Send && mayHaveArrived);
         // Attempt and next try travel in the reason (a fixed, parseable shape) so people see how long it has been waiting.
-        var changed = store.NoteRetry(chunk, WaitReasons.Retry(attempts, time.GetUtcNow().UtcDateTime + delay, reason));
+        var changed = store.Outbox.NoteRetry(chunk, WaitReasons.Retry(attempts, time.GetUtcNow().UtcDateTime + delay, reason));
         updates.Publish(chunk[0].MemberId, changed.Select(MessageService.ToSentMessage));
         logger.LogInformation("Retrying {Count} {Method} items for line {LineId} in {Delay}", chunk.Count, method, chunk[0].Line, delay);
     }
@@ -336,7 +355,7 @@ public sealed class OutboxDispatcher(
     /// </summary>
     private void Hold(IReadOnlyList<OutboxItem> chunk, Method method, DateTime? notBefore = null)
     {
-        store.Hold(chunk, notBefore);
+        store.Outbox.Hold(chunk, notBefore);
         logger.LogDebug("Holding {Count} {Method} items for line {LineId}", chunk.Count, method, chunk[0].Line);
     }
 

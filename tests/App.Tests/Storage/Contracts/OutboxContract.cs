@@ -1,0 +1,138 @@
+using LineBridge.Components.Messages;
+using LineBridge.Infrastructure;
+
+namespace LineBridge.Storage.Contracts;
+
+/// <summary>What every provider's outbox (<see cref="IOutboxStore"/>) must do for one instance.</summary>
+public abstract class OutboxContract(StorageProvider provider)
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The first claimed item of each message, as the dispatcher sends them.</summary>
+    private static List<OutboxItem> Heads(IReadOnlyList<OutboxItem> claimed) =>
+        claimed.GroupBy(i => i.MessageId).Select(g => g.First()).ToList();
+
+    [Fact]
+    public async Task Claim_GivesWorkInAcceptanceOrder_AndAMessagesEditOnlyAfterItsSendIsDone()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var m1 = store.Add([Sample.Message("m1", "one")], "API", "API")[0].Record.Id;
+        var m2 = store.Add([Sample.Message("m2", "two")], "API", "API")[0].Record.Id;
+        store.Change(Sample.MemberId, m1, ChangeKind.Edit, null, "one, edited", "API", "API");
+
+        var first = Heads(store.Outbox.Claim(100));
+        Assert.Equal([(m1, ChangeKind.Send), (m2, ChangeKind.Send)], first.Select(i => (i.MessageId, i.Kind)));
+        Assert.True(first[0].Id < first[1].Id);
+        var changed = store.Outbox.Complete([new OutboxCompletion(first[0], true, "SUCCESS")]);
+        Assert.Equal(MessageStatus.Queued, Assert.Single(changed).Status);   // its edit still waits
+
+        var second = Heads(store.Outbox.Claim(100));
+        Assert.Equal([(m2, ChangeKind.Send), (m1, ChangeKind.Edit)], second.Select(i => (i.MessageId, i.Kind)));
+        Assert.Equal("one, edited", second[1].Text);
+        store.Outbox.Complete(second.Select(i => new OutboxCompletion(i, true, "SUCCESS")).ToList());
+
+        var settled = store.Get(Sample.MemberId, m1)!;
+        Assert.Equal((MessageStatus.Sent, "one, edited", true), (settled.Status, settled.PortalText, settled.Delivered));
+        Assert.All(store.GetVersions(Sample.MemberId, m1), v => Assert.Equal((MessageStatus.Sent, "SUCCESS"), (v.Status, v.PortalAnswer)));
+        Assert.Empty(store.Outbox.Claim(100));
+        Assert.False(store.Outbox.HasPendingWork());
+    }
+
+    [Fact]
+    public async Task AFailedSend_FailsTheMessageAndEveryChangeQueuedBehindIt()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var id = store.Add([Sample.Message("m1", "one")], "API", "API")[0].Record.Id;
+        store.Change(Sample.MemberId, id, ChangeKind.Edit, null, "two", "API", "API");
+
+        var send = Heads(store.Outbox.Claim(100)).Single();
+        store.Outbox.Complete([new OutboxCompletion(send, false, "CHAT_NOT_FOUND")]);
+
+        var record = store.Get(Sample.MemberId, id)!;
+        Assert.Equal((MessageStatus.Failed, "CHAT_NOT_FOUND"), (record.Status, record.FailureReason));
+        Assert.Equal(0, store.CountPending(Sample.MemberId, 1));
+        Assert.Equal([MessageStatus.Failed, MessageStatus.Failed], store.GetVersions(Sample.MemberId, id).Select(v => v.Status));
+    }
+
+    [Fact]
+    public async Task ASendInFlightWhenTheProcessStopped_GoesAgainOnlyAfterADeleteOfItsId()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        store.Add([Sample.Message("m1")], "API", "API");
+        store.Outbox.MarkInFlight(store.Outbox.Claim(10));
+
+        Assert.Equal(1, store.Outbox.RecoverInFlight());
+
+        var item = Assert.Single(store.Outbox.Claim(10));
+        Assert.True(item.DeleteFirst);
+        Assert.False(item.InFlight);
+        Assert.Equal(0, store.Outbox.RecoverInFlight());
+    }
+
+    [Fact]
+    public async Task RescheduleHoldAndClearDeleteFirst_KeepTheItem_CountAttempts_AndSetItsNextAttempt()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var time = new ManualTimeProvider(Start);
+        var store = backend.Messages(time);
+        store.Add([Sample.Message("m1")], "API", "API");
+
+        store.Outbox.Reschedule(store.Outbox.Claim(10), "HTTP 503", Start.UtcDateTime.AddSeconds(30), deleteFirst: true);
+        var rescheduled = Assert.Single(store.Outbox.Claim(10));
+        Assert.Equal((1, "HTTP 503", true), (rescheduled.Attempts, rescheduled.LastError, rescheduled.DeleteFirst));
+        Assert.Equal(Start.UtcDateTime.AddSeconds(30), rescheduled.NextAttemptAt.ToUniversalTime());
+
+        store.Outbox.ClearDeleteFirst([rescheduled]);
+        store.Outbox.Hold(store.Outbox.Claim(10));
+        var held = Assert.Single(store.Outbox.Claim(10));
+        Assert.Equal((1, false), (held.Attempts, held.DeleteFirst));
+        Assert.Equal(Start.UtcDateTime, held.NextAttemptAt.ToUniversalTime());
+
+        store.Outbox.Hold([held], Start.UtcDateTime.AddMinutes(5));
+        var later = Assert.Single(store.Outbox.Claim(10));
+        Assert.Equal(2, later.Attempts);
+        Assert.Equal(Start.UtcDateTime.AddMinutes(5), later.NextAttemptAt.ToUniversalTime());
+    }
+
+    [Fact]
+    public async Task MarkWaiting_ReturnsOnlyMessagesThatChanged_AndNoteRetryTurnsWaitingBackToQueued()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var id = store.Add([Sample.Message("m1")], "API", "API")[0].Record.Id;
+
+        var first = store.Outbox.MarkWaiting([id, id], "The line is not connected.");
+        var again = store.Outbox.MarkWaiting([id], "The line is not connected.");
+        var other = store.Outbox.MarkWaiting([id], "The portal must pay.");
+        var retried = store.Outbox.NoteRetry(store.Outbox.Claim(10), "HTTP 503; retrying");
+
+        Assert.Equal(MessageStatus.Waiting, Assert.Single(first).Status);
+        Assert.Empty(again);
+        Assert.Equal("The portal must pay.", Assert.Single(other).FailureReason);
+        Assert.Equal((MessageStatus.Queued, "HTTP 503; retrying"), (Assert.Single(retried).Status, retried[0].FailureReason));
+        Assert.Equal(MessageStatus.Queued, store.Get(Sample.MemberId, id)!.Status);
+    }
+
+    [Fact]
+    public async Task Depth_CountsWaitingItems_AndTellsWhenTheOldestWasAccepted()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var time = new ManualTimeProvider(Start);
+        var store = backend.Messages(time);
+        Assert.Equal(new OutboxDepth(0, null), store.Outbox.Depth());
+
+        store.Add([Sample.Message("m1")], "API", "API");
+        time.Advance(TimeSpan.FromMinutes(3));
+        store.Add([Sample.Message("m2"), Sample.Message("m3")], "API", "API");
+
+        Assert.Equal(new OutboxDepth(3, Start.UtcDateTime), store.Outbox.Depth());
+        Assert.Equal(0, store.CountPending(Sample.MemberId, 2));
+    }
+}
+
+public sealed class OutboxOnLiteDb() : OutboxContract(StorageProvider.LiteDb);
+
+public sealed class OutboxOnPostgreSql() : OutboxContract(StorageProvider.PostgreSql);
