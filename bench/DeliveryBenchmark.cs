@@ -77,7 +77,7 @@ internal static class DeliveryBenchmark
         Report("sends", samples, windowSeconds, ceiling, app, started, "imconnector.send.messages", limit);
 
         // ---- edits: every delivered message edited again and again; queued edits of one message coalesce. ----
-        var versions = db.GetCollection(MessageStore.VersionsCollection);
+        var versions = db.GetCollection(LineBridge.Storage.LiteDb.LiteDbMessageStore.VersionsCollection);
         long EditsSettled() => versions.LongCount("$.Kind = 'Edit' AND ($.Status = 'Sent' OR $.Status = 'Superseded')");
         long EditsPending() => versions.LongCount("$.Kind = 'Edit' AND $.Status = 'Queued'");
         var targets = ids.Take(Math.Max(2 * n, 1)).ToList();

@@ -36,7 +36,7 @@ internal static class EditsBenchmark
         await app.WaitForEmptyBucketAsync();
 
         // ---- LineBridge: edits are accepted as fast as they come; the dispatcher batches them. ----
-        var versions = db.GetCollection(MessageStore.VersionsCollection);
+        var versions = db.GetCollection(LineBridge.Storage.LiteDb.LiteDbMessageStore.VersionsCollection);
         int Delivered() => versions.Count("$.Kind = 'Edit' AND $.Status = 'Sent'");
         int Pending() => versions.Count("$.Kind = 'Edit' AND $.Status = 'Queued'");
         var started = DateTimeOffset.UtcNow;

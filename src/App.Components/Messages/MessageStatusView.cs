@@ -29,6 +29,15 @@ internal static class MessageStatusView
         _ => Icons.Material.Outlined.DeleteOutline,
     };
 
+    private static readonly Dictionary<MessageStatus, string> IconSvgs = Enum.GetValues<MessageStatus>().ToDictionary(
+        status => status, status => $"<svg viewBox=\"0 0 24 24\" width=\"16\" height=\"16\" aria-hidden=\"true\">{Icon(status)}</svg>");
+
+    /// <summary>
+    /// The status's icon as a whole SVG element (markup): one render-tree frame per row instead of an element, its
+    /// attributes and its content; 25 rows must stay under 2,048 frames (the size the renderer's buffers double at).
+    /// </summary>
+    public static string IconSvg(MessageStatus status) => IconSvgs[status];
+
     /// <summary>Why the message failed, waits, or still waits to retry, in the page's language; null when there is nothing to say.</summary>
     public static string? Reason(SentMessage message, Localization.Localizer loc) =>
         message.Status is MessageStatus.Failed or MessageStatus.Queued or MessageStatus.Waiting && !string.IsNullOrEmpty(message.FailureReason)

@@ -15,11 +15,13 @@ namespace LineBridge.Messages;
 /// The cache is bounded (<see cref="MemoryCache"/> with a size limit counted in chats, <see cref="DefaultMaxCachedChats"/>)
 /// and a line's chats leave it after <see cref="DefaultIdleTime"/> without use, so a process serving many portals
 /// holds only the lines people are looking at, and a chat another instance added is seen once the line is loaded
-/// again. A line larger than the whole limit is not cached: each search reads it.
+/// again. A line larger than the whole limit is not cached: each search reads it. The records live behind
+/// <see cref="Storage.IChatRecords"/> (LiteDB collection <c>chats</c>, or the PostgreSQL table <c>chats</c> shared
+/// by the instances).
 /// </remarks>
 public sealed class ChatDirectory : IDisposable
 {
-    internal const string Collection = "chats";
+    internal const string Collection = Storage.LiteDb.LiteDbChatRecords.Collection;
 
     /// <summary>At most this many chats take part in one search: the table merges their messages.</summary>
     public const int MaxMatches = 50;
@@ -30,8 +32,7 @@ public sealed class ChatDirectory : IDisposable
     /// <summary>A line's chats leave the cache after this long unused.</summary>
     public static readonly TimeSpan DefaultIdleTime = TimeSpan.FromMinutes(10);
 
-    private readonly LiteDatabase _db;
-    private readonly ILiteCollection<ChatRecord> _chats;
+    private readonly Storage.IChatRecords _records;
     private readonly MemoryCache _cache;
     private readonly TimeSpan _idleTime;
 
@@ -39,12 +40,17 @@ public sealed class ChatDirectory : IDisposable
     // otherwise a read that began before a write could put a line without its newest chat in the cache.
     private readonly Lock _gate = new();
 
-    /// <summary>A directory over <paramref name="db"/>; the cache holds at most <paramref name="maxCachedChats"/> chats.</summary>
+    /// <summary>A directory over the LiteDB collection <c>chats</c> of <paramref name="db"/>; see the other constructor.</summary>
     public ChatDirectory(LiteDatabase db, int maxCachedChats = DefaultMaxCachedChats, TimeSpan? idleTime = null, TimeProvider? time = null)
+        : this(new Storage.LiteDb.LiteDbChatRecords(db), maxCachedChats, idleTime, time)
+    {
+    }
+
+    /// <summary>A directory over <paramref name="records"/>; the cache holds at most <paramref name="maxCachedChats"/> chats.</summary>
+    public ChatDirectory(Storage.IChatRecords records, int maxCachedChats = DefaultMaxCachedChats, TimeSpan? idleTime = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCachedChats);
-        _db = db;
-        _chats = db.GetCollection<ChatRecord>(Collection);
+        _records = records;
         _idleTime = idleTime ?? DefaultIdleTime;
         _cache = new MemoryCache(new MemoryCacheOptions
         {
@@ -101,7 +107,7 @@ public sealed class ChatDirectory : IDisposable
                 changed.Add(new ChatRecord { Id = Key(memberId, line, chatId), MemberId = memberId, Line = line, ChatId = chatId, Name = clean ?? had });
             }
             if (changed.Count == 0) return;
-            Storage.LiteDbCollections.Write(_db, () => _chats.Upsert(changed));
+            _records.Upsert(changed);
             // The line grew: its size in the cache grows too (which may evict other lines, or this one).
             if (_cache.TryGetValue((memberId, line), out ConcurrentDictionary<string, string?>? cached) && ReferenceEquals(cached, known))
                 Cache((memberId, line), known);
@@ -159,8 +165,7 @@ public sealed class ChatDirectory : IDisposable
         {
             if (_cache.TryGetValue(key, out cached)) return cached!;
             var chats = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var chat in _chats.Find(c => c.MemberId == memberId && c.Line == line))
-                chats[chat.ChatId] = chat.Name;
+            foreach (var chat in _records.List(memberId, line)) chats[chat.ChatId] = chat.Name;
             Cache(key, chats);
             return chats;
         }

@@ -19,7 +19,12 @@ public static class MessageApiEndpoints
     private const string MemberIdItem = "LineBridge.ApiMemberId";
 
     // A field sent twice is refused: otherwise the last copy wins silently, and a proxy that reads the first sees another request.
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowDuplicateProperties = false };
+    // Every string is one both stores and the portal can keep (StorableText).
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        AllowDuplicateProperties = false,
+        Converters = { new StorableText.JsonConverter() },
+    };
 
     public static IEndpointRouteBuilder MapMessageApi(this IEndpointRouteBuilder endpoints)
     {
@@ -276,11 +281,14 @@ public static class MessageApiEndpoints
                 ? (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["A JSON body is required."] }))
                 : (body, null);
         }
+        catch (UnstorableTextException ex)
+        {
+            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [FieldOf(ex)] = [ex.Message] }));
+        }
         catch (JsonException ex)
         {
-            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
             return (null, TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { [field] = ["This is not valid JSON of the expected shape (ids and texts are strings)."] }));
+                new Dictionary<string, string[]> { [FieldOf(ex)] = ["This is not valid JSON of the expected shape (ids and texts are strings)."] }));
         }
         catch (InvalidOperationException)
         {
@@ -288,6 +296,9 @@ public static class MessageApiEndpoints
                 new Dictionary<string, string[]> { ["body"] = ["Send the body as application/json."] }));
         }
     }
+
+    private static string FieldOf(JsonException ex) =>
+        string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
 }
 
 // ---- wire types (the API's own, so a field missing on the wire can be named rather than fail binding) ----

@@ -90,6 +90,8 @@ public sealed class MessageService(
     private LocalText? TextProblemText(string? text, bool hasFiles)
     {
         if (string.IsNullOrWhiteSpace(text) && !hasFiles) return new LocalText("Problem.TextEmpty");
+        // Typed in the UI as well as sent to the API: a NUL or half a character would fail at the store or the portal.
+        if (text is not null && StorableText.Problem(text) is not null) return new LocalText("Problem.TextUnstorable");
         // The portal counts characters as PHP's mb_ functions do: Unicode code points, so an emoji is one character
         // (two UTF-16 units in .NET's Length).
         if (text is not null && CodePoints(text) is var length && length > MaxTextLength)

@@ -31,6 +31,12 @@ public sealed class MessageUpdates(ILogger<MessageUpdates> logger, IMessageChang
         if (changed.Count > 0) feed.Announce(memberId, changed);
     }
 
+    /// <summary>True while a UI session of this process watches the portal (so a remote change is worth reloading).</summary>
+    public bool HasSubscribers(string memberId)
+    {
+        lock (_gate) return _subscriptions.Exists(s => s.MemberId == memberId);
+    }
+
     /// <summary>Tells this process's sessions of the portal only: for changes another instance announced.</summary>
     public void PublishLocal(string memberId, IEnumerable<SentMessage> messages)
     {

@@ -30,7 +30,7 @@ public static class MessagesServiceCollectionExtensions
         builder.Services.AddSingleton<MessageUpdates>();
         builder.Services.AddSingleton<IMessageUpdates>(sp => sp.GetRequiredService<MessageUpdates>());
         builder.Services.TryAddSingleton<IMessageSnapshots, StoredMessageSnapshots>();
-        builder.Services.AddSingleton<ChatDirectory>();
+        builder.Services.TryAddSingleton<ChatDirectory>();   // AddStorage registers it per provider
         builder.Services.AddSingleton<PortalUserNames>();
         builder.Services.AddSingleton<MessageService>();
         builder.Services.AddSingleton<IMessageLog>(sp => sp.GetRequiredService<MessageService>());

@@ -58,7 +58,7 @@ public sealed class OutboxDispatcher(
     {
         // Let the host finish starting; the dispatcher's first store access must not delay it.
         await Task.Yield();
-        var recovered = store.RecoverInFlight();
+        var recovered = store.Outbox.RecoverInFlight();
         if (recovered > 0)
         {
             logger.LogWarning("{Count} sends were out with the portal when the app stopped; they are deleted at the portal before they go again", recovered);
@@ -90,6 +90,15 @@ public sealed class OutboxDispatcher(
             // Stopping: let the portals' deliveries end (they see the cancellation) so no store write is cut off.
             try { await Task.WhenAll(_busy.Values); } catch (Exception) { /* each delivery logged its own failure */ }
         }
+        // Other instances on a shared store take this one's claimed work at once instead of after the lease.
+        try
+        {
+            store.Outbox.Release();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "The outbox could not release its claimed work; other instances take it after the lease");
+        }
     }
 
     /// <summary>
@@ -117,7 +126,7 @@ public sealed class OutboxDispatcher(
 
     private async Task<TimeSpan> RoundAsync(bool waitForPortals, CancellationToken cancellationToken)
     {
-        var pending = store.LoadOutbox(MaxItemsPerRound);
+        var pending = store.Outbox.Claim(MaxItemsPerRound);
         if (pending.Count == 0) return options.Value.PollInterval;
         if (pending.Count >= MaxItemsPerRound)
         {
@@ -126,7 +135,7 @@ public sealed class OutboxDispatcher(
             foreach (var portal in portals.All())
             {
                 if (seen.Contains(portal.MemberId) || _busy.ContainsKey(portal.MemberId)) continue;
-                more.AddRange(store.LoadOutboxOf(portal.MemberId, ItemsPerQuietPortal));
+                more.AddRange(store.Outbox.ClaimOf(portal.MemberId, ItemsPerQuietPortal));
             }
             pending = more;
         }
@@ -281,7 +290,7 @@ public sealed class OutboxDispatcher(
     /// <summary>Shows work that waits with its reason; only messages whose status or reason changes are written.</summary>
     private void ShowWaiting(IReadOnlyList<OutboxItem> items, string reason)
     {
-        var changed = store.MarkWaiting(items.Select(i => i.MessageId).ToList(), reason);
+        var changed = store.Outbox.MarkWaiting(items.Select(i => i.MessageId).ToList(), reason);
         if (changed.Count == 0) return;
         foreach (var portal in changed.GroupBy(r => r.MemberId)) updates.Publish(portal.Key, portal.Select(MessageService.ToSentMessage));
         logger.LogInformation("{Count} messages wait: {Reason}", changed.Count, reason);
@@ -407,7 +416,7 @@ public sealed class OutboxDispatcher(
     private async Task DeliverAsync(IReadOnlyList<Work> work, Method method, CancellationToken cancellationToken)
     {
         var first = work[0].Carrier;
-        var records = work.Select(w => store.GetById(w.Carrier.MessageId)).ToList();
+        var records = work.Select(w => store.Log.GetById(w.Carrier.MessageId)).ToList();
         var orphans = work.Where((_, i) => records[i] is null).ToList();
         if (orphans.Count > 0)
         {
@@ -419,9 +428,19 @@ public sealed class OutboxDispatcher(
         var chunk = work.Select(w => w.Carrier).ToList();
         var everything = work.SelectMany(w => w.All).ToList();
 
+        if (method == Method.Send)
+        {
+            // On a shared store an item whose lease lapsed may be another instance's now: only what is still held goes.
+            var held = store.Outbox.MarkInFlight(chunk).Select(i => i.Id).ToHashSet();
+            if (held.Count < chunk.Count)
+            {
+                records = records.Where((_, i) => held.Contains(chunk[i].Id)).ToList();
+                chunk = chunk.Where(i => held.Contains(i.Id)).ToList();
+                if (chunk.Count == 0) return;
+            }
+        }
         var request = new ConnectorMessagesRequest(
             first.Connector, first.Line, chunk.Select((item, i) => Build(item, records[i]!, method)).ToList());
-        if (method == Method.Send) store.MarkInFlight(chunk);
 
         ConnectorMessagesResult result;
         try
@@ -523,7 +542,7 @@ public sealed class OutboxDispatcher(
                 completions.Add(new OutboxCompletion(item, answer.Success, Describe(answer), answer));
             }
         }
-        if (cleared.Count > 0) store.ClearDeleteFirst(cleared);
+        if (cleared.Count > 0) store.Outbox.ClearDeleteFirst(cleared);
         metrics?.Delivered(first.MemberId, method.ToString(), completions.Count(c => c.Success && c.SupersededBy is null),
             completions.Count(c => !c.Success));
         Finish(first.MemberId, completions);
@@ -536,7 +555,7 @@ public sealed class OutboxDispatcher(
     private void Finish(string memberId, IReadOnlyList<OutboxCompletion> completions)
     {
         if (completions.Count == 0) return;
-        var changed = store.Complete(completions);
+        var changed = store.Outbox.Complete(completions);
         updates.Publish(memberId, changed.Select(MessageService.ToSentMessage));
     }
 
@@ -545,9 +564,9 @@ public sealed class OutboxDispatcher(
         metrics?.Retried(chunk[0].MemberId, method.ToString(), chunk.Count);
         var attempts = chunk.Max(i => i.Attempts) + 1;
         var delay = Backoff(attempts);
-        store.Reschedule(chunk, reason, time.GetUtcNow().UtcDateTime + delay, deleteFirst: method == Method.Send && mayHaveArrived);
+        store.Outbox.Reschedule(chunk, reason, time.GetUtcNow().UtcDateTime + delay, deleteFirst: method == Method.Send && mayHaveArrived);
         // Attempt and next try travel in the reason (a fixed, parseable shape) so people see how long it has been waiting.
-        var changed = store.NoteRetry(chunk, WaitReasons.Retry(attempts, time.GetUtcNow().UtcDateTime + delay, reason));
+        var changed = store.Outbox.NoteRetry(chunk, WaitReasons.Retry(attempts, time.GetUtcNow().UtcDateTime + delay, reason));
         updates.Publish(chunk[0].MemberId, changed.Select(MessageService.ToSentMessage));
         logger.LogInformation("Retrying {Count} {Method} items for line {LineId} in {Delay}", chunk.Count, method, chunk[0].Line, delay);
     }
@@ -558,7 +577,7 @@ public sealed class OutboxDispatcher(
     /// </summary>
     private void Hold(IReadOnlyList<OutboxItem> chunk, Method method, DateTime? notBefore = null)
     {
-        store.Hold(chunk, notBefore);
+        store.Outbox.Hold(chunk, notBefore);
         logger.LogDebug("Holding {Count} {Method} items for line {LineId}", chunk.Count, method, chunk[0].Line);
     }
 

@@ -16,6 +16,7 @@ public static class ObservabilityServiceCollectionExtensions
     public static IHostApplicationBuilder AddObservability(this IHostApplicationBuilder builder)
     {
         builder.Services.AddLineBridgeMetrics();
+        builder.Services.AddHostedService<OutboxGauges>();   // depth and age of the outbox, read from the store
         var metrics = builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(LineBridgeMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "System.Net.Http"));
         if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable])) metrics.UseOtlpExporter();

@@ -16,9 +16,9 @@ internal static class LiteDbCollections
     /// <summary>The collections of the app's LiteDB file (message store, replies, chats, event inbox, registry).</summary>
     internal static readonly IReadOnlyList<string> All =
     [
-        MessageStore.MessagesCollection, MessageStore.VersionsCollection, MessageStore.OutboxCollection,
-        MessageStore.CountsCollection, MessageStore.TextBlocksCollection, MessageStore.DeriveCollection,
-        MessageStore.ReplyDeliveriesCollection, Messages.ChatDirectory.Collection, Events.EventInbox.Collection,
+        LiteDb.LiteDbMessageStore.MessagesCollection, LiteDb.LiteDbMessageStore.VersionsCollection, LiteDb.LiteDbMessageStore.OutboxCollection,
+        LiteDb.LiteDbMessageStore.CountsCollection, LiteDb.LiteDbMessageStore.TextBlocksCollection, LiteDb.LiteDbMessageStore.DeriveCollection,
+        LiteDb.LiteDbMessageStore.ReplyDeliveriesCollection, Messages.ChatDirectory.Collection, Events.EventInbox.Collection,
         LiteDb.LiteDbPortalRecords.Collection, LiteDb.LiteDbApiKeyRecords.Collection,
         LiteDb.LiteDbLineConnectionRecords.Collection, LiteDb.LiteDbLineWebhookRecords.Collection,
     ];

@@ -13,7 +13,7 @@ public static class StorageServiceCollectionExtensions
     /// One <see cref="LiteDatabase"/> per file per process (LiteDB's rule), and the data-protection key ring beside
     /// it so tokens encrypted at rest survive restarts. With <c>Storage:Provider</c> = <c>PostgreSql</c>, the portal
     /// registry, API keys, line states, webhooks and the key ring live in the shared PostgreSQL database instead
-    /// (schema migrated at start); the message log stays in the LiteDB file until it has a PostgreSQL implementation.
+    /// (schema migrated at start), and so do the message log, its outbox and search (<see cref="PostgreSqlMessageStore"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The provider or its connection string is invalid (see <see cref="StorageProviders"/>).</exception>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
@@ -51,6 +51,14 @@ public static class StorageServiceCollectionExtensions
             builder.Services.AddSingleton<IApiKeyRecords>(sp => new PostgreSqlApiKeyRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<ILineConnectionRecords>(sp => new PostgreSqlLineConnectionRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             builder.Services.AddSingleton<ILineWebhookRecords>(sp => new PostgreSqlLineWebhookRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
+            var lease = builder.Configuration.GetValue<TimeSpan?>(OutboxLeaseKey);
+            builder.Services.AddSingleton(sp => new PostgreSqlMessageStore(
+                sp.GetRequiredService<PostgreSqlDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System, lease));
+            AddMessageContracts<PostgreSqlMessageStore>(builder.Services);
+            builder.Services.AddSingleton<IChatRecords>(sp => new PostgreSqlChatRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
+            // Other instances add chats too: a line's cached chats leave the cache after 30 s unused (not 10 minutes).
+            builder.Services.AddSingleton(sp => new Messages.ChatDirectory(
+                sp.GetRequiredService<IChatRecords>(), idleTime: TimeSpan.FromSeconds(30), time: sp.GetService<TimeProvider>()));
         }
         else
         {
@@ -61,6 +69,11 @@ public static class StorageServiceCollectionExtensions
             builder.Services.AddSingleton<IApiKeyRecords>(sp => new LiteDbApiKeyRecords(sp.GetRequiredService<LiteDatabase>()));
             builder.Services.AddSingleton<ILineConnectionRecords>(sp => new LiteDbLineConnectionRecords(sp.GetRequiredService<LiteDatabase>()));
             builder.Services.AddSingleton<ILineWebhookRecords>(sp => new LiteDbLineWebhookRecords(sp.GetRequiredService<LiteDatabase>()));
+            builder.Services.AddSingleton(sp => new LiteDbMessageStore(
+                sp.GetRequiredService<LiteDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
+            AddMessageContracts<LiteDbMessageStore>(builder.Services);
+            builder.Services.AddSingleton<IChatRecords>(sp => new LiteDbChatRecords(sp.GetRequiredService<LiteDatabase>()));
+            builder.Services.AddSingleton(sp => new Messages.ChatDirectory(sp.GetRequiredService<IChatRecords>()));
         }
 
         builder.Services.AddSingleton<LiteDatabase>(sp =>
@@ -75,6 +88,22 @@ public static class StorageServiceCollectionExtensions
             return database;
         });
         return builder;
+    }
+
+    /// <summary>
+    /// How long an instance holds a claimed outbox item on PostgreSQL (<c>Storage:OutboxLease</c>, a TimeSpan such as
+    /// <c>00:02:00</c>; default 2 minutes): another instance takes the work of one that stopped after this long.
+    /// </summary>
+    public const string OutboxLeaseKey = "Storage:OutboxLease";
+
+    /// <summary>The message store's four contracts, all served by one <typeparamref name="T"/> (they share transactions).</summary>
+    private static void AddMessageContracts<T>(IServiceCollection services)
+        where T : class, IMessageLogStore, IOutboxStore, IMessageSearchStore, IReplyStore
+    {
+        services.AddSingleton<IMessageLogStore>(sp => sp.GetRequiredService<T>());
+        services.AddSingleton<IOutboxStore>(sp => sp.GetRequiredService<T>());
+        services.AddSingleton<IMessageSearchStore>(sp => sp.GetRequiredService<T>());
+        services.AddSingleton<IReplyStore>(sp => sp.GetRequiredService<T>());
     }
 
     /// <summary>The absolute data folder for this configuration.</summary>

@@ -50,3 +50,13 @@ internal interface ILineWebhookRecords
 
     void Upsert(LineWebhookRecord record);
 }
+
+/// <summary>The chat-name directory's records (<see cref="ChatDirectory"/>), keyed by <see cref="ChatDirectory.ChatRecord.Id"/>.</summary>
+public interface IChatRecords
+{
+    /// <summary>The line's chats, in no particular order.</summary>
+    IReadOnlyList<ChatDirectory.ChatRecord> List(string memberId, int line);
+
+    /// <summary>Inserts or replaces each record (same id: the chat's name changed).</summary>
+    void Upsert(IReadOnlyList<ChatDirectory.ChatRecord> records);
+}

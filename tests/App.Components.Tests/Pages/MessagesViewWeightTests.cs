@@ -47,6 +47,14 @@ public sealed class MessagesViewWeightTests : ComponentTestBase
 
         cut.WaitForAssertion(() => Assert.Equal(MessageList.PageSize, cut.FindAll("[data-testid=message-row]").Count), Patience);
 
+        var list = cut.FindComponent<MessageList>();
+        var range = typeof(Renderer).GetMethod("GetCurrentRenderTreeFrames", BindingFlags.Instance | BindingFlags.NonPublic)!
+            .Invoke(Renderer, [list.ComponentId])!;
+        var frames = (int)range.GetType().GetField("Count")!.GetValue(range)!;
+        Xunit.TestContext.Current.TestOutputHelper!.WriteLine($"MessageList: {frames} render-tree frames");
+        // The renderer keeps two frame buffers per component, pooled in powers of two: 25 rows just over 2,048 frames
+        // (2,050 once) held two 4,096-frame buffers. Stay well under, so failed rows and files still fit.
+        Assert.True(frames <= 1700, $"{frames} render-tree frames in the message list");
         var census = LiveComponents();
         var total = census.Values.Sum();
         Xunit.TestContext.Current.TestOutputHelper!.WriteLine($"{total} components: " +

@@ -188,6 +188,49 @@ public class MessageApiEndpointsTests
         Assert.True(problem!["errors"]!.AsObject().ContainsKey(field), $"errors name {field}: {problem}");
     }
 
+    // A string one store can keep and another cannot (PostgreSQL's text refuses NUL; UTF-8 has no half characters)
+    // is refused at the door on every provider, naming its field, before anything is stored or sent.
+    public static TheoryData<string, string> UnstorableBodies => new()
+    {
+        { """{"messages":[{"user":{"id":"u"},"chat":{"id":"c"},"message":{"id":"m","text":"a\u0000b"}}]}""", "messages[0].message.text" },
+        { """{"messages":[{"user":{"id":"u","name":"A\u0000"},"chat":{"id":"c"},"message":{"id":"m","text":"t"}}]}""", "messages[0].user.name" },
+        { """{"messages":[{"user":{"id":"u"},"chat":{"id":"c\u0000"},"message":{"id":"m","text":"t"}}]}""", "messages[0].chat.id" },
+        { """{"messages":[{"user":{"id":"u"},"chat":{"id":"c"},"message":{"id":"m","text":"half \ud83d of a smile"}}]}""", "messages[0].message.text" },
+        { """{"messages":[{"user":{"id":"u"},"chat":{"id":"c"},"message":{"id":"m","text":"\ude00"}}]}""", "messages[0].message.text" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnstorableBodies))]
+    public async Task Send_Answers400NamingTheField_ForTextNoStoreCanKeep(string body, string field)
+    {
+        await using var api = await Api.StartAsync();
+
+        var response = await api.Http.PostAsync($"api/v1/lines/{api.Line}/messages", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonObject>(Ct);
+        var errors = problem!["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey(field), $"errors name {field}: {problem}");
+        Assert.Contains("cannot be stored", errors[field]!.ToJsonString());
+        Assert.DoesNotContain(api.Portal.Calls, c => c.Method.Contains("send", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EditAndLookup_Answer400_ForANulInTheTextOrTheAddress()
+    {
+        await using var api = await Api.StartAsync();
+        Assert.Equal(HttpStatusCode.Accepted, (await api.SendAsync(Api.Body(("c1", "m1", "hello")))).StatusCode);
+
+        var edit = await api.Http.PatchAsync(api.MessageUrl("c1", "m1"),
+            new StringContent("""{"text":"bye\u0000"}""", System.Text.Encoding.UTF8, "application/json"), Ct);
+        var lookup = await api.Http.GetAsync(api.MessageUrl("c1", "m1%00"), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, edit.StatusCode);
+        Assert.Contains("\"text\"", await edit.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.BadRequest, lookup.StatusCode); // Kestrel refuses a NUL in the decoded path
+        Assert.Equal("hello", (string?)(await api.GetAsync("c1", "m1"))["text"]);
+    }
+
     // Issue 10, item 9: the portal counts text as PHP's mb_ functions do (Unicode code points), so 19,999 × "a" plus
     // one emoji is 20,000 characters, not the 20,001 UTF-16 units .NET's Length sees.
     [Fact]

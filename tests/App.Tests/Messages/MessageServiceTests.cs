@@ -1,4 +1,5 @@
 using LineBridge.Components;
+using LineBridge.Components.Localization;
 using LineBridge.Components.Messages;
 
 namespace LineBridge.Messages;
@@ -43,6 +44,22 @@ public class MessageServiceTests
         var id = h.Send(MessagesHarness.Message("m1"))[0].Record.Id.ToString();
 
         Assert.IsType<EditOutcome.Rejected>(await h.Service.EditAsync(MessagesHarness.Session(), id, 1, text, Ct));
+    }
+
+    // Named, not inlined: a lone surrogate does not survive the test runner's serialization of theory data.
+    [Theory]
+    [InlineData("nul")]
+    [InlineData("half a character")]
+    public async Task EditAsync_RejectsTextNoStoreCanKeep_AndKeepsTheMessage(string kind)
+    {
+        var text = kind == "nul" ? "bye\0" : "half \ud83d of a smile";
+        using var h = new MessagesHarness();
+        var id = h.Send(MessagesHarness.Message("m1", "v1"))[0].Record.Id.ToString();
+
+        var outcome = await h.Service.EditAsync(MessagesHarness.Session(), id, 1, text, Ct);
+
+        Assert.Contains("cannot be stored", Localizer.PlainEnglish(Assert.IsType<EditOutcome.Rejected>(outcome).Reason));
+        Assert.Single(await h.Service.GetHistoryAsync(MessagesHarness.Session(), id, Ct));
     }
 
     [Fact]

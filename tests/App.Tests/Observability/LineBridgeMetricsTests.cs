@@ -70,5 +70,41 @@ internal sealed class MetricsRecorder : IDisposable
     private IEnumerable<(string Name, double Value, KeyValuePair<string, object?>[] Tags)> Matching(string name, (string Key, object Value)[] tags) =>
         _measurements.Where(m => m.Name == name && tags.All(t => m.Tags.Any(x => x.Key == t.Key && Equals(x.Value, t.Value))));
 
+    /// <summary>Asks the observable instruments (gauges) for their values now.</summary>
+    public void Collect() => _listener.RecordObservableInstruments();
+
+    /// <summary>The latest value recorded for <paramref name="name"/>.</summary>
+    public double Last(string name) => _measurements.Last(m => m.Name == name).Value;
+
     public void Dispose() => _listener.Dispose();
+}
+
+public sealed class OutboxGaugesTests
+{
+    [Fact]
+    public void DepthAndAge_FollowTheOutbox()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = services.GetRequiredService<IMeterFactory>();
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
+        using var db = new LiteDB.LiteDatabase(new MemoryStream());
+        var store = new Storage.MessageStore(db, time);
+        using var recorder = new MetricsRecorder(factory);
+        var gauges = new OutboxGauges(factory, store.Outbox, time);
+        Assert.NotNull(gauges);
+
+        (double Depth, double Age) Observe()
+        {
+            recorder.Collect();
+            return (recorder.Last("linebridge.outbox.depth"), recorder.Last("linebridge.outbox.age"));
+        }
+
+        Assert.Equal((0, 0), Observe());
+        store.Add([Storage.Contracts.Sample.Message("m1"), Storage.Contracts.Sample.Message("m2")], "API", "API");
+        time.Advance(TimeSpan.FromSeconds(90));
+        Assert.Equal((2, 90), Observe());
+        Storage.Contracts.Sample.Deliver(store);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal((0, 0), Observe());
+    }
 }

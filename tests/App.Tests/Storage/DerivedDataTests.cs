@@ -14,7 +14,7 @@ public class DerivedDataTests
         new(MessagesHarness.MemberId, "linebridge", 1, MessagesHarness.Message(id, "derived " + id, chat));
 
     private static long Counter(MessagesHarness h, byte[] prefix) =>
-        h.Db.GetCollection(MessageStore.CountsCollection).FindById(MessageKeys.CounterId(prefix))?["n"].AsInt64 ?? 0;
+        h.Db.GetCollection(LiteDb.LiteDbMessageStore.CountsCollection).FindById(MessageKeys.CounterId(prefix))?["n"].AsInt64 ?? 0;
 
     /// <summary>Waits (bounded) until the deriver has caught up by itself: no read triggers it here.</summary>
     private static Task WaitDerived(MessagesHarness h) =>
@@ -34,7 +34,7 @@ public class DerivedDataTests
         Assert.Equal(100, Counter(h, MessageKeys.Chat(MessagesHarness.MemberId, 1, "chat-2")));
         Assert.Equal(300, Counter(h, MessageKeys.Status(MessagesHarness.MemberId, 1, MessageStatus.Queued)));
         Assert.All(added, a => Assert.True(h.Store.Get(MessagesHarness.MemberId, a[0].Record.Id)!.SearchBlock >= 0));
-        Assert.Empty(h.Db.GetCollection(MessageStore.DeriveCollection).FindAll());
+        Assert.Empty(h.Db.GetCollection(LiteDb.LiteDbMessageStore.DeriveCollection).FindAll());
     }
 
     [Fact]
@@ -74,11 +74,11 @@ public class DerivedDataTests
         // As if the process had stopped before deriving: put the message back in the queue, undone.
         var record = h.Store.Get(MessagesHarness.MemberId, h.Store.FindByExternal(MessagesHarness.MemberId, 1, "chat-1", "m1")!.Id)!;
         h.Store.QueryPage(MessagesHarness.MemberId, new MessageQuery(1));   // derived now
-        var counts = h.Db.GetCollection(MessageStore.CountsCollection);
+        var counts = h.Db.GetCollection(LiteDb.LiteDbMessageStore.CountsCollection);
         foreach (var doc in counts.FindAll().ToList()) counts.Delete(doc["_id"]);
-        record.SearchBlock = MessageStore.NotYetDerived;
-        h.Db.GetCollection<MessageRecord>(MessageStore.MessagesCollection).Update(record);
-        h.Db.GetCollection<PendingDerivation>(MessageStore.DeriveCollection).Insert(new PendingDerivation { MessageId = record.Id });
+        record.SearchBlock = LiteDb.LiteDbMessageStore.NotYetDerived;
+        h.Db.GetCollection<MessageRecord>(LiteDb.LiteDbMessageStore.MessagesCollection).Update(record);
+        h.Db.GetCollection<LiteDb.PendingDerivation>(LiteDb.LiteDbMessageStore.DeriveCollection).Insert(new LiteDb.PendingDerivation { MessageId = record.Id });
 
         h.Restart();
 

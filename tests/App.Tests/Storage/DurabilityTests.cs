@@ -161,7 +161,7 @@ public class DurabilityTests
             }
             Assert.False(File.Exists(DurableLiteDatabase.LogPath(path)));
             using var plain = new LiteDB.LiteDatabase($"Filename={path};Connection=direct");
-            Assert.Equal(1, plain.GetCollection(MessageStore.MessagesCollection).Count());
+            Assert.Equal(1, plain.GetCollection(LiteDb.LiteDbMessageStore.MessagesCollection).Count());
         }
         finally
         {

@@ -77,3 +77,16 @@ internal sealed class LiteDbLineWebhookRecords(LiteDatabase database) : ILineWeb
 
     public void Upsert(LineWebhookRecord record) => LiteDbCollections.Write(database, () => _webhooks.Upsert(record));
 }
+
+/// <summary>Chats in the LiteDB collection <c>chats</c>.</summary>
+public sealed class LiteDbChatRecords(LiteDatabase database) : IChatRecords
+{
+    internal const string Collection = "chats";
+
+    private readonly ILiteCollection<ChatDirectory.ChatRecord> _chats = database.GetCollection<ChatDirectory.ChatRecord>(Collection);
+
+    public IReadOnlyList<ChatDirectory.ChatRecord> List(string memberId, int line) =>
+        _chats.Find(c => c.MemberId == memberId && c.Line == line).ToList();
+
+    public void Upsert(IReadOnlyList<ChatDirectory.ChatRecord> records) => LiteDbCollections.Write(database, () => _chats.Upsert(records));
+}

@@ -121,6 +121,8 @@ internal sealed class PostgreSqlMessageChangeListener(
             var change = JsonSerializer.Deserialize<MessageChange>(payload);
             // Our own change already reached our sessions; a malformed payload is not ours to act on.
             if (change is null || change.Origin == feed.InstanceId || string.IsNullOrEmpty(change.MemberId)) return;
+            // No page of this portal open here: nothing to reload (most instances, for most portals).
+            if (!updates.HasSubscribers(change.MemberId)) return;
             if (snapshots.Find(change.MemberId, change.MessageId) is { } message) updates.PublishLocal(change.MemberId, [message]);
         }
         catch (Exception e)

@@ -68,6 +68,115 @@ public static class PostgreSqlMigrations
                 member_id text PRIMARY KEY,
                 next_free_at timestamptz NOT NULL);
             """),
+        // The message log, its versions, the outbox (claimed with a lease by one instance at a time) and operator
+        // reply deliveries (one instance at a time per portal, by a lease in reply_portal_leases), and the chat-name
+        // directory. Ids the UI shows are LiteDB ObjectIds as 24 lower-case hex digits (COLLATE "C": byte order is
+        // time order). search_text is the text lower-cased by the app (any script, whatever the database's locale);
+        // its trigram index serves substring search without reading the whole line. pg_trgm is a trusted extension
+        // (PostgreSQL 13+): the database's owner may create it.
+        (4, "message log, versions, outbox, reply deliveries, chats; trigram search", """
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            CREATE TABLE messages (
+                id text COLLATE "C" PRIMARY KEY,
+                member_id text NOT NULL,
+                connector text NOT NULL,
+                line integer NOT NULL,
+                chat_id text NOT NULL,
+                chat_name text,
+                external_message_id text NOT NULL,
+                external_user_id text NOT NULL,
+                external_user_name text,
+                payload text NOT NULL,
+                text text NOT NULL,
+                search_text text NOT NULL,
+                portal_text text,
+                has_files boolean NOT NULL,
+                status text NOT NULL,
+                failure_reason text,
+                delivered boolean NOT NULL,
+                delete_requested boolean NOT NULL,
+                version integer NOT NULL,
+                last_edited_by text,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                portal_user_id text,
+                session_id text,
+                portal_chat_id text,
+                direction text NOT NULL,
+                im_chat_id text,
+                im_message_id text,
+                delivered_as text,
+                CONSTRAINT messages_external UNIQUE (member_id, line, chat_id, external_message_id));
+            CREATE INDEX messages_line_time ON messages (member_id, line, created_at DESC, id DESC);
+            CREATE INDEX messages_chat_time ON messages (member_id, line, chat_id, created_at DESC, id DESC);
+            CREATE INDEX messages_status_time ON messages (member_id, line, status, created_at DESC, id DESC);
+            CREATE INDEX messages_search ON messages USING gin (search_text gin_trgm_ops);
+            CREATE TABLE message_versions (
+                id text COLLATE "C" PRIMARY KEY,
+                message_id text COLLATE "C" NOT NULL REFERENCES messages (id),
+                member_id text NOT NULL,
+                version integer NOT NULL,
+                kind text NOT NULL,
+                old_text text,
+                new_text text NOT NULL,
+                changed_by text NOT NULL,
+                source text NOT NULL,
+                changed_at timestamptz NOT NULL,
+                status text NOT NULL,
+                portal_answer text,
+                CONSTRAINT message_versions_version UNIQUE (message_id, version));
+            CREATE TABLE message_outbox (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                member_id text NOT NULL,
+                connector text NOT NULL,
+                line integer NOT NULL,
+                kind text NOT NULL,
+                message_id text COLLATE "C" NOT NULL REFERENCES messages (id),
+                version integer NOT NULL,
+                text text,
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL,
+                last_error text,
+                delete_first boolean NOT NULL DEFAULT false,
+                in_flight boolean NOT NULL DEFAULT false,
+                accepted_at timestamptz NOT NULL,
+                lease_owner text,
+                lease_until timestamptz);
+            CREATE INDEX message_outbox_message ON message_outbox (message_id, id);
+            CREATE INDEX message_outbox_line ON message_outbox (member_id, line);
+            CREATE TABLE reply_deliveries (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                event_id text NOT NULL,
+                event_type text NOT NULL,
+                member_id text NOT NULL,
+                connector text NOT NULL,
+                line integer NOT NULL,
+                message_id text COLLATE "C" NOT NULL REFERENCES messages (id),
+                version integer NOT NULL,
+                body text NOT NULL,
+                stage text NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL,
+                last_error text,
+                external_id text);
+            CREATE INDEX reply_deliveries_member ON reply_deliveries (member_id, id);
+            CREATE INDEX reply_deliveries_message ON reply_deliveries (message_id);
+            CREATE TABLE chats (
+                id text PRIMARY KEY,
+                member_id text NOT NULL,
+                line integer NOT NULL,
+                chat_id text NOT NULL,
+                name text);
+            CREATE INDEX chats_line ON chats (member_id, line);
+            CREATE TABLE reply_portal_leases (
+                member_id text PRIMARY KEY,
+                lease_owner text NOT NULL,
+                lease_until timestamptz NOT NULL);
+            """),
+        // The dispatcher reads a quiet portal's own oldest items (ClaimOf) when other portals fill the shared window.
+        (5, "message_outbox: index on member_id", """
+            CREATE INDEX message_outbox_member ON message_outbox (member_id, id);
+            """),
     ];
 
     /// <summary>The schema version this build expects.</summary>

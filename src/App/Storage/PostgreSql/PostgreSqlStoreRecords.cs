@@ -190,3 +190,24 @@ internal sealed class PostgreSqlLineWebhookRecords(PostgreSqlDatabase database) 
         });
     }
 }
+
+/// <summary>Chats in the table <c>chats</c>.</summary>
+internal sealed class PostgreSqlChatRecords(PostgreSqlDatabase database) : IChatRecords
+{
+    public IReadOnlyList<ChatDirectory.ChatRecord> List(string memberId, int line)
+    {
+        using var connection = database.Open();
+        return connection.Query<ChatDirectory.ChatRecord>(
+            "SELECT id AS Id, member_id AS MemberId, line AS Line, chat_id AS ChatId, name AS Name FROM chats WHERE member_id = @memberId AND line = @line",
+            new { memberId, line }).ToList();
+    }
+
+    public void Upsert(IReadOnlyList<ChatDirectory.ChatRecord> records)
+    {
+        using var connection = database.Open();
+        connection.Execute("""
+            INSERT INTO chats (id, member_id, line, chat_id, name) VALUES (@Id, @MemberId, @Line, @ChatId, @Name)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name
+            """, records);
+    }
+}

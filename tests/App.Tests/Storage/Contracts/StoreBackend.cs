@@ -37,7 +37,12 @@ public sealed class StoreBackend : IAsyncDisposable
     /// <summary>Opens the provider; on PostgreSQL skips the test (fails under CI=true) when no server is configured.</summary>
     public static async Task<StoreBackend> OpenAsync(StorageProvider provider)
     {
-        if (provider == StorageProvider.LiteDb) return new StoreBackend(provider, new LiteDatabase(new MemoryStream()), null, null);
+        if (provider == StorageProvider.LiteDb)
+        {
+            var lite = new LiteDatabase(new MemoryStream());
+            LiteDbCollections.EnsureCreated(lite);
+            return new StoreBackend(provider, lite, null, null);
+        }
         var database = await TestPostgres.CreateDatabaseAsync(TestContext.Current.CancellationToken);
         var postgres = new PostgreSqlDatabase(database.ConnectionString);
         postgres.Migrate();
@@ -55,6 +60,23 @@ public sealed class StoreBackend : IAsyncDisposable
 
     internal ILineWebhookRecords LineWebhookRecords() =>
         Postgres is { } pg ? new PostgreSqlLineWebhookRecords(pg) : new LiteDbLineWebhookRecords(_lite!);
+
+    internal IChatRecords ChatRecords() =>
+        Postgres is { } pg ? new PostgreSqlChatRecords(pg) : new LiteDbChatRecords(_lite!);
+
+    /// <summary>
+    /// A message store as one app instance has it. On PostgreSQL each call is another instance on the same database
+    /// (its own outbox holder, <paramref name="lease"/> long); on LiteDB call it once (one process holds the file).
+    /// </summary>
+    internal MessageStore Messages(TimeProvider? time = null, TimeSpan? lease = null)
+    {
+        if (Postgres is { } pg)
+        {
+            var store = new PostgreSqlMessageStore(pg, time ?? TimeProvider.System, lease);
+            return new MessageStore(store, store, store, store);
+        }
+        return new MessageStore(_lite!, time ?? TimeProvider.System);
+    }
 
     /// <summary>
     /// A Data Protection provider as one app instance would have it: on PostgreSQL its key ring is the shared table,

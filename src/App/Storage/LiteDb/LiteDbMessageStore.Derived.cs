@@ -1,6 +1,6 @@
 using LiteDB;
 
-namespace LineBridge.Storage;
+namespace LineBridge.Storage.LiteDb;
 
 /// <summary>A new message whose search entry and counts are not written yet (collection <c>message_derive</c>).</summary>
 public sealed class PendingDerivation
@@ -20,7 +20,7 @@ public sealed class PendingDerivation
 // reader never sees a total or a search without a message it was told was accepted.
 // Crash safety: a derive entry is deleted in the transaction that writes its search entry and counts, so a crash
 // leaves it to be done again after restart; nothing is counted twice.
-public sealed partial class MessageStore
+public sealed partial class LiteDbMessageStore
 {
     internal const string DeriveCollection = "message_derive";
 

@@ -2,14 +2,11 @@ using LineBridge.Components.Messages;
 using LineBridge.Replies;
 using LiteDB;
 
-namespace LineBridge.Storage;
-
-/// <summary>An operator's reply as stored: the message, and whether the event had been seen before.</summary>
-public sealed record StoredReply(MessageRecord Record, bool Duplicate);
+namespace LineBridge.Storage.LiteDb;
 
 // Operator replies (issue 6): stored in the message log beside the customer's messages, with their webhook deliveries
 // written in the same transaction, so a reply is never recorded without its delivery or delivered without its record.
-public sealed partial class MessageStore
+public sealed partial class LiteDbMessageStore
 {
     internal const string ReplyDeliveriesCollection = "reply_deliveries";
 
@@ -27,14 +24,8 @@ public sealed partial class MessageStore
         }
     }
 
-    /// <summary>
-    /// The log's external id of an operator reply: the portal's message id, prefixed so it can never meet an id the
-    /// external system chose for a customer message in the same chat.
-    /// </summary>
-    public static string ReplyExternalId(string imMessageId) => "im:" + imMessageId;
-
     public MessageRecord? FindReply(string memberId, int line, string chatId, string imMessageId) =>
-        FindByExternal(memberId, line, chatId, ReplyExternalId(imMessageId)) is { Direction: MessageDirection.Outgoing } r ? r : null;
+        FindByExternal(memberId, line, chatId, MessageStore.ReplyExternalId(imMessageId)) is { Direction: MessageDirection.Outgoing } r ? r : null;
 
     /// <summary>
     /// Records a new operator reply and queues its webhook delivery. The same portal message seen again (events can
@@ -46,7 +37,7 @@ public sealed partial class MessageStore
         StoredReply? result = null;
         InTransaction(() =>
         {
-            var key = MessageKeys.External(memberId, reply.Line, reply.ChatId, ReplyExternalId(reply.ImMessageId));
+            var key = MessageKeys.External(memberId, reply.Line, reply.ChatId, MessageStore.ReplyExternalId(reply.ImMessageId));
             if (_messages.FindOne(Eq(nameof(MessageRecord.ExternalKey), key)) is { } existing)
             {
                 result = new StoredReply(existing, Duplicate: true);
@@ -62,10 +53,10 @@ public sealed partial class MessageStore
                 Connector = connector,
                 Line = reply.Line,
                 ChatId = reply.ChatId,
-                ExternalMessageId = ReplyExternalId(reply.ImMessageId),
+                ExternalMessageId = MessageStore.ReplyExternalId(reply.ImMessageId),
                 ExternalUserId = reply.OperatorId ?? "",
                 ExternalUserName = changedBy,
-                Payload = System.Text.Json.JsonSerializer.Serialize(reply.Files, PayloadJson),
+                Payload = System.Text.Json.JsonSerializer.Serialize(reply.Files, MessageStore.PayloadJson),
                 Text = text,
                 HasFiles = reply.Files.Count > 0,
                 Status = MessageStatus.Queued,
