@@ -6,6 +6,7 @@ namespace LineBridge.EndToEnd.Infrastructure;
 public sealed class PortalPage
 {
     private const int ConsoleLines = 40;
+    private const int AppLogLines = 60;
 
     private readonly SandboxPortal portal;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _console = new();
@@ -70,7 +71,8 @@ public sealed class PortalPage
         // The ticket opens a session: it stays out of test output.
         var address = frame is null ? "(no frame)" : System.Text.RegularExpressions.Regex.Replace(frame.Url, "ticket=[^&]*", "ticket=…");
         return $"The app's frame was at {address} and showed:\n{text.Trim()}\n" +
-            $"Browser console (last {ConsoleLines}):\n{string.Join("\n", _console)}";
+            $"Browser console (last {ConsoleLines}):\n{string.Join("\n", _console)}\n" +
+            $"The app's log (last {AppLogLines}):\n{string.Join("\n", (SandboxedApp.ForPortal(portal)?.Log?.Lines ?? []).TakeLast(AppLogLines))}";
     }
 }
 
@@ -113,12 +115,22 @@ public static class PortalPageMessages
         });
         await portal.StepAsync("Creating the API key", async () =>
         {
-            await portal.InApp("rotate-key").ClickAsync();
-            // Whatever the click led to: the new key, a confirmation (the portal already had a key), or an error.
+            // Whatever the click leads to: the new key, a confirmation (the portal already had a key), or an error.
             var notice = portal.InApp("new-key-notice");
             var confirm = portal.InApp("rotate-confirm");
             var error = portal.InApp("api-error");
-            await Assertions.Expect(notice.Or(confirm).Or(error)).ToBeVisibleAsync();
+            var outcome = notice.Or(confirm).Or(error);
+            await portal.InApp("rotate-key").ClickAsync();
+            // KNOWN, NOT UNDERSTOOD: about one run in twenty, this click reaches neither the app's server (no "rotated"
+            // log line) nor a browser error, while the clicks before it in the same frame worked. A person clicks again;
+            // so does the test, once, and says so in its output. The button is disabled while a key is being made, so a
+            // second click can never make a second key. A second silent click still fails the step.
+            if (!await AppearsWithinAsync(outcome, TimeSpan.FromSeconds(10)))
+            {
+                TestContext.Current.SendDiagnosticMessage("'Create an API key' had no effect after 10 s; clicking it again.");
+                await portal.InApp("rotate-key").ClickAsync();
+            }
+            await Assertions.Expect(outcome).ToBeVisibleAsync();
             if (await error.IsVisibleAsync()) throw new PlaywrightException("The app showed an error: " + await error.InnerTextAsync());
             if (await confirm.IsVisibleAsync()) await confirm.ClickAsync();
             await Assertions.Expect(notice).ToBeVisibleAsync();
@@ -130,6 +142,19 @@ public static class PortalPageMessages
             await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
         });
         return key;
+    }
+
+    private static async Task<bool> AppearsWithinAsync(ILocator locator, TimeSpan within)
+    {
+        try
+        {
+            await Assertions.Expect(locator).ToBeVisibleAsync(new() { Timeout = (float)within.TotalMilliseconds });
+            return true;
+        }
+        catch (PlaywrightException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
