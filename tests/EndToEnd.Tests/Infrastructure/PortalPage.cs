@@ -113,6 +113,22 @@ public static class PortalPageMessages
                 new System.Text.RegularExpressions.Regex($"/lines/{lineId}/messages$"));
             await Assertions.Expect(portal.InApp("key-state")).ToBeVisibleAsync();
         });
+        await portal.CreateKeyAsync();
+        var key = await portal.InApp("api-key").InputValueAsync();
+        await portal.StepAsync("Going back to Messages", async () =>
+        {
+            await portal.InApp("nav-messages").ClickAsync();
+            await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
+        });
+        return key;
+    }
+
+    /// <summary>
+    /// As an administrator in Settings with a line selected: clicks "Create an API key" (confirming a replacement if
+    /// the portal already has one) and waits for the new key to show; an error shown instead fails with its text.
+    /// </summary>
+    public static async Task CreateKeyAsync(this PortalPage portal)
+    {
         await portal.StepAsync("Creating the API key", async () =>
         {
             // Whatever the click leads to: the new key, a confirmation (the portal already had a key), or an error.
@@ -121,10 +137,10 @@ public static class PortalPageMessages
             var error = portal.InApp("api-error");
             var outcome = notice.Or(confirm).Or(error);
             await portal.InApp("rotate-key").ClickAsync();
-            // A guard, kept while CI shows whether it is still needed: clicks here were lost when the portal resized the
-            // frame 150 ms after a render, under the pointer (linebridge.js now fits in the next animation frame). A
-            // person clicks again; so does the test, once, and says so in its output. The button is disabled while a
-            // key is being made, so a second click never makes a second key; a second lost click fails the step.
+            // A guard for a known, not yet understood fault: now and then this click reaches neither the server (no
+            // "rotated" log line) nor a browser error. The frame's late fit was one cause (fixed in linebridge.js); the
+            // lost click still happened once after it. A person clicks again; so does the test, once, and says so in its
+            // output. The button is disabled while a key is made, so a second click never makes a second key.
             if (!await AppearsWithinAsync(outcome, TimeSpan.FromSeconds(10)))
             {
                 TestContext.Current.SendDiagnosticMessage("'Create an API key' had no effect after 10 s; clicking it again.");
@@ -135,13 +151,6 @@ public static class PortalPageMessages
             if (await confirm.IsVisibleAsync()) await confirm.ClickAsync();
             await Assertions.Expect(notice).ToBeVisibleAsync();
         });
-        var key = await portal.InApp("api-key").InputValueAsync();
-        await portal.StepAsync("Going back to Messages", async () =>
-        {
-            await portal.InApp("nav-messages").ClickAsync();
-            await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
-        });
-        return key;
     }
 
     private static async Task<bool> AppearsWithinAsync(ILocator locator, TimeSpan within)
