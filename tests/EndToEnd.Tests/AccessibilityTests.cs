@@ -45,6 +45,9 @@ public sealed class AccessibilityTests(Browser browser)
 
         await row.Locator("[data-testid=edit-button]").ClickAsync();
         await page.GetByTestId("edit-text").FillAsync("Hello! Where is my order [i]#1042[/i]?");
+        // The changed text enables Save when the server's render lands: judge the dialog after it, not while Save's
+        // colours are still moving from disabled to enabled.
+        await Assertions.Expect(page.GetByTestId("edit-save")).ToBeEnabledAsync();
         await AssertAccessible(page, "the edit dialog");
         await page.GetByTestId("edit-save").ClickAsync();
         await Assertions.Expect(page.GetByTestId("edit-dialog")).ToHaveCountAsync(0);

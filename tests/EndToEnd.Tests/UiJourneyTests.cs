@@ -44,7 +44,7 @@ public sealed class UiJourneyTests(Browser browser)
         await Assertions.Expect(portal.InApp("copy-result")).ToHaveAttributeAsync("data-copied", "true");
 
         // A new key fills the example, once.
-        await portal.InApp("rotate-key").ClickAsync();
+        await portal.CreateKeyAsync();
         var key = await portal.InApp("api-key").InputValueAsync();
         await Assertions.Expect(portal.InApp("api-curl")).ToContainTextAsync($"Bearer {key}");
 

@@ -2,7 +2,6 @@
 // frame the user can see, copy to the clipboard (with a fallback for frames without clipboard permission), and tell
 // the page its language and the browser's time zone.
 (function () {
-    const delayMs = 150;
     let timer = null;
 
     function fit() {
@@ -13,10 +12,12 @@
         }
     }
 
-    // Throttled: at most one fitWindow per delay, however many renders happen in between.
+    // At most one fitWindow per animation frame, however many renders happen in between, and in the frame right after
+    // the render: the frame's size follows its content at once, so the page does not move under a pointer that is
+    // about to click (a fit 150 ms late shrank the frame after the user aimed, and the click landed beside its target).
     function scheduleFit() {
         if (timer === null) {
-            timer = setTimeout(fit, delayMs);
+            timer = requestAnimationFrame(fit);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using LineBridge.Bitrix24;
 using LineBridge.Components;
+using LineBridge.Components.Localization;
 using LineBridge.Components.Portal;
 using LineBridge.Install;
 using LineBridge.Storage;
@@ -141,8 +142,7 @@ public sealed class PortalSessions(
             using var lease = await limiter.AcquireAsync($"session:{open.MemberId}:{open.UserId}", cancellationToken);
             if (lease is null)
             {
-                throw new OperationFailedException(
-                    "Too many checks of your administrator role are running at once; nothing was changed. Try again in a few seconds.");
+                throw new OperationFailedException(new LocalText("Problem.RoleCheckBusy"));
             }
             var client = clients.ForVerification(new UserCredentials(open.MemberId, restBase, _tokenProtector.Unprotect(open.ProtectedToken)));
             bool stillAdmin;
@@ -156,8 +156,7 @@ public sealed class PortalSessions(
                 // The portal did not answer, or answered with a passing fault (rate limit, 5xx): it has said nothing about
                 // the role, so this action is not done, the session stays, and the user is told to try again.
                 logger.LogWarning("Could not re-check the role of user {UserId} on {PortalDomain} ({ErrorCode})", open.UserId, portal.Domain, ex.ErrorCode);
-                throw new OperationFailedException(
-                    $"The portal did not confirm your administrator role just now ({ex.ErrorCode}); nothing was changed. Try again in a minute.", ex);
+                throw new OperationFailedException(new LocalText("Problem.RoleNotConfirmed", ex.ErrorCode), ex);
             }
             catch (Bitrix24Exception ex)
             {

@@ -46,13 +46,18 @@ public sealed class FakeOpenLineDirectory : IOpenLineDirectory
     public Task<ApiAccess> GetApiAccessAsync(PortalSession session, CancellationToken cancellationToken = default) =>
         Task.FromResult(Access);
 
-    public Task<string> RotateApiKeyAsync(PortalSession session, CancellationToken cancellationToken = default)
+    /// <summary>When set, RotateApiKeyAsync waits for it (to see the working state).</summary>
+    public TaskCompletionSource? RotateGate { get; set; }
+
+    public async Task<string> RotateApiKeyAsync(PortalSession session, CancellationToken cancellationToken = default)
     {
         Calls.Add("rotate");
+        if (RotateGate is not null)
+            await RotateGate.Task;
         Guard(session);
         var key = $"lb_key_{++_keys}";
         Access = Access with { HasKey = true, KeyCreatedAt = DateTimeOffset.UtcNow, KeyHint = key[^2..] };
-        return Task.FromResult(key);
+        return key;
     }
 
     private Task<OpenLineSummary> Change(PortalSession session, int lineId, ConnectorState state, string call)

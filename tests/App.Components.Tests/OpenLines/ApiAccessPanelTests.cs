@@ -57,6 +57,21 @@ public sealed class ApiAccessPanelTests : ComponentTestBase
     }
 
     [Fact]
+    public void CreateButton_IsDisabledWhileTheKeyIsMade_SoASecondClickMakesNoSecondKey()
+    {
+        Directory.RotateGate = new TaskCompletionSource();
+        var cut = Render(TestSessions.Admin());
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=rotate-key]")), Patience);
+
+        cut.Find("[data-testid=rotate-key]").Click();
+
+        cut.WaitForAssertion(() => Assert.True(cut.Find("[data-testid=rotate-key]").HasAttribute("disabled")), Patience);
+        Directory.RotateGate.SetResult();
+        cut.WaitForAssertion(() => Assert.Equal("lb_key_1", cut.Find("[data-testid=api-key]").GetAttribute("value")), Patience);
+        Assert.Equal(["rotate"], Directory.Calls);
+    }
+
+    [Fact]
     public void Administrator_MustConfirm_BeforeAnExistingKeyIsReplaced()
     {
         Directory.Access = Directory.Access with { HasKey = true, KeyCreatedAt = DateTimeOffset.UtcNow, KeyHint = "x9" };

@@ -87,8 +87,11 @@ public sealed partial class SandboxedApp : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
 
         var oauth = new OAuthCounter();
+        var recentLog = new RecentLog();
         var factory = new WebApplicationFactory<AppEntryPoint>().WithWebHostBuilder(web =>
         {
+            // The app's own Information lines reach the recent log even though the console gets only warnings.
+            web.ConfigureLogging(logging => logging.AddProvider(recentLog).AddFilter<RecentLog>(level => true));
             web.UseEnvironment("Development");
             // UseSetting reaches the app's builder before Program.cs reads it (AddStorage reads the data folder eagerly);
             // ConfigureAppConfiguration would only apply at Build().
@@ -113,7 +116,8 @@ public sealed partial class SandboxedApp : IAsyncDisposable
         }
 
         sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
-        var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth);
+        var app = new SandboxedApp(sandbox, factory, baseUri, dataDirectory, oauth) { Log = recentLog };
+        foreach (var portal in sandbox.Portals) s_byPortal.AddOrUpdate(portal, app);
         try
         {
             if (install) await app.InstallAsync(app.Portal, cancellationToken);
@@ -231,6 +235,14 @@ public sealed partial class SandboxedApp : IAsyncDisposable
         _factory.UseKestrel(k => k.Listen(IPAddress.Loopback, BaseUri.Port));
         _factory.StartServer();
     }
+
+    /// <summary>The app's last log lines, for a failing test to print (see <see cref="RecentLog"/>).</summary>
+    public RecentLog? Log { get; private init; }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SandboxPortal, SandboxedApp> s_byPortal = [];
+
+    /// <summary>The app started against <paramref name="portal"/>'s sandbox, if any (for failure messages).</summary>
+    public static SandboxedApp? ForPortal(SandboxPortal portal) => s_byPortal.TryGetValue(portal, out var app) ? app : null;
 
     public async ValueTask DisposeAsync()
     {

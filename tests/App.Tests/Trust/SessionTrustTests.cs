@@ -128,6 +128,8 @@ public sealed class SessionTrustTests
         var failure = await Assert.ThrowsAsync<LineBridge.Components.OperationFailedException>(() => lines.RotateApiKeyAsync(session, Ct));
 
         Assert.Contains("Try again", failure.Message);
+        // Told in the user's language in the app (the message above is the English form, for logs and the API).
+        Assert.Contains("Повторите через минуту", LineBridge.Components.Localization.Localizer.For("ru").Explain(failure));
         Assert.False((await lines.GetApiAccessAsync(session, Ct)).HasKey);
         Assert.True(Sessions(app).IsCurrent(session));
         app.Sandbox.Faults.Clear();

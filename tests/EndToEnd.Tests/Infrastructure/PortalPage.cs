@@ -6,6 +6,7 @@ namespace LineBridge.EndToEnd.Infrastructure;
 public sealed class PortalPage
 {
     private const int ConsoleLines = 40;
+    private const int AppLogLines = 60;
 
     private readonly SandboxPortal portal;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _console = new();
@@ -70,7 +71,8 @@ public sealed class PortalPage
         // The ticket opens a session: it stays out of test output.
         var address = frame is null ? "(no frame)" : System.Text.RegularExpressions.Regex.Replace(frame.Url, "ticket=[^&]*", "ticket=…");
         return $"The app's frame was at {address} and showed:\n{text.Trim()}\n" +
-            $"Browser console (last {ConsoleLines}):\n{string.Join("\n", _console)}";
+            $"Browser console (last {ConsoleLines}):\n{string.Join("\n", _console)}\n" +
+            $"The app's log (last {AppLogLines}):\n{string.Join("\n", (SandboxedApp.ForPortal(portal)?.Log?.Lines ?? []).TakeLast(AppLogLines))}";
     }
 }
 
@@ -111,18 +113,7 @@ public static class PortalPageMessages
                 new System.Text.RegularExpressions.Regex($"/lines/{lineId}/messages$"));
             await Assertions.Expect(portal.InApp("key-state")).ToBeVisibleAsync();
         });
-        await portal.StepAsync("Creating the API key", async () =>
-        {
-            await portal.InApp("rotate-key").ClickAsync();
-            // Whatever the click led to: the new key, a confirmation (the portal already had a key), or an error.
-            var notice = portal.InApp("new-key-notice");
-            var confirm = portal.InApp("rotate-confirm");
-            var error = portal.InApp("api-error");
-            await Assertions.Expect(notice.Or(confirm).Or(error)).ToBeVisibleAsync();
-            if (await error.IsVisibleAsync()) throw new PlaywrightException("The app showed an error: " + await error.InnerTextAsync());
-            if (await confirm.IsVisibleAsync()) await confirm.ClickAsync();
-            await Assertions.Expect(notice).ToBeVisibleAsync();
-        });
+        await portal.CreateKeyAsync();
         var key = await portal.InApp("api-key").InputValueAsync();
         await portal.StepAsync("Going back to Messages", async () =>
         {
@@ -130,6 +121,49 @@ public static class PortalPageMessages
             await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
         });
         return key;
+    }
+
+    /// <summary>
+    /// As an administrator in Settings with a line selected: clicks "Create an API key" (confirming a replacement if
+    /// the portal already has one) and waits for the new key to show; an error shown instead fails with its text.
+    /// </summary>
+    public static async Task CreateKeyAsync(this PortalPage portal)
+    {
+        await portal.StepAsync("Creating the API key", async () =>
+        {
+            // Whatever the click leads to: the new key, a confirmation (the portal already had a key), or an error.
+            var notice = portal.InApp("new-key-notice");
+            var confirm = portal.InApp("rotate-confirm");
+            var error = portal.InApp("api-error");
+            var outcome = notice.Or(confirm).Or(error);
+            await portal.InApp("rotate-key").ClickAsync();
+            // A guard for a known, not yet understood fault: now and then this click reaches neither the server (no
+            // "rotated" log line) nor a browser error. The frame's late fit was one cause (fixed in linebridge.js); the
+            // lost click still happened once after it. A person clicks again; so does the test, once, and says so in its
+            // output. The button is disabled while a key is made, so a second click never makes a second key.
+            if (!await AppearsWithinAsync(outcome, TimeSpan.FromSeconds(10)))
+            {
+                TestContext.Current.SendDiagnosticMessage("'Create an API key' had no effect after 10 s; clicking it again.");
+                await portal.InApp("rotate-key").ClickAsync();
+            }
+            await Assertions.Expect(outcome).ToBeVisibleAsync();
+            if (await error.IsVisibleAsync()) throw new PlaywrightException("The app showed an error: " + await error.InnerTextAsync());
+            if (await confirm.IsVisibleAsync()) await confirm.ClickAsync();
+            await Assertions.Expect(notice).ToBeVisibleAsync();
+        });
+    }
+
+    private static async Task<bool> AppearsWithinAsync(ILocator locator, TimeSpan within)
+    {
+        try
+        {
+            await Assertions.Expect(locator).ToBeVisibleAsync(new() { Timeout = (float)within.TotalMilliseconds });
+            return true;
+        }
+        catch (PlaywrightException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
