@@ -113,6 +113,9 @@ public sealed class OutboxDispatcher(
     // portals that are idle and returns.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _busy = new();
 
+    /// <summary>Whether a background round's delivery to the portal is under way (tests wait on it).</summary>
+    internal bool IsDelivering(string memberId) => _busy.ContainsKey(memberId);
+
     /// <summary>One unit of work: the item that goes out, and older edits of the same message that it makes pointless.</summary>
     /// <param name="Carrier">The item whose text goes to the portal.</param>
     /// <param name="Superseded">
@@ -126,6 +129,11 @@ public sealed class OutboxDispatcher(
 
     private async Task<TimeSpan> RoundAsync(bool waitForPortals, CancellationToken cancellationToken)
     {
+        // The portals whose delivery is under way as the outbox is read. What the read says of their items is out of
+        // date as soon as one of their calls ends (a send delivered, or put back to be deleted first), and one may end
+        // while this round reads: so the round leaves them alone even when their delivery is over by the time it looks.
+        // Acting on such a read sent a delivered send again (issue 15's soak: copies at the portal).
+        var delivering = _busy.Keys.ToHashSet();
         var pending = store.Outbox.Claim(MaxItemsPerRound);
         if (pending.Count == 0) return options.Value.PollInterval;
         if (pending.Count >= MaxItemsPerRound)
@@ -134,7 +142,7 @@ public sealed class OutboxDispatcher(
             var more = new List<OutboxItem>(pending);
             foreach (var portal in portals.All())
             {
-                if (seen.Contains(portal.MemberId) || _busy.ContainsKey(portal.MemberId)) continue;
+                if (seen.Contains(portal.MemberId) || delivering.Contains(portal.MemberId)) continue;
                 more.AddRange(store.Outbox.ClaimOf(portal.MemberId, ItemsPerQuietPortal));
             }
             pending = more;
@@ -145,10 +153,11 @@ public sealed class OutboxDispatcher(
         var byMessage = new Dictionary<ObjectId, List<OutboxItem>>();
         foreach (var item in pending)
         {
-            if (_busy.ContainsKey(item.MemberId)) continue;
+            if (delivering.Contains(item.MemberId)) continue;
             if (!byMessage.TryGetValue(item.MessageId, out var list)) byMessage[item.MessageId] = list = [];
             list.Add(item);
         }
+        RecoverUnknownOutcomes(byMessage.Values.SelectMany(l => l), now);
 
         var ready = new List<Work>();
         var waiting = new Dictionary<string, List<OutboxItem>>();
@@ -248,6 +257,26 @@ public sealed class OutboxDispatcher(
         var last = 0;
         while (last + 1 < items.Count && items[last + 1].Kind == ChangeKind.Edit) last++;
         return new Work(items[last], items.GetRange(0, last));
+    }
+
+    /// <summary>
+    /// A send still marked out with the portal when no call of this dispatcher has it out: the call ended without its
+    /// outcome being recorded (the store failed to write the answer, the delivery failed after the call). The portal
+    /// may have it, so it goes again only after a delete of its id, as after a restart.
+    /// </summary>
+    private void RecoverUnknownOutcomes(IEnumerable<OutboxItem> items, DateTime now)
+    {
+        var unknown = items.Where(i => i.InFlight && i.Kind == ChangeKind.Send).ToList();
+        if (unknown.Count == 0) return;
+        store.Outbox.Reschedule(unknown, $"{Bitrix24Errors.NetworkError}: the outcome of the send was not recorded", now, deleteFirst: true);
+        foreach (var item in unknown)
+        {
+            item.InFlight = false;
+            item.DeleteFirst = true;
+            item.Attempts++;
+            item.NextAttemptAt = now;
+        }
+        logger.LogWarning("{Count} sends were out with the portal without a recorded outcome; they are deleted at the portal before they go again", unknown.Count);
     }
 
     private enum GateKind

@@ -123,6 +123,8 @@ public interface IOutboxStore
     /// <summary>
     /// Marks sends as out with the portal (see <see cref="OutboxItem.InFlight"/>) and returns those this store still
     /// holds: only they may go out (on a shared store, an item whose lease lapsed may have passed to another instance).
+    /// Judged on the stored item, not the caller's copy: an item that is gone (delivered), already out with the portal,
+    /// or waiting for a delete first (<see cref="OutboxItem.DeleteFirst"/>) is not marked and must not be sent.
     /// </summary>
     IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items);
 

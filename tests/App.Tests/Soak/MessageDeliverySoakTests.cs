@@ -232,7 +232,10 @@ public class MessageDeliverySoakTests
                     .ToList();
                 if (copies.Count != 1)
                 {
-                    problems.Add($"{message.Key}: {copies.Count} copies in the portal ({string.Join(", ", copies.Select(c => $"'{c.Message.Text}'"))}), expected 1");
+                    // With the portal's own record of every call that named the message: which path sent it twice.
+                    var named = message.Line.Portal.Calls.Where(c => c.Parameters.Contains($"\"{message.Id}\"", StringComparison.Ordinal))
+                        .Select(c => $"\n    {c.Time:HH:mm:ss.fff} {c.Method} {c.Status} {c.Error} {c.Fault}");
+                    problems.Add($"{message.Key}: {copies.Count} copies in the portal ({string.Join(", ", copies.Select(c => $"'{c.Message.Text}'"))}), expected 1{string.Concat(named)}");
                     continue;
                 }
                 var (dialog, copy) = copies[0];

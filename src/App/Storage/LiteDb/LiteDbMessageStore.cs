@@ -631,18 +631,28 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
 
     public bool HasPendingWork() => _outbox.Count() > 0;
 
-    /// <summary>Marks sends as out with the portal; see <see cref="OutboxItem.InFlight"/>. One process holds them all.</summary>
+    /// <summary>
+    /// Marks sends as out with the portal (see <see cref="OutboxItem.InFlight"/>) and returns those that may go: as the
+    /// file says now, still queued, not out already and not waiting for a delete first. The caller's copies may be older
+    /// than a call that ended meanwhile; sending one of those again would put a second copy in the dialog.
+    /// </summary>
     public IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items)
     {
+        var marked = new List<OutboxItem>(items.Count);
         InTransaction(() =>
         {
+            marked.Clear();
             foreach (var item in items)
             {
+                var current = _outbox.FindById(item.Id);
+                if (current is null || current.Kind != ChangeKind.Send || current.InFlight || current.DeleteFirst) continue;
+                current.InFlight = true;
+                _outbox.Update(current);
                 item.InFlight = true;
-                _outbox.Update(item);
+                marked.Add(item);
             }
         });
-        return items;
+        return marked;
     }
 
     /// <summary>

@@ -69,7 +69,8 @@ public sealed partial class PostgreSqlMessageStore
         using var c = _database.Open();
         // The lease is renewed as the call goes out: the call itself may wait for the portal's rate limit.
         var held = c.Query<long>("""
-            UPDATE message_outbox SET in_flight = true, lease_until = @until WHERE id = ANY(@ids) AND lease_owner = @owner
+            UPDATE message_outbox SET in_flight = true, lease_until = @until
+            WHERE id = ANY(@ids) AND lease_owner = @owner AND kind = 'Send' AND NOT in_flight AND NOT delete_first
             RETURNING id
             """, new { ids = items.Select(i => i.Id).ToArray(), owner = Owner, until = now + Lease }).ToHashSet();
         var still = items.Where(i => held.Contains(i.Id)).ToList();

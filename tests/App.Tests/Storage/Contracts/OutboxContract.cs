@@ -119,6 +119,24 @@ public abstract class OutboxContract(StorageProvider provider)
     }
 
     [Fact]
+    public async Task MarkInFlight_LetsOutOnlyWhatIsStillQueuedToBeSent_AsTheStoreSaysNow()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        store.Add([Sample.Message("a"), Sample.Message("b"), Sample.Message("c")], "API", "API");
+        var read = store.Outbox.Claim(10);
+        Assert.Equal(3, read.Count);
+        // Since the outbox was read: "a" went out (and is out still), "b" met an answer that could not be read, "c" was delivered.
+        Assert.Single(store.Outbox.MarkInFlight([read[0]]));
+        Assert.Single(store.Outbox.MarkInFlight([read[1]]));
+        store.Outbox.Reschedule([read[1]], "NETWORK_ERROR", Start.UtcDateTime, deleteFirst: true);
+        store.Outbox.Complete([new OutboxCompletion(read[2], true, "SUCCESS")]);
+
+        // The old copies say all three are queued to be sent; none of them may go.
+        Assert.Empty(store.Outbox.MarkInFlight(read));
+    }
+
+    [Fact]
     public async Task RescheduleHoldAndClearDeleteFirst_KeepTheItem_CountAttempts_AndSetItsNextAttempt()
     {
         await using var backend = await StoreBackend.OpenAsync(provider);
