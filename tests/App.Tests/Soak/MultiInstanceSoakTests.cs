@@ -5,9 +5,13 @@ using System.Text;
 using System.Text.Json.Nodes;
 using LineBridge.Infrastructure;
 using LineBridge.Messages;
+using LineBridge.Replies;
 using LineBridge.Sandbox;
 using LineBridge.Storage;
 using LineBridge.Storage.PostgreSql;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -46,8 +50,11 @@ public partial class MessageDeliverySoakTests
             ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Critical),
         }, Ct);
         await using var tap = await TokenServerTap.StartAsync(sandbox.OAuthUri);
+        await using var webhook = await WebhookReceiver.StartAsync();
 
         var ports = Enumerable.Range(0, 3).Select(_ => AppProcess.FreePort()).ToList();
+        // The load balancer in front: the portals (install, events) and the clients reach the instances through it.
+        await using var proxy = await FrontProxy.StartAsync(AppProcess.FreePort(), [.. ports.Select(port => new Uri($"http://127.0.0.1:{port}/"))]);
         var folders = ports.Select(_ => Directory.CreateTempSubdirectory("linebridge-mi-soak-").FullName).ToList();
         var instances = new List<AppProcess>();
         try
@@ -58,8 +65,8 @@ public partial class MessageDeliverySoakTests
                 {
                     ["Bitrix24__ClientId"] = sandbox.App.ClientId,
                     ["Bitrix24__ClientSecret"] = sandbox.App.ClientSecret,
-                    // The address the portals know (behind a proxy it would be the proxy's).
-                    ["Bitrix24__PublicBaseUrl"] = $"http://127.0.0.1:{ports[0]}",
+                    // The address the portals know: the load balancer's.
+                    ["Bitrix24__PublicBaseUrl"] = proxy.Uri.AbsoluteUri.TrimEnd('/'),
                     ["Bitrix24__OAuthServer"] = tap.Uri.AbsoluteUri,
                     ["Bitrix24__SandboxOrigins__0"] = sandbox.Portals[0].BaseUri.GetLeftPart(UriPartial.Authority),
                     ["Bitrix24__SandboxOrigins__1"] = sandbox.Portals[1].BaseUri.GetLeftPart(UriPartial.Authority),
@@ -73,11 +80,19 @@ public partial class MessageDeliverySoakTests
                     ["Messages__RetryDelay"] = "00:00:00.200",
                     ["Messages__MaxRetryDelay"] = "00:00:02",
                     ["Messages__PollInterval"] = "00:00:01",
+                    ["Replies__InitialBackoff"] = "00:00:00.200",
+                    ["Replies__MaxBackoff"] = "00:00:02",
+                    ["Replies__PollInterval"] = "00:00:00.500",
+                    ["Events__PollInterval"] = "00:00:00.200",
+                    // Confirmations compete with nothing else here; the default (12 a minute) would pace the run.
+                    ["Events__ConfirmationsPerMinute"] = "600",
+                    // The webhook receiver listens on loopback; production allows public destinations only.
+                    ["Outbound__Allow__0"] = "Loopback",
                     ["Logging__LogLevel__Default"] = "Warning",
                 }));
             }
             var app = instances[0];
-            sandbox.ConfigureApp(handlerUrl: new Uri(app.BaseUri, "placement").AbsoluteUri, installUrl: new Uri(app.BaseUri, "install").AbsoluteUri);
+            sandbox.ConfigureApp(handlerUrl: new Uri(proxy.Uri, "placement").AbsoluteUri, installUrl: new Uri(proxy.Uri, "install").AbsoluteUri);
             foreach (var instance in instances) instance.Start();
             await Task.WhenAll(instances.Select(instance => instance.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), Ct)));
 
@@ -86,9 +101,11 @@ public partial class MessageDeliverySoakTests
             var lines = new List<SoakLine>();
             using (var browser = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(100) })
             using (var shared = new PostgreSqlDatabase(database.ConnectionString))
+            await using (var keyRing = SharedKeyRing(shared))
             {
                 var connections = new LineConnections(new PostgreSqlLineConnectionRecords(shared), TimeProvider.System);
                 var apiKeys = new ApiKeys(new PostgreSqlApiKeyRecords(shared), TimeProvider.System);
+                var webhooks = new LineWebhookStore(new PostgreSqlLineWebhookRecords(shared), keyRing.GetRequiredService<IDataProtectionProvider>());
                 for (var p = 0; p < sandbox.Portals.Count; p++)
                 {
                     var portal = sandbox.Portals[p];
@@ -108,6 +125,7 @@ public partial class MessageDeliverySoakTests
                         using var activated = await browser.SendAsync(activate, Ct);
                         Assert.True(activated.IsSuccessStatusCode, $"activate line {line.Id} on {portal.Host}: {await activated.Content.ReadAsStringAsync(Ct)}");
                         connections.MarkConnected(portal.MemberId, line.Id);
+                        webhooks.SetUrl(portal.MemberId, line.Id, webhook.Url.AbsoluteUri, DateTime.UtcNow);
                         lines.Add(new SoakLine(p, portal, line.Id, key));
                     }
                 }
@@ -133,7 +151,28 @@ public partial class MessageDeliverySoakTests
 
             var workers = Enumerable.Range(0, Workers).Select(w => Task.Run(() => RunWorkerAsync(
                 w, lines[w % lines.Count], operations / Workers + (w < operations % Workers ? 1 : 0), new Random(workerSeeds[w]),
-                instances[w % instances.Count].BaseUri, ledger, stats, () => Interlocked.Increment(ref done)), Ct)).ToList();
+                proxy.Uri, ledger, stats, () => Interlocked.Increment(ref done)), Ct)).ToList();
+
+            // Operators answer in the customers' chats meanwhile: each reply is an event the portal posts once, to
+            // whichever instance the balancer picks, and goes on to the line's webhook from whichever instance holds it.
+            var replies = new List<(SandboxPortal Portal, string Token)>();
+            var operatorsDone = Task.Run(async () =>
+            {
+                var random = new Random(chaosSeed + 1);
+                while (!workloadOver.IsCancellationRequested)
+                {
+                    var portal = sandbox.Portals[random.Next(sandbox.Portals.Count)];
+                    var dialogs = portal.Dialogs.Where(d => d.Connector == Connector && d.Messages.Count > 0).ToList();
+                    if (dialogs.Count > 0)
+                    {
+                        var dialog = dialogs[random.Next(dialogs.Count)];
+                        var token = $"op-reply-{replies.Count}-end";
+                        await portal.OperatorReplyAsync(dialog.Line, dialog.ExternalChatId, $"Reply {token}");
+                        lock (replies) replies.Add((portal, token));
+                    }
+                    try { await Task.Delay(300 + random.Next(300), workloadOver.Token); } catch (OperationCanceledException) { }
+                }
+            }, Ct);
 
             var chaos = Task.Run(async () =>
             {
@@ -175,6 +214,7 @@ public partial class MessageDeliverySoakTests
             killed.Add($"#{lastVictim} after the workload");
             workloadOver.Cancel();
             await chaos;
+            await operatorsDone;
             var burstOver = DateTime.UtcNow;
             sandbox.Faults.Clear();
             await Task.WhenAll(instances.Select(instance => instance.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), Ct)));
@@ -198,7 +238,17 @@ public partial class MessageDeliverySoakTests
 
             var drainTime = System.Diagnostics.Stopwatch.StartNew();
             var views = await DrainAsync(app, ledger, TimeSpan.FromMinutes(5));
+            // Every reply whose event the app answered 200 (the portal never posts an event twice) reaches the webhook.
+            var answered = replies.Where(r => r.Portal.EventDeliveries.Any(d => d.Event == "ONIMCONNECTORMESSAGEADD" && d.Status == 200 && d.Data.Contains(r.Token, StringComparison.Ordinal))).ToList();
+            string Text(ReceivedWebhook w) => w.Json.GetProperty("message").GetProperty("text").GetString() ?? "";
+            await SandboxedApp.WaitUntilAsync(() => answered.All(r => webhook.Received.Any(w => Text(w).Contains(r.Token, StringComparison.Ordinal))),
+                "every operator reply the app took reaches the webhook", TimeSpan.FromMinutes(3),
+                () => string.Join(", ", answered.Where(r => !webhook.Received.Any(w => Text(w).Contains(r.Token, StringComparison.Ordinal))).Select(r => r.Token)));
             drainTime.Stop();
+            var repliesByToken = answered.ToDictionary(r => r.Token, r => webhook.Received.Where(w => Text(w).Contains(r.Token, StringComparison.Ordinal)).ToList());
+            var replyDuplicates = repliesByToken.Sum(r => r.Value.Count - 1);
+            var replyProblems = repliesByToken.Where(r => r.Value.Select(w => w.Delivery).Distinct().Count() != 1)
+                .Select(r => $"{r.Key}: {r.Value.Count} webhook calls with {r.Value.Select(w => w.Delivery).Distinct().Count()} different delivery ids").ToList();
 
             var problems = new List<string>();
             foreach (var message in ledger.Messages)
@@ -256,6 +306,7 @@ public partial class MessageDeliverySoakTests
                 .AppendLine($"multi-instance soak seed {seed}: 3 instances on one PostgreSQL database, {operations} operations by {Workers} clients on {lines.Count} lines of 2 portals in {clientTime.Elapsed.TotalSeconds:F0} s, drained in {drainTime.Elapsed.TotalSeconds:F0} s, {started.Elapsed.TotalSeconds:F0} s in all")
                 .AppendLine($"accepted: {ledger.Messages.Count} messages, {ledger.Messages.Sum(m => m.Texts.Count - 1)} edits; client retries after no answer: {stats.SendRetries} sends, {stats.EditRetries} edits; edits found applied on retry: {stats.EditsAppliedBeforeRetry}; duplicate answers: {stats.DuplicateAnswers}")
                 .AppendLine($"instances: {instances.Sum(i => i.Starts)} starts, {instances.Sum(i => i.Kills)} hard kills ({string.Join(", ", killed)}); portals re-opened by an admin after a refresh lost to a kill: {reopened}")
+                .AppendLine($"operator replies: {replies.Count}, their events answered 200: {answered.Count}, all at the webhook; repeated webhook calls (same delivery id): {replyDuplicates}")
                 .AppendLine($"token expiries: {expiries.Count}; refreshes granted: {refreshes.Count(r => r.Granted && r.At >= (expiries.Count > 0 ? expiries[0] : burstOver) && r.At < burstOver)}, refused: {refused}; expiry windows with more or fewer than one refresh: {refreshProblems.Count}")
                 .AppendLine($"portal REST calls: {calls.Count}; QUERY_LIMIT_EXCEEDED from the portals' own buckets: {overLimit.Count} ({overLimitAfterBurst} after the burst); faults met: " + string.Join(", ", calls
                     .Select(c => c.Call.Fault is null ? c.Call.Error : $"injected {c.Call.Fault}" + (c.Call.Error is null ? "" : $" {c.Call.Error}")).Where(f => f is not null).GroupBy(f => f!).OrderBy(g => g.Key)
@@ -264,6 +315,8 @@ public partial class MessageDeliverySoakTests
             output?.WriteLine(summary);
 
             Assert.True(problems.Count == 0, $"{problems.Count} mismatches between the portals and the log:\n{string.Join('\n', problems.Take(40))}\n\n{summary}");
+            Assert.True(replyProblems.Count == 0, $"{string.Join('\n', replyProblems)}\n\n{summary}");
+            Assert.True(answered.Count > 0, summary);
             Assert.True(overLimitAfterBurst == 0, $"the portals' buckets overflowed after the burst:\n{summary}");
             Assert.True(refreshProblems.Count == 0, $"{string.Join('\n', refreshProblems)}\n\n{summary}");
             Assert.True(refused <= kills + 1, $"more refused refreshes than kills:\n{summary}");
@@ -281,6 +334,16 @@ public partial class MessageDeliverySoakTests
                 try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             }
         }
+    }
+
+    /// <summary>A Data Protection key ring as the instances have it (the shared table), to store webhook secrets they can read.</summary>
+    private static ServiceProvider SharedKeyRing(PostgreSqlDatabase shared)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddDataProtection().SetApplicationName("LineBridge");
+        services.Configure<KeyManagementOptions>(o => o.XmlRepository = new PostgreSqlXmlRepository(shared));
+        return services.BuildServiceProvider();
     }
 
     /// <summary>A refresh refused in the window: a kill inside the refresh spent the token, the portal waits for an administrator.</summary>
