@@ -221,6 +221,15 @@ public partial class MessageDeliverySoakTests
             var burstOver = DateTime.UtcNow;
             sandbox.Faults.Clear();
             await Task.WhenAll(instances.Select(instance => instance.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), Ct)));
+            // The last expiry's refreshes may come after the workload: each portal that met it refreshes (or, its token
+            // lost to a kill, waits for an administrator) before the refreshes are counted.
+            var lastExpiry = expiries.Count > 0 ? expiries[^1] : burstOver;
+            await SandboxedApp.WaitUntilAsync(() => sandbox.Portals.All(p =>
+                    !p.Calls.Any(c => c.Error == "expired_token" && c.Time.UtcDateTime >= lastExpiry)
+                    || tap.Refreshes.Any(r => r.Granted && r.MemberId == p.MemberId && r.At >= lastExpiry)
+                    || PortalStatusOf(database.ConnectionString, p.MemberId) == nameof(PortalStatus.NeedsReauthorization)),
+                "each portal that met the last expiry has refreshed");
+            var countedUntil = DateTime.UtcNow;
 
             // A kill inside a token refresh leaves a spent single-use refresh token: the portal then waits for an
             // administrator to open the app (fresh tokens). Do that for a portal that asks for it, as the app says.
@@ -288,7 +297,7 @@ public partial class MessageDeliverySoakTests
             var overLimitAfterBurst = overLimit.Count(c => c.Call.Time.UtcDateTime > burstOver);
 
             // Each expiry: at most one granted refresh per portal, and exactly one for a portal that met the expired token.
-            var windows = expiries.Select((start, i) => (Start: start, End: i + 1 < expiries.Count ? expiries[i + 1] : burstOver)).ToList();
+            var windows = expiries.Select((start, i) => (Start: start, End: i + 1 < expiries.Count ? expiries[i + 1] : countedUntil)).ToList();
             var refreshes = tap.Refreshes.ToList();
             var refreshProblems = new List<string>();
             foreach (var (start, end) in windows)
@@ -303,7 +312,7 @@ public partial class MessageDeliverySoakTests
                     }
                 }
             }
-            var refused = refreshes.Count(r => !r.Granted && r.At < burstOver);
+            var refused = refreshes.Count(r => !r.Granted && r.At < countedUntil);
             // A refused refresh means a refresh token spent twice: only a kill inside a refresh may do that (the portal
             // then needs an administrator), so each must follow a kill closely; instances racing each other must not.
             var refusedWithoutKill = refreshes.Count(r => !r.Granted && !killTimes.Any(k => k <= r.At && r.At - k < TimeSpan.FromSeconds(15)));
@@ -313,7 +322,7 @@ public partial class MessageDeliverySoakTests
                 .AppendLine($"accepted: {ledger.Messages.Count} messages, {ledger.Messages.Sum(m => m.Texts.Count - 1)} edits; client retries after no answer: {stats.SendRetries} sends, {stats.EditRetries} edits; edits found applied on retry: {stats.EditsAppliedBeforeRetry}; duplicate answers: {stats.DuplicateAnswers}")
                 .AppendLine($"instances: {instances.Sum(i => i.Starts)} starts, {instances.Sum(i => i.Kills)} hard kills ({string.Join(", ", killed)}); portals re-opened by an admin after a refresh lost to a kill: {reopened}")
                 .AppendLine($"operator replies: {replies.Count}, their events answered 200: {answered.Count}, all at the webhook; repeated webhook calls (same delivery id): {replyDuplicates}")
-                .AppendLine($"token expiries: {expiries.Count}; refreshes granted: {refreshes.Count(r => r.Granted && r.At >= (expiries.Count > 0 ? expiries[0] : burstOver) && r.At < burstOver)}, refused: {refused}; expiry windows with more or fewer than one refresh: {refreshProblems.Count}")
+                .AppendLine($"token expiries: {expiries.Count}; refreshes granted: {refreshes.Count(r => r.Granted && r.At >= (expiries.Count > 0 ? expiries[0] : burstOver) && r.At < countedUntil)}, refused: {refused}; expiry windows with more or fewer than one refresh: {refreshProblems.Count}")
                 .AppendLine($"portal REST calls: {calls.Count}; QUERY_LIMIT_EXCEEDED from the portals' own buckets: {overLimit.Count} ({overLimitAfterBurst} after the burst); faults met: " + string.Join(", ", calls
                     .Select(c => c.Call.Fault is null ? c.Call.Error : $"injected {c.Call.Fault}" + (c.Call.Error is null ? "" : $" {c.Call.Error}")).Where(f => f is not null).GroupBy(f => f!).OrderBy(g => g.Key)
                     .Select(g => $"{g.Key} {g.Count()}")))
