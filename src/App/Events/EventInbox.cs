@@ -24,7 +24,7 @@ public sealed class InboxField
     public string Value { get; set; } = "";
 }
 
-/// <summary>A received event in the durable inbox (LiteDB collection <c>event_inbox</c>).</summary>
+/// <summary>A received event in the durable inbox (LiteDB collection or PostgreSQL table <c>event_inbox</c>).</summary>
 public sealed class InboxEvent
 {
     public ObjectId Id { get; set; } = ObjectId.Empty;
@@ -51,24 +51,11 @@ public sealed class InboxEvent
 /// <summary>
 /// The durable inbox of received events: the endpoint writes each event here and answers at once; the
 /// <see cref="EventProcessor"/> confirms it with the portal and applies it. Exact repeats collide on the fingerprint.
+/// The records live behind <see cref="IEventInboxStore"/> (LiteDB: the instance's file; PostgreSQL: the table
+/// <c>event_inbox</c> shared by every instance, a portal's open events handled by one instance at a time).
 /// </summary>
-public sealed class EventInbox
+public sealed class EventInbox(IEventInboxStore store)
 {
-    internal const string Collection = "event_inbox";
-
-    private readonly ILiteCollection<InboxEvent> _events;
-    private readonly LiteDatabase _database;
-
-    public EventInbox(LiteDatabase database)
-    {
-        _database = database;
-        _events = database.GetCollection<InboxEvent>(Collection);
-        _events.EnsureIndex(e => e.Fingerprint, unique: true);
-        _events.EnsureIndex(e => e.NextAttemptAt);
-        _events.EnsureIndex(e => e.MemberId);
-        _events.EnsureIndex(e => e.State);
-    }
-
     /// <summary>The fingerprint of an event: who, what, when (<c>ts</c>) and its data, in a stable order.</summary>
     public static string Fingerprint(string memberId, string name, long ts, IEnumerable<KeyValuePair<string, string>> data)
     {
@@ -77,55 +64,89 @@ public sealed class EventInbox
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    /// <summary>Stores a received event; false when an event with the same fingerprint is already kept.</summary>
+    /// <inheritdoc cref="IEventInboxStore.TryAdd"/>
     public bool TryAdd(InboxEvent inboxEvent)
     {
         ArgumentNullException.ThrowIfNull(inboxEvent);
-        try
-        {
-            Storage.LiteDbCollections.Write(_database, () => _events.Insert(inboxEvent));
-            return true;
-        }
-        catch (LiteException ex) when (ex.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
-        {
-            return false;
-        }
+        if (inboxEvent.Id == ObjectId.Empty) inboxEvent.Id = ObjectId.NewObjectId();
+        return store.TryAdd(inboxEvent);
     }
+
+    /// <inheritdoc cref="IEventInboxStore.CountOpen"/>
+    public int CountOpen(string memberId) => store.CountOpen(memberId);
+
+    /// <inheritdoc cref="IEventInboxStore.PortalsWithOpenEvents"/>
+    public IReadOnlyList<string> PortalsWithOpenEvents() => store.PortalsWithOpenEvents();
+
+    /// <inheritdoc cref="IEventInboxStore.ClaimDue"/>
+    public IReadOnlyList<InboxEvent> ClaimDue(string memberId, DateTime now, int limit) => store.ClaimDue(memberId, now, limit);
+
+    /// <inheritdoc cref="IEventInboxStore.Get"/>
+    public InboxEvent? Get(ObjectId id) => store.Get(id);
+
+    /// <inheritdoc cref="IEventInboxStore.ForPortal"/>
+    public IReadOnlyList<InboxEvent> ForPortal(string memberId) => store.ForPortal(memberId);
+
+    /// <inheritdoc cref="IEventInboxStore.Update"/>
+    public bool Update(InboxEvent inboxEvent) => store.Update(inboxEvent);
+
+    /// <inheritdoc cref="IEventInboxStore.WakeWaiting"/>
+    public void WakeWaiting(string memberId, DateTime now) => store.WakeWaiting(memberId, now);
+
+    /// <inheritdoc cref="IEventInboxStore.Prune"/>
+    public int Prune(DateTime before) => store.Prune(before);
+
+    /// <inheritdoc cref="IEventInboxStore.Release"/>
+    public void Release() => store.Release();
+}
+
+/// <summary>
+/// The records of the event inbox, one implementation per storage provider (<c>Storage/LiteDb</c>,
+/// <c>Storage/PostgreSql</c>), one contract test suite for both (<c>EventInboxContract</c>).
+/// With several instances on one database, a portal's open events are held by one instance at a time (a lease taken
+/// by <see cref="ClaimDue"/>): that instance alone confirms and applies them, oldest first, so related events (a reply
+/// and its edit) are never applied side by side or out of order, and an instance that stops leaves them to another
+/// once its lease lapses. Every write-back is fenced by the lease (<see cref="Update"/>).
+/// </summary>
+public interface IEventInboxStore
+{
+    /// <summary>Stores a received event (its <see cref="InboxEvent.Id"/> set); false when an event with the same fingerprint is already kept.</summary>
+    bool TryAdd(InboxEvent inboxEvent);
 
     /// <summary>Events of a portal not yet applied or dropped.</summary>
-    public int CountOpen(string memberId) =>
-        _events.Count(e => e.MemberId == memberId && (e.State == InboxState.Pending || e.State == InboxState.Confirmed));
+    int CountOpen(string memberId);
 
     /// <summary>The portals with open events: each is read on its own, so one portal's flood never hides another's events.</summary>
-    public IReadOnlyList<string> PortalsWithOpenEvents() =>
-        _events.Query().Where(e => e.State == InboxState.Pending || e.State == InboxState.Confirmed).Select(e => e.MemberId)
-            .ToEnumerable().Distinct(StringComparer.Ordinal).ToList();
+    IReadOnlyList<string> PortalsWithOpenEvents();
 
-    /// <summary>One portal's open events due at <paramref name="now"/>, oldest sent first.</summary>
-    public IReadOnlyList<InboxEvent> Due(string memberId, DateTime now, int limit) =>
-        _events.Find(e => e.MemberId == memberId && (e.State == InboxState.Pending || e.State == InboxState.Confirmed) && e.NextAttemptAt <= now)
-            .OrderBy(e => e.SentAt).ThenBy(e => e.Id).Take(limit).ToList();
+    /// <summary>
+    /// One portal's open events due at <paramref name="now"/> (UTC), oldest sent first, at most <paramref name="limit"/>,
+    /// for this instance to confirm and apply: takes or renews this instance's lease on the portal's events. Empty
+    /// while another instance holds them (its lease has not lapsed).
+    /// </summary>
+    IReadOnlyList<InboxEvent> ClaimDue(string memberId, DateTime now, int limit);
 
-    public InboxEvent? Get(ObjectId id) => _events.FindById(id);
+    /// <summary>The event with this id, or null.</summary>
+    InboxEvent? Get(ObjectId id);
 
-    /// <summary>Every kept event of a portal (tests and diagnostics).</summary>
-    public IReadOnlyList<InboxEvent> ForPortal(string memberId) => _events.Find(e => e.MemberId == memberId).OrderBy(e => e.Id).ToList();
+    /// <summary>Every kept event of a portal, oldest received first (tests and diagnostics).</summary>
+    IReadOnlyList<InboxEvent> ForPortal(string memberId);
 
-    public void Update(InboxEvent inboxEvent) => Storage.LiteDbCollections.Write(_database, () => _events.Update(inboxEvent));
+    /// <summary>
+    /// Writes an event's state, attempts, next attempt and outcome, and renews the lease on its portal's events.
+    /// False, and nothing written, when this instance no longer holds them (it stalled past its lease and another
+    /// instance took over): the caller stops working on that portal.
+    /// </summary>
+    bool Update(InboxEvent inboxEvent);
 
     /// <summary>Makes a portal's confirmed events waiting for their turn due now (a reply they wait for has landed).</summary>
-    public void WakeWaiting(string memberId, DateTime now)
-    {
-        foreach (var e in _events.Find(e => e.MemberId == memberId && e.State == InboxState.Confirmed && e.NextAttemptAt > now).ToList())
-        {
-            e.NextAttemptAt = now;
-            Storage.LiteDbCollections.Write(_database, () => _events.Update(e));
-        }
-    }
+    void WakeWaiting(string memberId, DateTime now);
 
-    /// <summary>Forgets closed events sent before <paramref name="before"/> (their fingerprints are no longer needed: older events are refused anyway).</summary>
-    public int Prune(DateTime before) =>
-        Storage.LiteDbCollections.Write(_database, () => _events.DeleteMany(e => e.SentAt < before && (e.State == InboxState.Applied || e.State == InboxState.Dropped)));
+    /// <summary>Forgets closed events sent before <paramref name="before"/> (their fingerprints are no longer needed: older events are refused anyway); returns how many.</summary>
+    int Prune(DateTime before);
+
+    /// <summary>Gives up this instance's leases at a graceful stop, so another instance takes over at once.</summary>
+    void Release();
 }
 
 /// <summary>Wakes the <see cref="EventProcessor"/> when an event is received.</summary>

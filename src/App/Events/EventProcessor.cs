@@ -11,7 +11,9 @@ namespace LineBridge.Events;
 /// <see cref="IPortalEventHandler"/> that takes them, oldest first. Refuted events are dropped with the reason; unclear
 /// answers are retried with back-off. A handler that throws <see cref="EventNotReadyException"/> (an edit that overtook
 /// its reply) keeps its event until it can be applied or is older than <see cref="EventOptions.MaxAge"/>. Everything
-/// lives in LiteDB, so a restart resumes where it stopped.
+/// lives in the store, so a restart resumes where it stopped. With several instances on PostgreSQL, a round works only
+/// on the portals whose events this instance holds (<see cref="EventInbox.ClaimDue"/>), and stops working on a portal
+/// as soon as a write finds it held by another instance (this one stalled past its lease).
 /// </summary>
 public sealed class EventProcessor(
     EventInbox inbox, EventConfirmer confirmer, PortalStore portals, IEnumerable<IPortalEventHandler> handlers, EventSignal signal,
@@ -45,52 +47,64 @@ public sealed class EventProcessor(
         Prune(now);
         foreach (var memberId in inbox.PortalsWithOpenEvents())
         {
-            var events = inbox.Due(memberId, now, DueLimit).ToList();
-            if (events.Count == 0) continue;
-            var group = (Key: memberId, Events: events);
-            var portal = portals.Find(memberId);
-            if (portal is null || portal.Status == PortalStatus.Uninstalled)
+            try
             {
-                foreach (var e in events) Drop(e, "LineBridge is not installed on the portal any more.");
-                continue;
+                await RunPortalAsync(memberId, now, cancellationToken);
             }
+            catch (HandedOverException)
+            {
+                logger.LogInformation("Events of portal {MemberId} are now handled by another instance", memberId);
+            }
+        }
+    }
 
-            // A portal whose refresh token was refused cannot confirm anything with our tokens until an administrator
-            // re-authorises it: its events wait (up to MaxAge) instead of spending attempts; an uninstall is still
-            // decided, since refused tokens are what an uninstall looks like.
-            var pending = events.Where(e => e.State == InboxState.Pending &&
-                                            (portal.Status != PortalStatus.NeedsReauthorization || e.Name == PortalEventNames.AppUninstall)).ToList();
-            foreach (var waiting in events.Where(e => e.State == InboxState.Pending && !pending.Contains(e) && e.SentAt < now - options.Value.MaxAge))
+    /// <summary>Confirms and applies one portal's due events, if this instance holds them.</summary>
+    private async Task RunPortalAsync(string memberId, DateTime now, CancellationToken cancellationToken)
+    {
+        var events = inbox.ClaimDue(memberId, now, DueLimit).ToList();
+        if (events.Count == 0) return;
+        var portal = portals.Find(memberId);
+        if (portal is null || portal.Status == PortalStatus.Uninstalled)
+        {
+            foreach (var e in events) Drop(e, "LineBridge is not installed on the portal any more.");
+            return;
+        }
+
+        // A portal whose refresh token was refused cannot confirm anything with our tokens until an administrator
+        // re-authorises it: its events wait (up to MaxAge) instead of spending attempts; an uninstall is still
+        // decided, since refused tokens are what an uninstall looks like.
+        var pending = events.Where(e => e.State == InboxState.Pending &&
+                                        (portal.Status != PortalStatus.NeedsReauthorization || e.Name == PortalEventNames.AppUninstall)).ToList();
+        foreach (var waiting in events.Where(e => e.State == InboxState.Pending && !pending.Contains(e) && e.SentAt < now - options.Value.MaxAge))
+        {
+            Drop(waiting, "The portal needed re-authorisation for longer than the event window.");
+        }
+        if (pending.Count > 0 && Budget(memberId).AttemptAcquire().IsAcquired)
+        {
+            var verdicts = await confirmer.ConfirmAsync(memberId, pending, cancellationToken);
+            foreach (var e in pending)
             {
-                Drop(waiting, "The portal needed re-authorisation for longer than the event window.");
-            }
-            if (pending.Count > 0 && Budget(group.Key).AttemptAcquire().IsAcquired)
-            {
-                var verdicts = await confirmer.ConfirmAsync(group.Key, pending, cancellationToken);
-                foreach (var e in pending)
+                if (!verdicts.TryGetValue(e.Id, out var verdict)) continue;
+                switch (verdict.Verdict)
                 {
-                    if (!verdicts.TryGetValue(e.Id, out var verdict)) continue;
-                    switch (verdict.Verdict)
-                    {
-                        case Verdict.Confirmed:
-                            e.State = InboxState.Confirmed;
-                            e.Outcome = verdict.Reason;
-                            inbox.Update(e);
-                            break;
-                        case Verdict.Refuted:
-                            Drop(e, verdict.Reason);
-                            break;
-                        default:
-                            Retry(e, verdict.Reason, now);
-                            break;
-                    }
+                    case Verdict.Confirmed:
+                        e.State = InboxState.Confirmed;
+                        e.Outcome = verdict.Reason;
+                        Save(e);
+                        break;
+                    case Verdict.Refuted:
+                        Drop(e, verdict.Reason);
+                        break;
+                    default:
+                        Retry(e, verdict.Reason, now);
+                        break;
                 }
             }
+        }
 
-            foreach (var e in events.Where(e => e.State == InboxState.Confirmed && e.NextAttemptAt <= now))
-            {
-                await ApplyAsync(e, now, cancellationToken);
-            }
+        foreach (var e in events.Where(e => e.State == InboxState.Confirmed && e.NextAttemptAt <= now))
+        {
+            await ApplyAsync(e, now, cancellationToken);
         }
     }
 
@@ -113,7 +127,7 @@ public sealed class EventProcessor(
                 inboxEvent.Attempts++;
                 inboxEvent.Outcome = ex.Message;
                 inboxEvent.NextAttemptAt = now + Backoff(inboxEvent.Attempts);
-                inbox.Update(inboxEvent);
+                Save(inboxEvent);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -124,7 +138,7 @@ public sealed class EventProcessor(
         }
         inboxEvent.State = InboxState.Applied;
         inboxEvent.NextAttemptAt = DateTime.MaxValue;
-        inbox.Update(inboxEvent);
+        Save(inboxEvent);
         // A reply that landed may be what confirmed edits or deletes were waiting for.
         if (portalEvent.Name == PortalEventNames.MessageAdd) inbox.WakeWaiting(inboxEvent.MemberId, now);
     }
@@ -139,7 +153,7 @@ public sealed class EventProcessor(
         }
         e.Outcome = reason;
         e.NextAttemptAt = now + Backoff(e.Attempts);
-        inbox.Update(e);
+        Save(e);
     }
 
     private void Drop(InboxEvent e, string reason)
@@ -147,9 +161,18 @@ public sealed class EventProcessor(
         e.State = InboxState.Dropped;
         e.Outcome = reason;
         e.NextAttemptAt = DateTime.MaxValue;
-        inbox.Update(e);
+        Save(e);
         logger.LogWarning("Dropped event {EventName} of portal {MemberId}: {Reason}", e.Name, e.MemberId, reason);
     }
+
+    /// <summary>Writes an event back; another instance holding its portal now ends this portal's round (nothing written).</summary>
+    private void Save(InboxEvent e)
+    {
+        if (!inbox.Update(e)) throw new HandedOverException();
+    }
+
+    /// <summary>This instance no longer holds the portal's events (it stalled past its lease; another took over).</summary>
+    private sealed class HandedOverException : Exception;
 
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(60_000, 250 * Math.Pow(2, Math.Min(attempt - 1, 10))));
@@ -172,6 +195,21 @@ public sealed class EventProcessor(
         if (now - _lastPrune < TimeSpan.FromMinutes(10)) return;
         _lastPrune = now;
         inbox.Prune(now - options.Value.MaxAge - options.Value.MaxClockSkew);
+    }
+
+    /// <summary>At a graceful stop, hands this instance's portals over to the others at once (PostgreSQL).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            inbox.Release();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Not fatal: the leases lapse by themselves.
+            logger.LogWarning(ex, "Could not release the event leases at stop");
+        }
     }
 
     public override void Dispose()

@@ -75,6 +75,11 @@ public sealed class ReplyDispatcher(
                 {
                     await RunPortalAsync(memberId, cancellationToken);
                 }
+                catch (DeliveriesHandedOverException)
+                {
+                    // This instance stalled past its lease; the new holder delivers them (and records their outcomes).
+                    logger.LogInformation("Operator replies of portal {MemberId} are now delivered by another instance", memberId);
+                }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     logger.LogError(ex, "Delivering operator replies of portal {MemberId} failed; trying again shortly", memberId);
@@ -110,7 +115,7 @@ public sealed class ReplyDispatcher(
                     await ReportDeliveredAsync(delivery, cancellationToken);
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not DeliveriesHandedOverException && (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested))
             {
                 // Unexpected (e.g. the portal is gone, or the secret cannot be decrypted): back off like any failure
                 // rather than spin on it every poll.

@@ -18,7 +18,7 @@ internal static class LiteDbCollections
     [
         LiteDb.LiteDbMessageStore.MessagesCollection, LiteDb.LiteDbMessageStore.VersionsCollection, LiteDb.LiteDbMessageStore.OutboxCollection,
         LiteDb.LiteDbMessageStore.CountsCollection, LiteDb.LiteDbMessageStore.TextBlocksCollection, LiteDb.LiteDbMessageStore.DeriveCollection,
-        LiteDb.LiteDbMessageStore.ReplyDeliveriesCollection, Messages.ChatDirectory.Collection, Events.EventInbox.Collection,
+        LiteDb.LiteDbMessageStore.ReplyDeliveriesCollection, Messages.ChatDirectory.Collection, LiteDb.LiteDbEventInbox.Collection,
         LiteDb.LiteDbPortalRecords.Collection, LiteDb.LiteDbApiKeyRecords.Collection,
         LiteDb.LiteDbLineConnectionRecords.Collection, LiteDb.LiteDbLineWebhookRecords.Collection,
     ];

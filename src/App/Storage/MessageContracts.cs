@@ -203,7 +203,10 @@ public interface IReplyStore
 
     /// <summary>
     /// One portal's pending deliveries, oldest first. A shared store hands a portal's deliveries to one instance at a
-    /// time (a lease per portal, renewed by each call; empty for the others meanwhile).
+    /// time (a lease per portal, renewed by each call and by each outcome recorded; empty for the others meanwhile).
+    /// The outcomes below (<see cref="CompleteWebhook"/>, <see cref="CompletePortalStatus"/>, <see cref="FailDelivery"/>,
+    /// <see cref="WaitForAddress"/>) are recorded only by the holder: on a shared store they throw
+    /// <see cref="DeliveriesHandedOverException"/> and change nothing once another instance took the portal over.
     /// </summary>
     IReadOnlyList<ReplyDelivery> LoadDeliveries(string memberId, int max);
 
@@ -213,14 +216,29 @@ public interface IReplyStore
     ReplyDelivery? GetDelivery(long id);
 
     /// <summary>The webhook took the change; see <see cref="MessageStore.CompleteWebhook"/>.</summary>
+    /// <exception cref="DeliveriesHandedOverException">Another instance holds the portal's deliveries (shared store).</exception>
     MessageRecord? CompleteWebhook(ReplyDelivery delivery, string answer, string? externalId);
 
     /// <summary>The portal took the delivery status: nothing is left to do for this change.</summary>
+    /// <exception cref="DeliveriesHandedOverException">Another instance holds the portal's deliveries (shared store).</exception>
     void CompletePortalStatus(ReplyDelivery delivery);
 
     /// <summary>An attempt failed: retried at <paramref name="nextAttemptAt"/>, or given up when null.</summary>
+    /// <exception cref="DeliveriesHandedOverException">Another instance holds the portal's deliveries (shared store).</exception>
     MessageRecord? FailDelivery(ReplyDelivery delivery, string reason, DateTime? nextAttemptAt);
 
     /// <summary>The line has no webhook address: the delivery waits and its message shows Waiting.</summary>
+    /// <exception cref="DeliveriesHandedOverException">Another instance holds the portal's deliveries (shared store).</exception>
     MessageRecord? WaitForAddress(ReplyDelivery delivery, string reason, DateTime nextAttemptAt);
+}
+
+/// <summary>
+/// Thrown when an instance records a reply delivery's outcome for a portal whose deliveries another instance holds now
+/// (this one stalled past its lease): nothing was written, and the caller stops working on that portal.
+/// </summary>
+public sealed class DeliveriesHandedOverException(string memberId)
+    : Exception($"Another instance now delivers the replies of portal {memberId}.")
+{
+    /// <summary>The portal whose deliveries were handed over.</summary>
+    public string MemberId { get; } = memberId;
 }

@@ -55,6 +55,9 @@ public static class StorageServiceCollectionExtensions
             builder.Services.AddSingleton(sp => new PostgreSqlMessageStore(
                 sp.GetRequiredService<PostgreSqlDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System, lease));
             AddMessageContracts<PostgreSqlMessageStore>(builder.Services);
+            // Events received by any instance wait in the shared inbox; one instance at a time applies a portal's.
+            builder.Services.AddSingleton<Events.IEventInboxStore>(sp => new PostgreSqlEventInbox(
+                sp.GetRequiredService<PostgreSqlDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System, lease));
             builder.Services.AddSingleton<IChatRecords>(sp => new PostgreSqlChatRecords(sp.GetRequiredService<PostgreSqlDatabase>()));
             // Other instances add chats too: a line's cached chats leave the cache after 30 s unused (not 10 minutes).
             builder.Services.AddSingleton(sp => new Messages.ChatDirectory(
@@ -72,6 +75,7 @@ public static class StorageServiceCollectionExtensions
             builder.Services.AddSingleton(sp => new LiteDbMessageStore(
                 sp.GetRequiredService<LiteDatabase>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
             AddMessageContracts<LiteDbMessageStore>(builder.Services);
+            builder.Services.AddSingleton<Events.IEventInboxStore>(sp => new LiteDbEventInbox(sp.GetRequiredService<LiteDatabase>()));
             builder.Services.AddSingleton<IChatRecords>(sp => new LiteDbChatRecords(sp.GetRequiredService<LiteDatabase>()));
             builder.Services.AddSingleton(sp => new Messages.ChatDirectory(sp.GetRequiredService<IChatRecords>()));
         }
@@ -91,8 +95,9 @@ public static class StorageServiceCollectionExtensions
     }
 
     /// <summary>
-    /// How long an instance holds a claimed outbox item on PostgreSQL (<c>Storage:OutboxLease</c>, a TimeSpan such as
-    /// <c>00:02:00</c>; default 2 minutes): another instance takes the work of one that stopped after this long.
+    /// How long an instance holds a claimed outbox item, and a portal's reply deliveries and received events, on
+    /// PostgreSQL (<c>Storage:OutboxLease</c>, a TimeSpan such as <c>00:02:00</c>; default 2 minutes): another instance
+    /// takes the work of one that stopped after this long.
     /// </summary>
     public const string OutboxLeaseKey = "Storage:OutboxLease";
 

@@ -6,7 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace LineBridge.Events;
 
-public class EventEndpointsTests
+/// <summary>The events endpoint and the processor behind it, on both storage providers.</summary>
+public abstract class EventEndpointsTests(StorageProvider provider)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -21,8 +22,8 @@ public class EventEndpointsTests
         }
     }
 
-    private static Task<SandboxedApp> StartAsync(RecordingEventHandler handler) =>
-        SandboxedApp.StartAsync(configureServices: s => s.AddSingleton<IPortalEventHandler>(handler), cancellationToken: Ct);
+    private static Task<SandboxedApp> StartAsync(RecordingEventHandler handler, AppStorage storage) =>
+        SandboxedApp.StartAsync(settings: storage.Settings, configureServices: s => s.AddSingleton<IPortalEventHandler>(handler), cancellationToken: Ct);
 
     private static Dictionary<string, string> Event(SandboxedApp app, string name, string? token, string? memberId = null)
     {
@@ -39,7 +40,8 @@ public class EventEndpointsTests
     public async Task PortalEvents_ReachHandlers_WithoutAuthFields()
     {
         var handler = new RecordingEventHandler();
-        await using var app = await StartAsync(handler);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await StartAsync(handler, storage);
 
         Assert.True(app.Portal.DeleteLine(2));
 
@@ -55,7 +57,8 @@ public class EventEndpointsTests
     public async Task AppUninstall_WipesTokens_AndMarksThePortalUninstalled()
     {
         var handler = new RecordingEventHandler();
-        await using var app = await StartAsync(handler);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await StartAsync(handler, storage);
 
         app.Portal.UninstallApp();
 
@@ -79,7 +82,8 @@ public class EventEndpointsTests
     public async Task ForgedUninstall_IsRefusedWith401_AndChangesNothing(string? token, bool unknownMember, string message)
     {
         var handler = new RecordingEventHandler();
-        await using var app = await StartAsync(handler);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await StartAsync(handler, storage);
         var before = app.Store.Find(app.Portal.MemberId)!;
 
         var response = await app.Http.PostAsync("events", new FormUrlEncodedContent(
@@ -95,7 +99,8 @@ public class EventEndpointsTests
     public async Task EventPostedByHand_WithTheRightToken_IsAccepted_ButAppliedOnlyIfThePortalConfirmsIt()
     {
         var handler = new RecordingEventHandler();
-        await using var app = await StartAsync(handler);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await StartAsync(handler, storage);
         var fields = Event(app, "onImConnectorLineDelete", app.Portal.ApplicationToken);
         fields["data"] = "2";
 
@@ -112,7 +117,8 @@ public class EventEndpointsTests
     public async Task EventWithoutName_IsRefused()
     {
         var handler = new RecordingEventHandler();
-        await using var app = await StartAsync(handler);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await StartAsync(handler, storage);
         var fields = Event(app, "x", app.Portal.ApplicationToken);
         fields.Remove("event");
 
@@ -122,3 +128,7 @@ public class EventEndpointsTests
         Assert.Empty(handler.Events);
     }
 }
+
+public sealed class EventEndpointsTestsOnLiteDb() : EventEndpointsTests(StorageProvider.LiteDb);
+
+public sealed class EventEndpointsTestsOnPostgreSql() : EventEndpointsTests(StorageProvider.PostgreSql);

@@ -24,7 +24,7 @@ namespace LineBridge.Soak;
 /// Size and dice: <c>LINEBRIDGE_SOAK_OPERATIONS</c> (default 1000), <c>LINEBRIDGE_SOAK_RESTARTS</c> (default 3),
 /// <c>LINEBRIDGE_SOAK_SEED</c> (default 7).
 /// </summary>
-public class MessageDeliverySoakTests
+public partial class MessageDeliverySoakTests
 {
     private const int Workers = 8;
     private const string Connector = "linebridge";

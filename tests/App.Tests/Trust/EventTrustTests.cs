@@ -14,9 +14,10 @@ namespace LineBridge.Trust;
 
 /// <summary>
 /// Issue 11 cases 2 and 9, and the event order cases of issue 12 (items 6 and 11): events change state only once the
-/// portal confirms them with the app's own tokens, whoever holds the application token.
+/// portal confirms them with the app's own tokens, whoever holds the application token. Run on both storage providers
+/// (the event inbox is LiteDB's file, or PostgreSQL's shared table).
 /// </summary>
-public sealed class EventTrustTests
+public abstract class EventTrustTests(StorageProvider provider)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -53,7 +54,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task Case2_ForgedOperatorReply_IsDropped_AndNeverReachesTheWebhook()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         await using var receiver = await WebhookReceiver.StartAsync();
         await Line.ConnectAsync(app, receiver.Url, Ct);
         var chat = Line.ImChatId(app).ToString(CultureInfo.InvariantCulture);
@@ -82,7 +84,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task EveryFrameUser_ReceivesTheApplicationToken_AsOnARealPortal()
     {
-        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.Settings, cancellationToken: Ct);
 
         Assert.Equal(app.Portal.ApplicationToken, app.Portal.BuildFramePost(userId: 2).Form["APPLICATION_TOKEN"]);
         Assert.Equal(app.Portal.ApplicationToken, app.Portal.BuildFramePost(userId: 3).Form["APPLICATION_TOKEN"]);
@@ -93,7 +96,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task Case2_AFloodOfForgedEventsOnOnePortal_DoesNotHoldUpAnotherPortalsEvents()
     {
-        await using var app = await SandboxedApp.StartAsync(portals: 2, settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(portals: 2, settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         await app.InstallAsync(app.Sandbox.Portals[1], Ct);
         var other = app.Sandbox.Portals[1];
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -121,7 +125,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task EventsOfAPortalNeedingReauthorisation_WaitAndAreAppliedAfterwards()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         await using var receiver = await WebhookReceiver.StartAsync();
         await Line.ConnectAsync(app, receiver.Url, Ct);
         app.Store.MarkNeedsReauthorization(app.Portal.MemberId, "test: refresh refused");
@@ -139,7 +144,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task Case2_ForgedUninstall_IsDropped_AndThePortalStaysInstalled()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         var before = app.Store.Find(app.Portal.MemberId)!;
         var fields = Forged(app, PortalEventNames.AppUninstall);
         fields["data[CLEAN]"] = "1";
@@ -157,7 +163,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task Case2_ForgedLineAndStatusDeletes_AreDropped_AndTheLineStaysConnected()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         await app.Services.GetRequiredService<IOpenLineDirectory>().ConnectAsync(Line.Admin(app), Line.Id, Ct);
         var lines = app.Services.GetRequiredService<LineConnections>();
         Assert.Equal(LineConnectionState.Connected, lines.GetState(app.Portal.MemberId, Line.Id));
@@ -177,7 +184,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task Case2_ExactRepeats_AndEventsOlderThanTheWindow_AreRefused()
     {
-        await using var app = await SandboxedApp.StartAsync(cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.Settings, cancellationToken: Ct);
         var fields = Forged(app, PortalEventNames.LineDelete);
         fields["data"] = "3";
 
@@ -200,7 +208,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task Case9_PortalWithoutApplicationToken_HasItsEventsConfirmedAndApplied()
     {
-        await using var app = await SandboxedApp.StartAsync(install: false, settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(install: false, settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         var installed = await app.PostFrameAsync("install", app.Portal.BuildFramePost(userId: 1), new Dictionary<string, string?> { ["APPLICATION_TOKEN"] = null }, Ct);
         Assert.Equal(HttpStatusCode.OK, installed.StatusCode);
         app.Portal.FinishInstall();
@@ -219,7 +228,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task EditArrivingBeforeItsReply_IsAppliedWhenTheReplyLands()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries,
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries),
             configureSandbox: o => o.Switches.EventsOutOfOrder = true, cancellationToken: Ct);
         await using var receiver = await WebhookReceiver.StartAsync();
         await Line.ConnectAsync(app, receiver.Url, Ct);
@@ -247,7 +257,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task EditsDeliveredNewestFirst_LeaveTheNewestText()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries,
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries),
             configureSandbox: o => o.Switches.EventsOutOfOrder = true, cancellationToken: Ct);
         await using var receiver = await WebhookReceiver.StartAsync();
         await Line.ConnectAsync(app, receiver.Url, Ct);
@@ -269,7 +280,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task LateSwitchOff_OfAReconnectedLine_IsRefutedByThePortal()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         var directory = app.Services.GetRequiredService<IOpenLineDirectory>();
         await directory.ConnectAsync(Line.Admin(app), Line.Id, Ct);
         using (app.Sandbox.HoldEvents())
@@ -287,7 +299,8 @@ public sealed class EventTrustTests
     [Fact]
     public async Task EventHandler_AnswersAtOnce_AndChecksWithThePortalAfterwards()
     {
-        await using var app = await SandboxedApp.StartAsync(settings: Line.FastRetries, cancellationToken: Ct);
+        await using var storage = await AppStorage.OpenAsync(provider);
+        await using var app = await SandboxedApp.StartAsync(settings: storage.With(Line.FastRetries), cancellationToken: Ct);
         await app.Services.GetRequiredService<IOpenLineDirectory>().ConnectAsync(Line.Admin(app), Line.Id, Ct);
         var slow = TimeSpan.FromSeconds(5);
         app.Sandbox.Faults.Set(new LineBridge.Sandbox.FaultSettings { Latency = slow });
@@ -302,3 +315,7 @@ public sealed class EventTrustTests
             "the confirmed switch-off is applied", Line.Patience);
     }
 }
+
+public sealed class EventTrustTestsOnLiteDb() : EventTrustTests(StorageProvider.LiteDb);
+
+public sealed class EventTrustTestsOnPostgreSql() : EventTrustTests(StorageProvider.PostgreSql);

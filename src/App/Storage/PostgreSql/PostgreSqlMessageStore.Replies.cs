@@ -136,6 +136,7 @@ public sealed partial class PostgreSqlMessageStore
 
     public MessageRecord? CompleteWebhook(ReplyDelivery delivery, string answer, string? externalId) => InTransaction((c, tx) =>
     {
+        HoldDeliveries(c, tx, delivery.MemberId);
         var now = Now();
         if (delivery.EventType == WebhookEventTypes.MessageCreated)
         {
@@ -167,14 +168,15 @@ public sealed partial class PostgreSqlMessageStore
         return record;
     });
 
-    public void CompletePortalStatus(ReplyDelivery delivery)
+    public void CompletePortalStatus(ReplyDelivery delivery) => InTransaction((c, tx) =>
     {
-        using var c = _database.Open();
-        c.Execute("DELETE FROM reply_deliveries WHERE id = @id", new { id = delivery.Id });
-    }
+        HoldDeliveries(c, tx, delivery.MemberId);
+        return c.Execute("DELETE FROM reply_deliveries WHERE id = @id", new { id = delivery.Id }, tx);
+    });
 
     public MessageRecord? FailDelivery(ReplyDelivery delivery, string reason, DateTime? nextAttemptAt) => InTransaction((c, tx) =>
     {
+        HoldDeliveries(c, tx, delivery.MemberId);
         var current = LoadDelivery(c, tx, delivery.Id, forUpdate: true);
         if (current is null) return null;
         current.Attempts++;
@@ -206,6 +208,7 @@ public sealed partial class PostgreSqlMessageStore
 
     public MessageRecord? WaitForAddress(ReplyDelivery delivery, string reason, DateTime nextAttemptAt) => InTransaction((c, tx) =>
     {
+        HoldDeliveries(c, tx, delivery.MemberId);
         var current = LoadDelivery(c, tx, delivery.Id, forUpdate: true);
         if (current is null) return null;
         c.Execute("UPDATE reply_deliveries SET next_attempt_at = @next, last_error = @reason WHERE id = @id",
@@ -220,6 +223,19 @@ public sealed partial class PostgreSqlMessageStore
         Save(c, tx, record);
         return record;
     });
+
+    /// <summary>
+    /// The fence of every delivery outcome: renews this instance's lease on the portal's deliveries and locks its row
+    /// until the outcome commits (a takeover waits for it, and then finds the lease renewed). An instance whose lease
+    /// lapsed and was taken by another records nothing over the new holder's work.
+    /// </summary>
+    /// <exception cref="DeliveriesHandedOverException">Another instance holds the portal's deliveries now.</exception>
+    private void HoldDeliveries(NpgsqlConnection c, NpgsqlTransaction tx, string memberId)
+    {
+        var held = c.Execute("UPDATE reply_portal_leases SET lease_until = @until WHERE member_id = @memberId AND lease_owner = @owner",
+            new { memberId, owner = Owner, until = _time.GetUtcNow().UtcDateTime + Lease }, tx);
+        if (held == 0) throw new DeliveriesHandedOverException(memberId);
+    }
 
     private static ReplyDelivery? LoadDelivery(NpgsqlConnection c, NpgsqlTransaction? tx, long id, bool forUpdate = false) =>
         c.QuerySingleOrDefault<ReplyDelivery>(

@@ -177,6 +177,30 @@ public static class PostgreSqlMigrations
         (5, "message_outbox: index on member_id", """
             CREATE INDEX message_outbox_member ON message_outbox (member_id, id);
             """),
+        // The event inbox shared by the instances (PostgreSqlEventInbox): whichever instance receives an event stores
+        // it here; one instance at a time (a lease in event_portal_leases) confirms and applies a portal's events.
+        // fields is the event's form as JSON text (jsonb refuses \u0000, which a form may carry).
+        (6, "event inbox, event portal leases", """
+            CREATE TABLE event_inbox (
+                id text COLLATE "C" PRIMARY KEY,
+                member_id text NOT NULL,
+                name text NOT NULL,
+                fingerprint text NOT NULL UNIQUE,
+                sent_at timestamptz NOT NULL,
+                received_at timestamptz NOT NULL,
+                fields text NOT NULL,
+                state text NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL,
+                outcome text);
+            CREATE INDEX event_inbox_open ON event_inbox (member_id, sent_at, id) WHERE state IN ('Pending', 'Confirmed');
+            CREATE INDEX event_inbox_member ON event_inbox (member_id, id);
+            CREATE INDEX event_inbox_closed ON event_inbox (sent_at) WHERE state IN ('Applied', 'Dropped');
+            CREATE TABLE event_portal_leases (
+                member_id text PRIMARY KEY,
+                lease_owner text NOT NULL,
+                lease_until timestamptz NOT NULL);
+            """),
     ];
 
     /// <summary>The schema version this build expects.</summary>

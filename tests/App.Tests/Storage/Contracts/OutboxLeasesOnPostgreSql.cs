@@ -145,4 +145,46 @@ public sealed class ReplyLeasesOnPostgreSql
         b.Outbox.Release();
         Assert.Single(a.LoadDeliveries(Sample.MemberId, 10));
     }
+
+    [Fact]
+    public async Task AnInstanceWhoseLeaseWasTakenOver_RecordsNoOutcome_OverTheNewHoldersWork()
+    {
+        await using var backend = await StoreBackend.OpenAsync(StorageProvider.PostgreSql);
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
+        var lease = TimeSpan.FromSeconds(30);
+        var a = backend.Messages(time, lease);
+        var b = backend.Messages(time, lease);
+        var id = a.AddReply(Sample.MemberId, "linebridge", new Replies.ReplyEvent
+        {
+            Change = Replies.ReplyChange.Created, Line = 1, ImChatId = "7", ImMessageId = "901", ChatId = "chat-1", Text = "hi",
+        }, "Operator", r => new Replies.ReplyDelivery
+        {
+            EventId = "e1", EventType = Replies.WebhookEventTypes.MessageCreated, MemberId = r.MemberId, Connector = r.Connector,
+            Line = r.Line, MessageId = r.Id, Version = 1, Body = "{}",
+        }).Record.Id;
+
+        var stale = Assert.Single(a.LoadDeliveries(Sample.MemberId, 10));
+        // a's webhook call hangs past its lease; b takes the portal over and the webhook refuses b's attempt.
+        time.Advance(lease + TimeSpan.FromSeconds(1));
+        var current = Assert.Single(b.LoadDeliveries(Sample.MemberId, 10));
+        Assert.Equal(MessageStatus.Failed, b.FailDelivery(current, "HTTP 503", time.GetUtcNow().UtcDateTime.AddMinutes(1))!.Status);
+
+        // a's late outcomes change nothing: neither the delivery (stage, attempts) nor the message's status.
+        Assert.Throws<DeliveriesHandedOverException>(() => a.CompleteWebhook(stale, "HTTP 200", "ext-late"));
+        Assert.Throws<DeliveriesHandedOverException>(() => a.FailDelivery(stale, "late", null));
+        Assert.Throws<DeliveriesHandedOverException>(() => a.WaitForAddress(stale, "late", time.GetUtcNow().UtcDateTime));
+        Assert.Throws<DeliveriesHandedOverException>(() => a.CompletePortalStatus(stale));
+        var kept = b.GetDelivery(current.Id)!;
+        Assert.Equal((Replies.DeliveryStage.Webhook, 1, "HTTP 503", (string?)null), (kept.Stage, kept.Attempts, kept.LastError, kept.ExternalId));
+        Assert.Equal((MessageStatus.Failed, "HTTP 503"), (b.Get(Sample.MemberId, id)!.Status, b.Get(Sample.MemberId, id)!.FailureReason));
+        Assert.Equal(Replies.DeliveryStage.Webhook, stale.Stage);
+
+        // The holder's outcomes renew its lease: it keeps the portal past the first lease while it works.
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.NotNull(b.CompleteWebhook(kept, "HTTP 200", "ext-1"));
+        time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Empty(a.LoadDeliveries(Sample.MemberId, 10));
+        b.CompletePortalStatus(b.GetDelivery(current.Id)!);
+        Assert.Equal(MessageStatus.Sent, b.Get(Sample.MemberId, id)!.Status);
+    }
 }

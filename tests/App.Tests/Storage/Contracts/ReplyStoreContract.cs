@@ -51,7 +51,7 @@ public abstract class ReplyStoreContract(StorageProvider provider)
         await using var backend = await StoreBackend.OpenAsync(provider);
         var store = backend.Messages();
         var id = store.AddReply(Sample.MemberId, "linebridge", Reply(ReplyChange.Created, "901", "hi"), "Operator", Delivery(WebhookEventTypes.MessageCreated)).Record.Id;
-        var delivery = store.LoadDeliveries(10).Single();
+        var delivery = store.LoadDeliveries(Sample.MemberId, 10).Single();   // the holder records outcomes
 
         var waiting = store.WaitForAddress(delivery, "No webhook is set for line 1.", Later);
         var waitingAgain = store.WaitForAddress(delivery, "No webhook is set for line 1.", Later);

@@ -79,6 +79,13 @@ public sealed class StoreBackend : IAsyncDisposable
     }
 
     /// <summary>
+    /// The event inbox's records as one app instance has them: on PostgreSQL each call is another instance (its own
+    /// lease holder, <paramref name="lease"/> long); on LiteDB the one file's.
+    /// </summary>
+    internal Events.IEventInboxStore EventInbox(TimeProvider? time = null, TimeSpan? lease = null) =>
+        Postgres is { } pg ? new PostgreSqlEventInbox(pg, time ?? TimeProvider.System, lease) : new LiteDbEventInbox(_lite!);
+
+    /// <summary>
     /// A Data Protection provider as one app instance would have it: on PostgreSQL its key ring is the shared table,
     /// so two calls give two "instances" that read each other's payloads; on LiteDB, a key ring in memory.
     /// </summary>
