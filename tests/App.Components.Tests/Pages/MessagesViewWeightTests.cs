@@ -65,4 +65,97 @@ public sealed class MessagesViewWeightTests : ComponentTestBase
         Assert.True(total <= 40, $"{total} live components; a page must stay light (see docs/benchmarks.md, memory)");
         Assert.DoesNotContain(census.Keys, name => name.StartsWith("MudSelect", StringComparison.Ordinal) || name.StartsWith("MudInput", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// What a connected Messages page keeps does not grow with renders or visits: after hundreds of pushed row updates,
+    /// paging through the line and back, and going to Settings and back again and again, the page holds the same live
+    /// components, the same render-tree frames, the same event handlers, one subscription to the dispatcher's updates and
+    /// one cached row markup per shown row. These are what a circuit's memory is made of (bench -- memory measures the
+    /// bytes); a leak in any of them grows with every visit or render.
+    /// </summary>
+    [Fact]
+    public async Task MessagesView_DoesNotGrow_WithRendersAndVisits()
+    {
+        for (var i = 0; i < 60; i++)
+            Log.Add($"m{i}", $"Message {i}: a question about order {1000 + i}.", chatId: $"chat-{i % 5}", minutesAgo: i);
+        var admin = Sessions.Add(TestSessions.Admin());
+        Navigation.NavigateTo($"/lines?ticket={admin.Ticket}&line=1");
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        var layout = Render<MainLayout>(p => p.Add(x => x.Body, (RenderFragment)(b =>
+        {
+            b.OpenComponent<LinesPage>(0);
+            b.CloseComponent();
+        })));
+        var cut = layout.FindComponent<LinesPage>();
+        cut.WaitForAssertion(() => Assert.Equal(MessageList.PageSize, cut.FindAll("[data-testid=message-row]").Count), Patience);
+        var first = Weigh(cut);
+        Xunit.TestContext.Current.TestOutputHelper!.WriteLine($"first render: {first}");
+
+        // Renders: every row on the page changes status again and again, pushed as the dispatcher pushes them. After
+        // the first round the rows show their edited mark; from then on each round ends as the one before.
+        var shown = Log.Messages.OrderByDescending(m => m.CreatedAt).Take(MessageList.PageSize).ToList();
+        string? afterRounds = null;
+        for (var round = 1; round <= 10; round++)
+        {
+            foreach (var message in shown)
+            {
+                await Updates.PublishAsync(admin.MemberId, message with
+                {
+                    Version = message.Version + round,
+                    UpdatedAt = message.UpdatedAt.AddSeconds(round),
+                    Status = MessageStatus.Queued,
+                });
+                await Updates.PublishAsync(admin.MemberId, message with
+                {
+                    Version = message.Version + round,
+                    UpdatedAt = message.UpdatedAt.AddSeconds(round).AddMilliseconds(1),
+                    Status = MessageStatus.Sent,
+                });
+            }
+            cut.WaitForAssertion(() => Assert.Equal(MessageList.PageSize, cut.FindAll("[data-testid=status-chip][data-status=Sent]").Count), Patience);
+            if (round == 2)
+                afterRounds = Weigh(cut);
+        }
+        Assert.Equal(afterRounds, Weigh(cut));
+
+        // Paging through the line and back (each page loaded again from the log): the rows of pages left behind are not kept.
+        cut.Find("[data-testid=pager-next]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("26–50", cut.Find("[data-testid=pager-info]").TextContent), Patience);
+        cut.Find("[data-testid=pager-previous]").Click();
+        cut.WaitForAssertion(() => Assert.Contains("1–25", cut.Find("[data-testid=pager-info]").TextContent), Patience);
+        Assert.Equal(first, Weigh(cut));
+        for (var page = 0; page < 5; page++)
+        {
+            cut.Find("[data-testid=pager-next]").Click();
+            cut.WaitForAssertion(() => Assert.Contains("26–50", cut.Find("[data-testid=pager-info]").TextContent), Patience);
+            cut.Find("[data-testid=pager-previous]").Click();
+            cut.WaitForAssertion(() => Assert.Contains("1–25", cut.Find("[data-testid=pager-info]").TextContent), Patience);
+        }
+        Assert.Equal(first, Weigh(cut));
+
+        // Visits: Settings and back, ten times; each visit to Messages builds a new table and disposes the old one.
+        for (var visit = 0; visit < 10; visit++)
+        {
+            cut.Find("[data-testid=nav-settings]").Click();
+            cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=settings-view]")), Patience);
+            cut.Find("[data-testid=nav-messages]").Click();
+            cut.WaitForAssertion(() => Assert.Equal(MessageList.PageSize, cut.FindAll("[data-testid=message-row]").Count), Patience);
+        }
+        Assert.Equal(first, Weigh(cut));
+    }
+
+    /// <summary>Live components, the table's frames, the renderer's event handlers, update subscriptions and cached row markup.</summary>
+    private string Weigh(IRenderedComponent<LinesPage> cut)
+    {
+        var list = cut.FindComponent<MessageList>();
+        var range = typeof(Renderer).GetMethod("GetCurrentRenderTreeFrames", BindingFlags.Instance | BindingFlags.NonPublic)!
+            .Invoke(Renderer, [list.ComponentId])!;
+        var frames = (int)range.GetType().GetField("Count")!.GetValue(range)!;
+        var handlers = ((System.Collections.IDictionary)typeof(Renderer)
+            .GetField("_eventBindings", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(Renderer)!).Count;
+        var leadCells = ((System.Collections.IDictionary)typeof(MessageList)
+            .GetField("_leadCells", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(list.Instance)!).Count;
+        return $"components {LiveComponents().Values.Sum()}, table frames {frames}, event handlers {handlers}, " +
+            $"update subscriptions {Updates.SubscriberCount}, cached rows {leadCells}";
+    }
 }
