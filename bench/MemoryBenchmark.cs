@@ -25,7 +25,13 @@ internal static class MemoryBenchmark
     /// <c>messages</c> (the default): the Messages view of a line; <c>home</c>: the app's home page, the floor any
     /// circuit of this app pays (Blazor, SignalR, the layout with MudBlazor's providers).
     /// </param>
-    public static async Task<int> RunAsync(int sessions, int messageCount, int holdSeconds = 0, string page = "messages")
+    /// <param name="keepAliveSeconds">
+    /// 0 (the default): Kestrel's own keep-alive (130 s), measured 3 s after the last session opened, so the browser's
+    /// idle HTTP/1.1 connections (Chromium opens up to six for a page's scripts and styles) count too. N &gt; 0: idle
+    /// connections close after N s and the figures are taken once they have, leaving each session's circuit and the
+    /// WebSocket it runs on. Behind a reverse proxy (docs/deploy.md) the browsers' idle connections end at the proxy.
+    /// </param>
+    public static async Task<int> RunAsync(int sessions, int messageCount, int holdSeconds = 0, string page = "messages", int keepAliveSeconds = 0)
     {
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
             ? configured
@@ -37,7 +43,7 @@ internal static class MemoryBenchmark
         }
 
         var bare = Measure();
-        await using var app = await BenchApp.StartAsync();
+        await using var app = await BenchApp.StartAsync(keepAlive: keepAliveSeconds > 0 ? TimeSpan.FromSeconds(keepAliveSeconds) : null);
         var member = app.Portal.MemberId;
         var service = app.Services.GetRequiredService<MessageService>();
         var store = app.Services.GetRequiredService<MessageStore>();
@@ -73,6 +79,7 @@ internal static class MemoryBenchmark
         // What the benchmark itself holds per browser context (Playwright's client objects live in this process too):
         // the same number of contexts on a blank page, measured and closed again, is subtracted below.
         var blanks = new List<IBrowserContext>();
+        if (keepAliveSeconds > 0) await Task.Delay(TimeSpan.FromSeconds(keepAliveSeconds));
         for (var i = 0; i < sessions; i++)
         {
             var blank = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
@@ -87,7 +94,7 @@ internal static class MemoryBenchmark
 
         var pages = new List<IBrowserContext>();
         for (var i = 0; i < sessions; i++) pages.Add(await open());
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await Task.Delay(TimeSpan.FromSeconds(3 + keepAliveSeconds));
         var after = Measure();
         if (holdSeconds > 0)
         {
@@ -100,6 +107,9 @@ internal static class MemoryBenchmark
             ? $"memory: {sessions} sessions on the home page (/): the floor of a circuit of this app"
             : $"memory: {messageCount} messages on line {app.Line}; {sessions} sessions on /lines with the line selected (first page of messages shown)");
         Console.WriteLine("  figures after a full compacting GC; the process also hosts the sandbox portal and the bench");
+        Console.WriteLine(keepAliveSeconds > 0
+            ? $"  idle HTTP connections closed after {keepAliveSeconds} s and gone before measuring: each session is its circuit and its WebSocket"
+            : "  Kestrel's default keep-alive: the browsers' idle HTTP connections (scripts, styles) count with their sessions");
         Console.WriteLine($"  process before the app started:  managed heap {Mb(bare.Managed)}, working set {Mb(bare.WorkingSet)}");
         Console.WriteLine($"  app idle (sandbox included):      managed heap {Mb(idle.Managed)}, working set {Mb(idle.WorkingSet)}");
         Console.WriteLine($"  app idle, minus the bare process: managed heap {Mb(idle.Managed - bare.Managed)}, working set {Mb(idle.WorkingSet - bare.WorkingSet)}");

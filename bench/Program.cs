@@ -20,7 +20,7 @@ return command switch
         int.Parse(Option("accepts", "100000"))),
     "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
     "memory" => await MemoryBenchmark.RunAsync(int.Parse(Option("sessions", "20")), int.Parse(Option("messages", "200")),
-        int.Parse(Option("hold", "0")), Option("page", "messages")),
+        int.Parse(Option("hold", "0")), Option("page", "messages"), int.Parse(Option("keep-alive", "0"))),
     _ => Usage(),
 };
 
@@ -36,9 +36,11 @@ static int Usage()
           store-add [--seconds 10] [--clients 32] [--accepts 100000]  MessageStore.Add: plain LiteDB vs one fsync per commit; heap
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
           list  [--data bench-data/log.db]                        time first page, chat filter, text search
-          memory [--sessions 20] [--messages 200] [--hold 0] [--page messages|home]
+          memory [--sessions 20] [--messages 200] [--hold 0] [--page messages|home] [--keep-alive 0]
                                                                   app memory at idle and per connected UI session (Chromium);
-                                                                  --hold N keeps the sessions open N s for a heap snapshot
+                                                                  --hold N keeps the sessions open N s for a heap snapshot;
+                                                                  --keep-alive N closes idle HTTP connections after N s and
+                                                                  measures once they are gone (the circuit and its WebSocket)
         """);
     return 1;
 }

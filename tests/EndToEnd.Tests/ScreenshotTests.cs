@@ -4,7 +4,7 @@ namespace LineBridge.EndToEnd;
 
 /// <summary>
 /// The two places and the dialogs inside the sandbox portal's frame, each checked and photographed, at desktop and
-/// phone width. The PNGs go to a temp folder, or to the folder named by LINEBRIDGE_SCREENSHOTS; README's pictures come
+/// phone width (390 x 844), and Messages in dark and in Russian. The PNGs go to a temp folder, or to the folder named by LINEBRIDGE_SCREENSHOTS; README's pictures come
 /// from <c>LINEBRIDGE_SCREENSHOTS=$PWD/docs/screenshots dotnet test tests/EndToEnd.Tests --filter ScreenshotTests</c>.
 /// </summary>
 public sealed class ScreenshotTests(Browser browser)
@@ -68,8 +68,9 @@ public sealed class ScreenshotTests(Browser browser)
         await Shoot(portal, folder, "history.png");
         await portal.InApp("history-close").ClickAsync();
 
-        // At phone width: the same places, wrapped, nothing cut off.
-        await page.SetViewportSizeAsync(390, 1400);
+        // At phone width (390 x 844, a common phone's screen): the same places, wrapped, nothing cut off; the shot is
+        // what the phone shows first.
+        await page.SetViewportSizeAsync(390, 844);
         await portal.OpenAppAsync();
         await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
         await Assertions.Expect(portal.MessageRow("Saturday")).ToBeVisibleAsync();
@@ -78,15 +79,33 @@ public sealed class ScreenshotTests(Browser browser)
         await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
         await Shoot(portal, folder, "phone-settings.png");
 
-        foreach (var name in new[] { "settings.png", "messages.png", "edit-dialog.png", "history.png", "phone-messages.png", "phone-settings.png" })
+        // Dark (the app's toggle; the sandbox portal around it stays light) and Russian (the portal user's language).
+        await page.SetViewportSizeAsync(1280, 1400);
+        await portal.OpenAppAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await Assertions.Expect(portal.MessageRow("Saturday")).ToBeVisibleAsync();
+        await portal.InApp("dark-mode-toggle").ClickAsync();
+        await Assertions.Expect(portal.InApp("dark-mode-toggle")).ToHaveAttributeAsync("aria-label", "Switch to light theme");
+        await Shoot(portal, folder, "dark-messages.png");
+        await portal.OpenAppAsync(lang: "ru");
+        await Assertions.Expect(portal.App.Locator("html")).ToHaveAttributeAsync("lang", "ru");
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await Assertions.Expect(portal.MessageRow("Saturday")).ToBeVisibleAsync();
+        await Shoot(portal, folder, "ru-messages.png");
+
+        foreach (var name in new[] { "settings.png", "messages.png", "edit-dialog.png", "history.png", "phone-messages.png", "phone-settings.png", "dark-messages.png", "ru-messages.png" })
             Assert.True(new FileInfo(Path.Combine(folder, name)).Length > 10_000, $"{name} looks empty");
         await context.CloseAsync();
     }
 
     private static async Task Shoot(PortalPage portal, string folder, string name)
     {
-        // A cross-origin frame can paint a moment after its DOM settles; let it, then photograph the portal page.
-        await portal.Page.WaitForTimeoutAsync(500);
+        // Photograph the settled page: no transition running in the frame (a dialog fading in), and two animation
+        // frames of both documents painted since (a cross-origin frame paints after its DOM settles).
+        const string painted = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))";
+        await portal.App.Locator("body").EvaluateAsync("() => new Promise(done => { const check = () => document.getAnimations().every(a => a.playState !== 'running') ? done(true) : requestAnimationFrame(check); check(); })");
+        await portal.App.Locator("body").EvaluateAsync(painted);
+        await portal.Page.EvaluateAsync(painted);
         await portal.Page.ScreenshotAsync(new() { Path = Path.Combine(folder, name) });
     }
 }

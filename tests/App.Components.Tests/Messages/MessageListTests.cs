@@ -18,6 +18,21 @@ public sealed class MessageListTests : ComponentTestBase
             parameters?.Invoke(p);
         });
 
+    /// <summary>
+    /// Clicks a row's Edit or History button as the browser does: the buttons are markup, and the click reaches the
+    /// table's one @onrowaction handler with the button's data-action and its row's message id.
+    /// </summary>
+    private static void ClickRowAction(IRenderedComponent<MessageList> cut, string testId)
+    {
+        var button = cut.Find($"[data-testid={testId}]");
+        var row = button.Closest("tr")!.QuerySelector("[data-message-id]")!;
+        cut.Find("[data-testid=message-table]").TriggerEvent("onrowaction", new RowActionEventArgs
+        {
+            Action = button.GetAttribute("data-action"),
+            MessageId = row.GetAttribute("data-message-id"),
+        });
+    }
+
     private static IElement Row(IRenderedComponent<MessageList> cut, string id) =>
         cut.Find($"[data-testid=message-row][data-message-id={id}]").ParentElement!;
 
@@ -233,7 +248,7 @@ public sealed class MessageListTests : ComponentTestBase
         var cut = RenderList(session);
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=edit-button]")), Patience);
 
-        cut.Find("[data-testid=edit-button]").Click();
+        ClickRowAction(cut, "edit-button");
         provider.WaitForAssertion(() => Assert.NotNull(provider.Find("[data-testid=edit-text]")), Patience);
         provider.Find("[data-testid=edit-text]").Input("Hello");
         provider.Find("[data-testid=edit-save]").Click();
@@ -427,7 +442,7 @@ public sealed class MessageListTests : ComponentTestBase
         var cut = RenderList(TestSessions.Operator());
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=history-button]")), Patience);
 
-        cut.Find("[data-testid=history-button]").Click();
+        ClickRowAction(cut, "history-button");
         provider.WaitForAssertion(() => Assert.Single(provider.FindAll("[data-testid=revert-button]")), Patience);
         provider.Find("[data-testid=revert-button]").Click();
 
