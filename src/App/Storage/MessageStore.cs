@@ -18,7 +18,8 @@ public sealed class MessageStore
 
     /// <summary>
     /// A text search counts its matches up to this many and then stops reading: the total shows as "1,000+" and the
-    /// first pages come from the newest messages alone.
+    /// first pages come from the newest messages alone. A line's total, unfiltered or by status, shows capped the
+    /// same way (PostgreSQL counts it with a LIMIT subquery instead of a count over the whole line).
     /// </summary>
     public const int SearchTotalCap = 1_000;
 

@@ -348,8 +348,8 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
             .ToList();
 
     /// <summary>
-    /// A page of a line's messages, newest first, and how many match in all (for a text search with more than
-    /// <see cref="MessageStore.SearchTotalCap"/> matches: the cap, with <see cref="LogPage.TotalIsCapped"/>).
+    /// A page of a line's messages, newest first, and how many match in all (for a line, a status or a text search
+    /// with more than <see cref="MessageStore.SearchTotalCap"/> matches: the cap, with <see cref="LogPage.TotalIsCapped"/>).
     /// </summary>
     public LogPage QueryPage(string memberId, MessageQuery query)
     {
@@ -379,8 +379,13 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
             var (field, prefix) = query.Status is { } status
                 ? (nameof(MessageRecord.StatusTimeKey), MessageKeys.Status(memberId, query.LineId, status))
                 : (nameof(MessageRecord.LineTimeKey), MessageKeys.Line(memberId, query.LineId));
-            // Counts of a line, a status or a chat are kept beside the log, so the first page never counts a million.
-            return new LogPage(Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
+            // Counts of a line, a status or a chat are kept beside the log, so the first page never counts a million;
+            // a line's total is still shown capped, as on PostgreSQL (where it is not kept), and as a text search's.
+            var counted = Counted(prefix);
+            var page = Range(_messages, field, prefix, skip, pageSize, memberId);
+            return counted > MessageStore.SearchTotalCap && skip + pageSize <= MessageStore.SearchTotalCap
+                ? new LogPage(page, MessageStore.SearchTotalCap, TotalIsCapped: true)
+                : new LogPage(page, (int)counted);
         }
 
         // Text search reads the line's search blocks newest first until it has the page and has counted past the
