@@ -17,6 +17,8 @@ namespace LineBridge.Bench;
 internal sealed class BenchApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Bitrix24AppOptions> _factory;
+    private readonly List<(WebApplicationFactory<Bitrix24AppOptions> Factory, string Data)> _peers = [];
+    private IDictionary<string, string?> _config = new Dictionary<string, string?>();
 
     private BenchApp(SandboxHost sandbox, WebApplicationFactory<Bitrix24AppOptions> factory, Uri baseUri, string data)
     {
@@ -68,7 +70,7 @@ internal sealed class BenchApp : IAsyncDisposable
         factory.StartServer();
         sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
 
-        var app = new BenchApp(sandbox, factory, baseUri, data);
+        var app = new BenchApp(sandbox, factory, baseUri, data) { _config = config };
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = baseUri };
         var frame = app.Portal.BuildFramePost(userId: 1);
         var install = await http.PostAsync(frame.Url, frame.ToContent());
@@ -83,6 +85,32 @@ internal sealed class BenchApp : IAsyncDisposable
         return app;
     }
 
+    /// <summary>
+    /// Another instance of the app on its own loopback port and data folder, with the same settings (on PostgreSQL: the
+    /// same database, so it shares the log, the outbox and the portal's rate budget); returns its address.
+    /// </summary>
+    public Uri StartPeer()
+    {
+        var port = FreePort();
+        var baseUri = new Uri($"http://127.0.0.1:{port}/");
+        var data = Directory.CreateTempSubdirectory("linebridge-bench-peer-").FullName;
+        var config = new Dictionary<string, string?>(_config)
+        {
+            ["Bitrix24:PublicBaseUrl"] = baseUri.AbsoluteUri.TrimEnd('/'),
+            ["Storage:DataDirectory"] = data,
+        };
+        var factory = new WebApplicationFactory<Bitrix24AppOptions>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseContentRoot(AppContentRoot());
+            foreach (var (key, value) in config) web.UseSetting(key, value);
+        });
+        factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        factory.StartServer();
+        _peers.Add((factory, data));
+        return baseUri;
+    }
+
     /// <summary>Waits until the portal's request bucket has drained, so a phase starts with a full burst.</summary>
     public async Task WaitForEmptyBucketAsync()
     {
@@ -91,6 +119,11 @@ internal sealed class BenchApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var (peer, data) in _peers)
+        {
+            await peer.DisposeAsync();
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
         await _factory.DisposeAsync();
         await Sandbox.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
