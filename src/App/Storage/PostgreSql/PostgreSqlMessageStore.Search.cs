@@ -24,7 +24,7 @@ public sealed partial class PostgreSqlMessageStore
         {
             memberId, line = query.LineId, chatId = query.ChatId, status = query.Status?.ToString(),
             pattern = search is null ? null : Contains(search), skip, take = pageSize,
-            enough = Math.Max(MessageStore.SearchTotalCap + 1, skip + pageSize),
+            enough = MessageStore.CountUpTo(skip, pageSize),
         };
 
         using var c = _database.Open();
@@ -38,9 +38,7 @@ public sealed partial class PostgreSqlMessageStore
         // A line's total (all of it, one status, or a text search) stops counting past the cap: a count(*) over a
         // million-message line reads every index entry (about 100 ms), a LIMIT subquery reads cap + 1 of them.
         var found = c.ExecuteScalar<int>($"SELECT count(*) FROM (SELECT 1 FROM messages WHERE {where} LIMIT @enough) AS matches", parameters);
-        return found > MessageStore.SearchTotalCap && skip + pageSize <= MessageStore.SearchTotalCap
-            ? new LogPage(items, MessageStore.SearchTotalCap, TotalIsCapped: true)
-            : new LogPage(items, found);
+        return MessageStore.CappedPage(items, found, skip, pageSize);
     }
 
     public IReadOnlyList<MessageRecord> FindContaining(string memberId, int line, string? chatId, string find, int max)
