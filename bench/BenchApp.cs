@@ -18,6 +18,8 @@ namespace LineBridge.Bench;
 internal sealed class BenchApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Bitrix24AppOptions> _factory;
+    private readonly List<(WebApplicationFactory<Bitrix24AppOptions> Factory, string Data)> _peers = [];
+    private IDictionary<string, string?> _config = new Dictionary<string, string?>();
 
     private BenchApp(SandboxHost sandbox, WebApplicationFactory<Bitrix24AppOptions> factory, Uri baseUri, string data)
     {
@@ -89,7 +91,7 @@ internal sealed class BenchApp : IAsyncDisposable
         factory.StartServer();
         sandbox.ConfigureApp(handlerUrl: new Uri(baseUri, "placement").AbsoluteUri, installUrl: new Uri(baseUri, "install").AbsoluteUri);
 
-        var app = new BenchApp(sandbox, factory, baseUri, data);
+        var app = new BenchApp(sandbox, factory, baseUri, data) { _config = config };
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = baseUri };
         // Installed side by side as far as the app lets one caller verify at once (all frames come from this address).
         await Parallel.ForEachAsync(sandbox.Portals, new ParallelOptions { MaxDegreeOfParallelism = VerificationLimiter.PerCallerConcurrency }, async (p, ct) =>
@@ -100,6 +102,32 @@ internal sealed class BenchApp : IAsyncDisposable
         app.Line = app.Lines[app.Portal.MemberId];
         app.ApiKey = await app.Services.GetRequiredService<ApiKeys>().RotateAsync(app.Portal.MemberId);
         return app;
+    }
+
+    /// <summary>
+    /// Another instance of the app on its own loopback port and data folder, with the same settings (on PostgreSQL: the
+    /// same database, so it shares the log, the outbox and the portal's rate budget); returns its address.
+    /// </summary>
+    public Uri StartPeer()
+    {
+        var port = FreePort();
+        var baseUri = new Uri($"http://127.0.0.1:{port}/");
+        var data = Directory.CreateTempSubdirectory("linebridge-bench-peer-").FullName;
+        var config = new Dictionary<string, string?>(_config)
+        {
+            ["Bitrix24:PublicBaseUrl"] = baseUri.AbsoluteUri.TrimEnd('/'),
+            ["Storage:DataDirectory"] = data,
+        };
+        var factory = new WebApplicationFactory<Bitrix24AppOptions>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseContentRoot(AppContentRoot());
+            foreach (var (key, value) in config) web.UseSetting(key, value);
+        });
+        factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        factory.StartServer();
+        _peers.Add((factory, data));
+        return baseUri;
     }
 
     /// <summary>Installs the app on a portal through its frame and connects the portal's first line; returns the line.</summary>
@@ -125,6 +153,11 @@ internal sealed class BenchApp : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var (peer, data) in _peers)
+        {
+            await peer.DisposeAsync();
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
         await _factory.DisposeAsync();
         await Sandbox.DisposeAsync();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }

@@ -18,15 +18,62 @@ internal static class EditsBenchmark
 {
     private const string QueryLimit = "QUERY_LIMIT_EXCEEDED";
 
-    public static async Task<int> RunAsync(int seconds, int messageCount)
+    public static async Task<int> RunAsync(int seconds, int messageCount, string provider, IReadOnlyList<int> instanceCounts)
     {
-        await using var app = await BenchApp.StartAsync();
+        if (provider.Equals("litedb", StringComparison.OrdinalIgnoreCase)) return await RunAsync(seconds, messageCount, null, 1, naive: true) is null ? 1 : 0;
+        if (!provider.Equals("postgresql", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.WriteLine("--provider must be litedb or postgresql.");
+            return 1;
+        }
+        // Each instance count on a fresh database and a fresh sandbox portal (a full bucket), one after the other.
+        await using var cluster = await PrivatePostgres.StartAsync();
+        var rates = new List<(int Instances, double Sustained)>();
+        foreach (var instances in instanceCounts)
+        {
+            var database = await cluster.CreateDatabaseAsync($"edits_{instances}_{rates.Count}");
+            rates.Add((instances, await RunAsync(seconds, messageCount, database, instances, naive: false) ?? 0));
+            Console.WriteLine();
+        }
+        foreach (var (instances, sustained) in rates)
+        {
+            Console.WriteLine($"PostgreSQL, {instances} instance(s): {sustained:F1} edits/s sustained ({sustained / rates[0].Sustained:F2}x the first)");
+        }
+        return 0;
+    }
+
+    /// <summary>One run: LineBridge's dispatchers (on every instance), then optionally the naive client; returns LineBridge's sustained rate.</summary>
+    private static async Task<double?> RunAsync(int seconds, int messageCount, string? postgres, int instances, bool naive)
+    {
+        await using var app = await BenchApp.StartAsync(postgres is null ? null : new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "PostgreSql",
+            ["ConnectionStrings:LineBridge"] = postgres,
+        });
+        for (var i = 1; i < instances; i++) app.StartPeer();
         var service = app.Services.GetRequiredService<MessageService>();
         var store = app.Services.GetRequiredService<MessageStore>();
-        var db = app.Services.GetRequiredService<LiteDatabase>();
         var member = app.Portal.MemberId;
+        Func<string, int> countEdits;
+        if (postgres is null)
+        {
+            var versions = app.Services.GetRequiredService<LiteDatabase>().GetCollection(LineBridge.Storage.LiteDb.LiteDbMessageStore.VersionsCollection);
+            countEdits = status => versions.Count($"$.Kind = 'Edit' AND $.Status = '{status}'");
+        }
+        else
+        {
+            countEdits = status =>
+            {
+                using var c = new Npgsql.NpgsqlConnection(postgres);
+                c.Open();
+                using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM message_versions WHERE kind = 'Edit' AND status = @status", c);
+                command.Parameters.AddWithValue("status", status);
+                return (int)(long)command.ExecuteScalar()!;
+            };
+        }
 
-        Console.WriteLine($"sandbox limit: 2 requests/s, burst 50; {messageCount} messages; {seconds} s per client");
+        Console.WriteLine($"{(postgres is null ? "LiteDB, 1 instance" : $"PostgreSQL, {instances} instance(s) on one database")}; " +
+                          $"sandbox limit: 2 requests/s, burst 50; {messageCount} messages; {seconds} s per client");
         var added = service.Send(member, app.Line, Enumerable.Range(0, messageCount).Select(i => new ConnectorMessage(
             new ConnectorUser { Id = "bench-user-" + (i % 20) },
             new ConnectorMessageBody { Id = "bench-" + i, Text = "original " + i },
@@ -36,9 +83,8 @@ internal static class EditsBenchmark
         await app.WaitForEmptyBucketAsync();
 
         // ---- LineBridge: edits are accepted as fast as they come; the dispatcher batches them. ----
-        var versions = db.GetCollection(LineBridge.Storage.LiteDb.LiteDbMessageStore.VersionsCollection);
-        int Delivered() => versions.Count("$.Kind = 'Edit' AND $.Status = 'Sent'");
-        int Pending() => versions.Count("$.Kind = 'Edit' AND $.Status = 'Queued'");
+        int Delivered() => countEdits("Sent");
+        int Pending() => countEdits("Queued");
         var started = DateTimeOffset.UtcNow;
         var stopwatch = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
@@ -56,6 +102,7 @@ internal static class EditsBenchmark
             try { await Task.Delay(500, stop.Token); } catch (OperationCanceledException) { }
         }
         var bridge = Summarize("LineBridge (batched)", samples, app.Portal.Calls, started, seconds);
+        if (!naive) return bridge;
 
         // ---- Naive: one imconnector.update.messages call per edit, through the same typed client. ----
         while (Pending() > 0) await Task.Delay(200);
@@ -82,12 +129,12 @@ internal static class EditsBenchmark
             catch (Bitrix24Exception) { failures++; }
             samples.Add((stopwatch.Elapsed.TotalSeconds, naiveDelivered));
         }
-        var naive = Summarize("naive (one call per edit)", samples, app.Portal.Calls, started, seconds);
+        var naiveRate = Summarize("naive (one call per edit)", samples, app.Portal.Calls, started, seconds);
         if (failures > 0) Console.WriteLine($"  naive calls that failed after the client's own retries: {failures}");
 
         Console.WriteLine();
-        Console.WriteLine($"LineBridge delivered {bridge:F1} edits/s after the burst; the naive client {naive:F1} edits/s ({bridge / Math.Max(naive, 0.001):F0}x).");
-        return 0;
+        Console.WriteLine($"LineBridge delivered {bridge:F1} edits/s after the burst; the naive client {naiveRate:F1} edits/s ({bridge / Math.Max(naiveRate, 0.001):F0}x).");
+        return bridge;
     }
 
     /// <summary>Prints totals and the sustained rate after the first quarter of the run; returns that rate.</summary>

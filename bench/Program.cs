@@ -11,11 +11,14 @@ string Option(string name, string fallback)
 return command switch
 {
     "seed" => LogBenchmark.Seed(Option("data", "bench-data/log.db"), int.Parse(Option("messages", "1000000"))),
-    "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200"))),
+    "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200")),
+        Option("provider", "litedb"), Option("instances", "1").Split(',').Select(int.Parse).ToList()),
     "delivery" => await DeliveryBenchmark.RunAsync(int.Parse(Option("seconds", "60")), double.Parse(Option("window", "20"), System.Globalization.CultureInfo.InvariantCulture)),
     "many-portals" => await ManyPortalsBenchmark.RunAsync(int.Parse(Option("portals", "200")), int.Parse(Option("saturated", "10")),
         int.Parse(Option("seconds", "30")), double.Parse(Option("quiet-rate", "10"), System.Globalization.CultureInfo.InvariantCulture)),
-    "send-api" => await SendApiBenchmark.RunAsync(int.Parse(Option("seconds", "20")), int.Parse(Option("clients", "8"))),
+    "send-api" => await SendApiBenchmark.RunAsync(int.Parse(Option("seconds", "20")), int.Parse(Option("clients", "8")),
+        Option("provider", "litedb"), int.Parse(Option("instances", "1"))),
+    "pg-list" => await PgLogBenchmark.RunAsync(int.Parse(Option("messages", "1000000"))),
     "store-add" => await StoreAddBenchmark.RunAsync(double.Parse(Option("seconds", "10")), int.Parse(Option("clients", "32")),
         int.Parse(Option("accepts", "100000"))),
     "list" => await LogBenchmark.ListAsync(Option("data", "bench-data/log.db")),
@@ -29,10 +32,13 @@ static int Usage()
     Console.WriteLine("""
         usage: dotnet run -c Release --project bench -- <benchmark> [options]
           edits [--seconds 60] [--messages 200]                   batched edits vs one call per edit, against the sandbox
+                [--provider postgresql --instances 1,3]           edits/s delivered by 1, then 3 instances on one database
           delivery [--seconds 60] [--window 20]                  sends and edits/s delivered at the sandbox's ceiling (operating budget)
           many-portals [--portals 200] [--saturated 10] [--seconds 30] [--quiet-rate 10]
                                                                   a quiet portal's delivery time while others are saturated
           send-api [--seconds 20] [--clients 8]                  accepted messages/s and latency of the send API
+                   [--provider litedb|postgresql|all] [--instances 1]   all: LiteDB, PostgreSQL x 1, x 3 side by side
+          pg-list [--messages 1000000]                            PostgreSQL: seed a line, time its list queries cold and warm
           store-add [--seconds 10] [--clients 32] [--accepts 100000]  MessageStore.Add: plain LiteDB vs one fsync per commit; heap
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages
           list  [--data bench-data/log.db]                        time first page, chat filter, text search

@@ -8,41 +8,112 @@ namespace LineBridge.Bench;
 /// <summary>
 /// <c>send-api</c>: messages accepted per second by <c>POST /api/v1/lines/{line}/messages</c> (one message per
 /// request, several clients at once) and the p50/p99 latency, each acceptance written durably before the answer.
+/// <c>--provider litedb</c> (default) is one instance on its LiteDB file; <c>--provider postgresql</c> runs
+/// <c>--instances</c> instances on one database of a private PostgreSQL cluster (<see cref="PrivatePostgres"/>), the
+/// clients spread over them in turn; <c>--provider all</c> runs LiteDB, PostgreSQL × 1 and PostgreSQL × 3 one after
+/// the other in one process and prints them side by side.
 /// </summary>
 internal static class SendApiBenchmark
 {
-    public static async Task<int> RunAsync(int seconds, int clients)
+    private sealed record Result(string Setup, int Clients, double Seconds, int Accepted, double P50, double P99, double Max, int Errors)
     {
-        await using var app = await BenchApp.StartAsync();
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = clients }) { BaseAddress = app.BaseUri };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", app.ApiKey);
-        var url = $"api/v1/lines/{app.Line}/messages";
+        public double PerSecond => Accepted / Seconds;
+    }
 
-        // Warm up the JIT and the connection pool outside the measurement.
-        for (var i = 0; i < 20; i++) await PostAsync(http, url, "warm-" + i);
-
-        var latencies = new List<double>[clients];
-        var errors = 0;
-        var stopwatch = Stopwatch.StartNew();
-        var deadline = TimeSpan.FromSeconds(seconds);
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+    public static async Task<int> RunAsync(int seconds, int clients, string provider, int instances)
+    {
+        var results = new List<Result>();
+        PrivatePostgres? cluster = null;
+        try
         {
-            var mine = latencies[c] = [];
-            for (var n = 0; stopwatch.Elapsed < deadline; n++)
+            async Task<string> Database(string name) => await (cluster ??= await PrivatePostgres.StartAsync()).CreateDatabaseAsync(name);
+            switch (provider.ToLowerInvariant())
             {
-                var started = Stopwatch.GetTimestamp();
-                var status = await PostAsync(http, url, $"c{c}-{n}");
-                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                if (status != HttpStatusCode.Accepted) Interlocked.Increment(ref errors);
+                case "litedb":
+                    results.Add(await MeasureAsync("LiteDB, 1 instance", null, 1, seconds, clients));
+                    break;
+                case "postgresql":
+                    results.Add(await MeasureAsync($"PostgreSQL, {instances} instance(s)", await Database("send_api"), instances, seconds, clients));
+                    break;
+                case "all":
+                    results.Add(await MeasureAsync("LiteDB, 1 instance", null, 1, seconds, clients));
+                    results.Add(await MeasureAsync("PostgreSQL, 1 instance", await Database("send_api_1"), 1, seconds, clients));
+                    results.Add(await MeasureAsync("PostgreSQL, 3 instances", await Database("send_api_3"), 3, seconds, clients));
+                    break;
+                default:
+                    Console.WriteLine("--provider must be litedb, postgresql or all.");
+                    return 1;
             }
-        }));
-        var elapsed = stopwatch.Elapsed.TotalSeconds;
-        var all = latencies.SelectMany(l => l).Order().ToList();
-        double P(double q) => all[Math.Min(all.Count - 1, (int)(q * all.Count))];
-        Console.WriteLine($"send API, {clients} concurrent clients, one message per request, {elapsed:F0} s:");
-        Console.WriteLine($"  accepted {all.Count - errors:N0} messages = {(all.Count - errors) / elapsed:F0}/s; " +
-                          $"latency p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {all[^1]:F1} ms; non-202 answers: {errors}");
+        }
+        finally
+        {
+            if (cluster is not null) await cluster.DisposeAsync();
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"{"setup",-26} {"clients",7} {"accepted/s",10} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {"non-202",7} {"vs first",8}");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"{r.Setup,-26} {r.Clients,7} {r.PerSecond,10:F0} {r.P50,8:F1} {r.P99,8:F1} {r.Max,8:F1} {r.Errors,7} {r.PerSecond / results[0].PerSecond,7:F2}x");
+        }
         return 0;
+    }
+
+    private static async Task<Result> MeasureAsync(string setup, string? postgres, int instances, int seconds, int clients)
+    {
+        var settings = postgres is null ? null : new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "PostgreSql",
+            ["ConnectionStrings:LineBridge"] = postgres,
+        };
+        await using var app = await BenchApp.StartAsync(settings);
+        var addresses = new List<Uri> { app.BaseUri };
+        for (var i = 1; i < instances; i++) addresses.Add(app.StartPeer());
+        var https = addresses.Select(address =>
+        {
+            var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = clients }) { BaseAddress = address };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", app.ApiKey);
+            return http;
+        }).ToList();
+        try
+        {
+            var url = $"api/v1/lines/{app.Line}/messages";
+            // Warm up outside the measurement, under the same load: the JIT's tiers (otherwise the first setup of a
+            // process pays for them and the later ones do not), the connection pools of every instance.
+            await LoadAsync("warm", TimeSpan.FromSeconds(Math.Clamp(seconds / 4, 2, 5)));
+            var (latencies, errors, elapsed) = await LoadAsync("c", TimeSpan.FromSeconds(seconds));
+
+            async Task<(List<double>[] Latencies, int Errors, double Elapsed)> LoadAsync(string prefix, TimeSpan deadline)
+            {
+                var latencies = new List<double>[clients];
+                var errors = 0;
+                var stopwatch = Stopwatch.StartNew();
+                await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+                {
+                    var mine = latencies[c] = [];
+                    var http = https[c % instances];
+                    for (var n = 0; stopwatch.Elapsed < deadline; n++)
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        var status = await PostAsync(http, url, $"{prefix}{c}-{n}");
+                        mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        if (status != HttpStatusCode.Accepted) Interlocked.Increment(ref errors);
+                    }
+                }));
+                return (latencies, errors, stopwatch.Elapsed.TotalSeconds);
+            }
+            var all = latencies.SelectMany(l => l).Order().ToList();
+            double P(double q) => all[Math.Min(all.Count - 1, (int)(q * all.Count))];
+            var result = new Result(setup, clients, elapsed, all.Count - errors, P(0.50), P(0.99), all[^1], errors);
+            Console.WriteLine($"send API, {setup}, {clients} concurrent clients, one message per request, {elapsed:F0} s:");
+            Console.WriteLine($"  accepted {result.Accepted:N0} messages = {result.PerSecond:F0}/s; " +
+                              $"latency p50 {result.P50:F1} ms, p99 {result.P99:F1} ms, max {result.Max:F1} ms; non-202 answers: {errors}");
+            return result;
+        }
+        finally
+        {
+            foreach (var http in https) http.Dispose();
+        }
     }
 
     private static async Task<HttpStatusCode> PostAsync(HttpClient http, string url, string id)

@@ -19,7 +19,8 @@ public sealed record AddedMessage(MessageRecord Record, bool Duplicate);
 
 /// <summary>
 /// A page of the log and how many match in all; <paramref name="TotalIsCapped"/>: more than
-/// <paramref name="Total"/> match (a text search stops counting at <see cref="MessageStore.SearchTotalCap"/>).
+/// <paramref name="Total"/> match (a line's total, unfiltered, by status or by text, stops counting at
+/// <see cref="MessageStore.SearchTotalCap"/>; a chat's is exact).
 /// </summary>
 public sealed record LogPage(IReadOnlyList<MessageRecord> Items, int Total, bool TotalIsCapped = false)
 {
@@ -170,8 +171,9 @@ public sealed record OutboxDepth(long Items, DateTime? OldestAcceptedAt);
 public interface IMessageSearchStore
 {
     /// <summary>
-    /// A page of a line's messages, newest first, and how many match in all (for a line's text search with more than
-    /// <see cref="MessageStore.SearchTotalCap"/> matches: the cap, with <see cref="LogPage.TotalIsCapped"/>). Text
+    /// A page of a line's messages, newest first, and how many match in all (for a line, unfiltered, by status or by
+    /// text, with more than <see cref="MessageStore.SearchTotalCap"/> matches: the cap, with
+    /// <see cref="LogPage.TotalIsCapped"/>, on the pages within the cap; a chat is counted exactly). Text
     /// matches as a substring, ignoring case (any script).
     /// </summary>
     LogPage QueryPage(string memberId, MessageQuery query);

@@ -18,9 +18,26 @@ public sealed class MessageStore
 
     /// <summary>
     /// A text search counts its matches up to this many and then stops reading: the total shows as "1,000+" and the
-    /// first pages come from the newest messages alone.
+    /// first pages come from the newest messages alone. A line's total, unfiltered or by status, shows capped the
+    /// same way (PostgreSQL counts it with a LIMIT subquery instead of a count over the whole line).
     /// </summary>
     public const int SearchTotalCap = 1_000;
+
+    /// <summary>
+    /// How many matches a line's total is counted up to for a page: one more than the cap or than the page's end,
+    /// whichever is further, so "more than this" stays known on pages past the cap too.
+    /// </summary>
+    internal static int CountUpTo(int skip, int pageSize) => Math.Max(SearchTotalCap, skip + pageSize) + 1;
+
+    /// <summary>
+    /// A page with a total counted up to <see cref="CountUpTo"/>: when more were found than the cap (or the page's
+    /// end, past the cap), that many with <see cref="LogPage.TotalIsCapped"/> ("1000+"), else the exact count.
+    /// </summary>
+    internal static LogPage CappedPage(IReadOnlyList<MessageRecord> items, long found, int skip, int pageSize)
+    {
+        var shown = CountUpTo(skip, pageSize) - 1;
+        return found > shown ? new LogPage(items, shown, TotalIsCapped: true) : new LogPage(items, (int)found);
+    }
 
     internal static readonly System.Text.Json.JsonSerializerOptions PayloadJson = new(System.Text.Json.JsonSerializerDefaults.Web)
     {

@@ -11,6 +11,9 @@ public sealed class FakeMessageLog : IMessageLog
     public List<MessageQuery> Queries { get; } = [];
     public Exception? QueryFailure { get; set; }
 
+    /// <summary>When set, a line's total (no chat filter) beyond it (or beyond the page's end) is reported capped ("1000+"), as the store does.</summary>
+    public int? TotalCap { get; set; }
+
     /// <summary>What a chat search reports: how many chats matched and how many it merged (one of one when unset).</summary>
     public (int Matches, int Searched)? ChatSearch { get; set; }
 
@@ -28,7 +31,10 @@ public sealed class FakeMessageLog : IMessageLog
             .OrderByDescending(m => m.CreatedAt)
             .ToList();
         var page = matches.Skip(query.Page * query.PageSize).Take(query.PageSize).ToList();
-        return Task.FromResult(new MessagePage(page, matches.Count)
+        // As the store counts: up to one beyond the cap or the page's end, whichever is further.
+        var shown = Math.Max(TotalCap ?? int.MaxValue, (query.Page + 1) * query.PageSize);
+        var capped = TotalCap is not null && query.ChatId is null && matches.Count > shown;
+        return Task.FromResult(new MessagePage(page, capped ? shown : matches.Count, capped)
         {
             ChatMatches = query.ChatId is null ? 0 : ChatSearch?.Matches ?? 1,
             ChatsSearched = query.ChatId is null ? 0 : ChatSearch?.Searched ?? 1,

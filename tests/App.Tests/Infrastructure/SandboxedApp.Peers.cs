@@ -13,9 +13,10 @@ public sealed partial class SandboxedApp
     /// <summary>
     /// Another LineBridge instance beside this one: its own address and data folder, the same sandbox and app
     /// credentials, refreshes counted in the same <see cref="OAuth"/>. Pass the shared store in
-    /// <paramref name="settings"/> (<c>Storage:Provider</c> = <c>PostgreSql</c> and the same connection string).
+    /// <paramref name="settings"/> (<c>Storage:Provider</c> = <c>PostgreSql</c> and the same connection string);
+    /// <paramref name="configureServices"/> changes the peer's services (e.g. leaves out its outbox dispatcher).
     /// </summary>
-    public async Task<AppInstance> StartPeerAsync(IDictionary<string, string?> settings)
+    public async Task<AppInstance> StartPeerAsync(IDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
     {
         var port = FreePort();
         var baseUri = new Uri($"http://127.0.0.1:{port}/");
@@ -40,7 +41,10 @@ public sealed partial class SandboxedApp
             web.UseEnvironment("Development");
             foreach (var (key, value) in config) web.UseSetting(key, value);
             web.ConfigureServices(services =>
-                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth)));
+            {
+                services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).AddHttpMessageHandler(() => new OAuthCounterHandler(oauth));
+                configureServices?.Invoke(services);
+            });
         });
         factory.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         try

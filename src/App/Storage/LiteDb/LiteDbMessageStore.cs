@@ -351,8 +351,8 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
             .ToList();
 
     /// <summary>
-    /// A page of a line's messages, newest first, and how many match in all (for a text search with more than
-    /// <see cref="MessageStore.SearchTotalCap"/> matches: the cap, with <see cref="LogPage.TotalIsCapped"/>).
+    /// A page of a line's messages, newest first, and how many match in all (for a line, a status or a text search
+    /// with more than <see cref="MessageStore.SearchTotalCap"/> matches: the cap, with <see cref="LogPage.TotalIsCapped"/>).
     /// </summary>
     public LogPage QueryPage(string memberId, MessageQuery query)
     {
@@ -382,19 +382,17 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
             var (field, prefix) = query.Status is { } status
                 ? (nameof(MessageRecord.StatusTimeKey), MessageKeys.Status(memberId, query.LineId, status))
                 : (nameof(MessageRecord.LineTimeKey), MessageKeys.Line(memberId, query.LineId));
-            // Counts of a line, a status or a chat are kept beside the log, so the first page never counts a million.
-            return new LogPage(Range(_messages, field, prefix, skip, pageSize, memberId), (int)Counted(prefix));
+            // Counts of a line, a status or a chat are kept beside the log, so the first page never counts a million;
+            // a line's total is still shown capped, as on PostgreSQL (where it is not kept), and as a text search's.
+            return MessageStore.CappedPage(Range(_messages, field, prefix, skip, pageSize, memberId), Counted(prefix), skip, pageSize);
         }
 
         // Text search reads the line's search blocks newest first until it has the page and has counted past the
         // cap (or the line ends), and loads only the page shown.
-        var enough = Math.Max(MessageStore.SearchTotalCap + 1, skip + pageSize);
-        var found = SearchLine(memberId, query.LineId, search, query.Status).Take(enough).ToList();
+        var found = SearchLine(memberId, query.LineId, search, query.Status).Take(MessageStore.CountUpTo(skip, pageSize)).ToList();
         var items = found.Skip(skip).Take(pageSize).Select(id => _messages.FindById(id))
             .Where(r => r is not null && r.MemberId == memberId).ToList();
-        return found.Count > MessageStore.SearchTotalCap && skip + pageSize <= MessageStore.SearchTotalCap
-            ? new LogPage(items!, MessageStore.SearchTotalCap, TotalIsCapped: true)
-            : new LogPage(items!, found.Count);
+        return MessageStore.CappedPage(items!, found.Count, skip, pageSize);
     }
 
     /// <summary>Messages of a line (or one chat) whose text contains <paramref name="find"/> (ordinal), newest first.</summary>

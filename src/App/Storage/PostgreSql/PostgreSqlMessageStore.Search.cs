@@ -5,8 +5,9 @@ namespace LineBridge.Storage.PostgreSql;
 
 // Reading the log. Pages are index range scans in (member, line[, chat | status], created_at, id) order. Text search
 // matches search_text (the text lower-cased by the app) with LIKE '%term%', which the trigram GIN index
-// (messages_search, pg_trgm) answers without reading the line's other messages; the total of a line's text search is
-// counted up to MessageStore.SearchTotalCap + 1 and shown as "1000+" beyond, as on LiteDB.
+// (messages_search, pg_trgm) answers without reading the line's other messages; the total of a line (unfiltered, by
+// status or by text) is counted up to MessageStore.SearchTotalCap + 1 and shown as "1000+" beyond, as on LiteDB; a
+// chat's total is counted exactly.
 public sealed partial class PostgreSqlMessageStore
 {
     public LogPage QueryPage(string memberId, MessageQuery query)
@@ -23,22 +24,21 @@ public sealed partial class PostgreSqlMessageStore
         {
             memberId, line = query.LineId, chatId = query.ChatId, status = query.Status?.ToString(),
             pattern = search is null ? null : Contains(search), skip, take = pageSize,
-            enough = Math.Max(MessageStore.SearchTotalCap + 1, skip + pageSize),
+            enough = MessageStore.CountUpTo(skip, pageSize),
         };
 
         using var c = _database.Open();
         var items = c.Query<MessageRecord>(
             $"SELECT {MessageColumns} FROM messages WHERE {where} ORDER BY created_at DESC, id DESC OFFSET @skip LIMIT @take",
             parameters).ToList();
-        if (search is null || query.ChatId is not null)
+        if (query.ChatId is not null)
         {
             return new LogPage(items, c.ExecuteScalar<int>($"SELECT count(*) FROM messages WHERE {where}", parameters));
         }
-        // A line's text search stops counting past the cap: a common word in a million messages is not counted out.
+        // A line's total (all of it, one status, or a text search) stops counting past the cap: a count(*) over a
+        // million-message line reads every index entry (about 100 ms), a LIMIT subquery reads cap + 1 of them.
         var found = c.ExecuteScalar<int>($"SELECT count(*) FROM (SELECT 1 FROM messages WHERE {where} LIMIT @enough) AS matches", parameters);
-        return found > MessageStore.SearchTotalCap && skip + pageSize <= MessageStore.SearchTotalCap
-            ? new LogPage(items, MessageStore.SearchTotalCap, TotalIsCapped: true)
-            : new LogPage(items, found);
+        return MessageStore.CappedPage(items, found, skip, pageSize);
     }
 
     public IReadOnlyList<MessageRecord> FindContaining(string memberId, int line, string? chatId, string find, int max)

@@ -99,10 +99,41 @@ public abstract class MessageSearchContract(StorageProvider provider)
         Assert.Equal((MessageStore.SearchTotalCap, true), (first.Total, first.TotalIsCapped));
         Assert.Equal("newest", first.Items[0].ExternalMessageId);
         Assert.Equal(20, first.Items.Count);
-        Assert.False(beyond.TotalIsCapped);
+        // Past the cap, counting goes one beyond the page: 1,051 matches, the page ends at 1,050, so "1050+".
+        Assert.True(beyond.TotalIsCapped);
         Assert.Equal(1050, beyond.Total);
         Assert.Equal(50, beyond.Items.Count);
         Assert.Equal(1051, inChat.Total);   // one chat is counted exactly
+    }
+
+    [Fact]
+    public async Task ALinesTotal_AndAStatusTotal_StopAtTheCap_WhileAChatIsCountedExactly()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var start = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+        store.Log.ImportDelivered(Enumerable.Range(0, 600).Select(i => Sample.Message($"a{i}", chat: "a")).ToList(), start);
+        store.Log.ImportDelivered(Enumerable.Range(0, 450).Select(i => Sample.Message($"b{i}", chat: "b")).ToList(), start.AddMinutes(1));
+
+        var line = store.QueryPage(Sample.MemberId, Query(size: 25));
+        var lastWithinTheCap = store.QueryPage(Sample.MemberId, Query(page: 39, size: 25));
+        var sent = store.QueryPage(Sample.MemberId, Query(status: MessageStatus.Sent, size: 25));
+        var chat = store.QueryPage(Sample.MemberId, Query(chat: "a", size: 25));
+        var pastTheCap = store.QueryPage(Sample.MemberId, Query(page: 40, size: 25));
+        var beyond = store.QueryPage(Sample.MemberId, Query(page: 41, size: 25));
+
+        // 1,050 messages: the line and its "sent" are shown as "1000+", not counted out (issue 15).
+        Assert.Equal((MessageStore.SearchTotalCap, true), (line.Total, line.TotalIsCapped));
+        Assert.Equal(25, line.Items.Count);
+        Assert.Equal("b449", line.Items[0].ExternalMessageId);
+        Assert.Equal((MessageStore.SearchTotalCap, true), (lastWithinTheCap.Total, lastWithinTheCap.TotalIsCapped));
+        Assert.Equal((MessageStore.SearchTotalCap, true), (sent.Total, sent.TotalIsCapped));
+        Assert.Equal((600, false), (chat.Total, chat.TotalIsCapped));
+        // A page past the cap is still served and counted one beyond its end: more follow, until the last page.
+        Assert.Equal((1025, true), (pastTheCap.Total, pastTheCap.TotalIsCapped));
+        Assert.Equal("a25", pastTheCap.Items[^1].ExternalMessageId);
+        Assert.Equal((1050, false), (beyond.Total, beyond.TotalIsCapped));
+        Assert.Equal(25, beyond.Items.Count);
     }
 
     [Fact]

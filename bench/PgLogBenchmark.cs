@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using LineBridge.Components.Messages;
+using LineBridge.Storage;
+using LineBridge.Storage.PostgreSql;
+using Npgsql;
+
+namespace LineBridge.Bench;
+
+/// <summary>
+/// <c>pg-list</c>: the message list at scale on PostgreSQL. A private cluster (<see cref="PrivatePostgres"/>) gets the
+/// app's schema (its migrations), then one line of <c>--messages</c> delivered messages written by the database itself
+/// (one <c>INSERT ... SELECT generate_series</c>, the same shape as <c>seed</c> for LiteDB: 20,000 chats, 4-15 words,
+/// every 200th with "invoice"); the line's secondary indexes are dropped for the load and rebuilt from their own
+/// definitions, then the table is vacuumed and analysed. Each of the UI's queries is then timed through
+/// <see cref="IMessageLog"/> cold (right after a server restart with the cluster's files evicted from the OS page
+/// cache) and warm (median of the next five).
+/// </summary>
+internal static class PgLogBenchmark
+{
+    private static readonly string[] Words =
+    [
+        "hello", "please", "order", "delivery", "thanks", "status", "today", "tomorrow", "price", "address",
+        "question", "payment", "call", "me", "back", "where", "is", "my", "parcel", "can", "you", "help", "with",
+        "the", "a", "refund", "size", "colour", "available", "store", "open", "hours", "weekend", "support",
+    ];
+
+    public static async Task<int> RunAsync(int count)
+    {
+        await using var cluster = await PrivatePostgres.StartAsync();
+        var connectionString = await cluster.CreateDatabaseAsync("linebridge_list");
+        using (var database = new PostgreSqlDatabase(connectionString)) database.Migrate();
+        Console.WriteLine($"PostgreSQL {await ScalarAsync<string>(connectionString, "SHOW server_version")} (private cluster, fsync on), " +
+                          $"shared_buffers {await ScalarAsync<string>(connectionString, "SHOW shared_buffers")}");
+
+        var seeding = Stopwatch.StartNew();
+        await SeedAsync(connectionString, count);
+        Console.WriteLine($"seeded {count:N0} messages in {seeding.Elapsed.TotalSeconds:F0} s; table + indexes " +
+                          $"{await ScalarAsync<long>(connectionString, "SELECT pg_total_relation_size('messages') / 1048576"):N0} MB");
+
+        using var pg = new PostgreSqlDatabase(connectionString);
+        var store = new PostgreSqlMessageStore(pg, TimeProvider.System);
+        var log = BenchServices.MessageLog(new MessageStore(store, store, store, store));
+        var session = BenchServices.Session(LogBenchmark.MemberId);
+        var line = LogBenchmark.Line;
+        var chat = (await log.QueryAsync(session, new MessageQuery(line))).Items[0].ChatId;
+
+        Console.WriteLine($"{"query",-40} {"cold",10} {"warm median",14}   rows (total)");
+        // After a restart the first query would also pay for a new connection (authentication, the backend's catalog
+        // cache); the app keeps its connections pooled, so one is opened before each cold query.
+        Task Connect()
+        {
+            pg.DataSource.Clear();   // the pooled connections died with the server
+            using var c = pg.Open();
+            return Task.CompletedTask;
+        }
+        await MeasureAsync(cluster, Connect, "first page (25, newest first)", () => log.QueryAsync(session, new MessageQuery(line)));
+        await MeasureAsync(cluster, Connect, $"chat filter ({chat})", () => log.QueryAsync(session, new MessageQuery(line, ChatId: chat)));
+        await MeasureAsync(cluster, Connect, "status filter (sent)", () => log.QueryAsync(session, new MessageQuery(line, Status: MessageStatus.Sent)));
+        await MeasureAsync(cluster, Connect, "text search \"invoice\"", () => log.QueryAsync(session, new MessageQuery(line, Text: "invoice")));
+        await MeasureAsync(cluster, Connect, "text search \"invoice 99\" (rare)", () => log.QueryAsync(session, new MessageQuery(line, Text: "invoice 99")));
+        await MeasureAsync(cluster, Connect, "text search in a chat", () => log.QueryAsync(session, new MessageQuery(line, ChatId: chat, Text: "order")));
+        return 0;
+    }
+
+    private static async Task SeedAsync(string connectionString, int count)
+    {
+        await using var c = new NpgsqlConnection(connectionString);
+        await c.OpenAsync();
+        async Task Run(string sql, params (string Name, object Value)[] parameters)
+        {
+            await using var command = new NpgsqlCommand(sql, c) { CommandTimeout = 0 };
+            foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+            await command.ExecuteNonQueryAsync();
+        }
+        // The secondary indexes as the migrations made them; rebuilt in one pass each after the load.
+        var indexes = new List<string>();
+        await using (var read = new NpgsqlCommand("""
+            SELECT i.indexdef FROM pg_indexes i
+            WHERE i.tablename = 'messages' AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)
+            """, c))
+        await using (var reader = await read.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) indexes.Add(reader.GetString(0));
+        }
+        foreach (var definition in indexes) await Run("DROP INDEX " + definition.Split(' ')[2]);
+        await Run("SET maintenance_work_mem = '256MB'");
+        await Run("SELECT setseed(0.42)");
+        // Ids are ObjectId-shaped (24 hex digits) and grow with time, as the app's do. "+ 0 * n" and "+ 0 * k" tie the
+        // word picks to their row and word, so PostgreSQL draws them anew for each instead of once for all.
+        await Run("""
+            INSERT INTO messages (id, member_id, connector, line, chat_id, external_message_id, external_user_id,
+                external_user_name, payload, text, search_text, has_files, status, delivered, delete_requested, version,
+                created_at, updated_at, direction)
+            SELECT lpad(to_hex(n), 24, '0'), @member, 'linebridge', @line, chat, 'm-' || n, 'user-' || chat, 'Customer',
+                json_build_object('user', json_build_object('id', 'user-' || chat, 'name', 'Customer'),
+                    'message', json_build_object('id', 'm-' || n, 'text', body), 'chat', json_build_object('id', chat))::text,
+                body, lower(body), false, 'Sent', true, false, 1, at, at, 'Incoming'
+            FROM (
+                SELECT n, 'chat-' || floor(random() * 20000)::int AS chat, now() - (@count - n) * interval '1 second' AS at,
+                    (SELECT string_agg(w.words[1 + floor(random() * cardinality(w.words))::int + 0 * k], ' ')
+                     FROM generate_series(1, 4 + floor(random() * 12)::int + 0 * n) AS k) ||
+                    CASE WHEN n % 200 = 0 THEN ' invoice ' || n ELSE '' END AS body
+                FROM generate_series(0, @count - 1) AS n, (SELECT @words::text[] AS words) AS w
+            ) AS generated
+            """, ("member", LogBenchmark.MemberId), ("line", LogBenchmark.Line), ("count", count), ("words", Words));
+        foreach (var definition in indexes) await Run(definition);
+        await Run("VACUUM ANALYZE messages");
+    }
+
+    private static async Task MeasureAsync(PrivatePostgres cluster, Func<Task> connect, string name, Func<Task<MessagePage>> query)
+    {
+        await cluster.RestartColdAsync();
+        await connect();
+        var times = new List<double>();
+        MessagePage? page = null;
+        for (var i = 0; i < 6; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            page = await query();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        // The first run after the restart meets empty shared buffers and an evicted page cache.
+        var warm = times.Skip(1).Order().ToList();
+        Console.WriteLine($"{name,-40} {times[0],7:F1} ms {warm[warm.Count / 2],11:F1} ms   " +
+                          $"{page!.Items.Count} ({(page.TotalIsCapped ? $"{page.TotalCount:N0}+" : page.TotalCount.ToString("N0"))})");
+    }
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var c = new NpgsqlConnection(connectionString);
+        await c.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, c);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
