@@ -12,7 +12,8 @@ namespace LineBridge.Bench;
 
 /// <summary>
 /// The real app on a loopback port beside an in-process sandbox portal (default limits: 2 requests/s, burst 50),
-/// installed the way a portal installs it, with one line connected and an API key.
+/// installed the way a portal installs it, with one line connected and an API key; optionally more portals, each
+/// installed with one line connected.
 /// </summary>
 internal sealed class BenchApp : IAsyncDisposable
 {
@@ -34,11 +35,20 @@ internal sealed class BenchApp : IAsyncDisposable
     public int Line { get; private set; }
     public string ApiKey { get; private set; } = "";
 
-    public static async Task<BenchApp> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <summary>The connected line of each installed portal, by member id.</summary>
+    public Dictionary<string, int> Lines { get; } = [];
+
+    /// <param name="settings">App settings over the bench's defaults.</param>
+    /// <param name="portal">Configures the first portal.</param>
+    /// <param name="morePortals">Further portals, each installed and with one line connected like the first.</param>
+    public static async Task<BenchApp> StartAsync(IDictionary<string, string?>? settings = null, Action<SandboxPortalOptions>? portal = null,
+        IReadOnlyList<SandboxPortalOptions>? morePortals = null)
     {
+        var portalOptions = new SandboxPortalOptions { Host = "127.0.0.2" };
+        portal?.Invoke(portalOptions);
         var sandbox = await SandboxHost.StartAsync(new SandboxOptions
         {
-            Portals = [new SandboxPortalOptions { Host = "127.0.0.2" }],
+            Portals = [portalOptions, .. morePortals ?? []],
             ConfigureLogging = l => l.SetMinimumLevel(LogLevel.Error),
         });
         var port = FreePort();
@@ -50,13 +60,16 @@ internal sealed class BenchApp : IAsyncDisposable
             ["Bitrix24:ClientSecret"] = sandbox.App.ClientSecret,
             ["Bitrix24:PublicBaseUrl"] = baseUri.AbsoluteUri.TrimEnd('/'),
             ["Bitrix24:OAuthServer"] = sandbox.OAuthUri.AbsoluteUri,
-            ["Bitrix24:SandboxOrigins:0"] = sandbox.Portals[0].BaseUri.GetLeftPart(UriPartial.Authority),
             ["Storage:DataDirectory"] = data,
             // The benchmarks measure the app, not the per-key API limit (issue 11): lift it.
             ["Api:RateLimit:RequestsPerSecond"] = "1000000",
             ["Api:RateLimit:Burst"] = "1000000",
             ["Logging:LogLevel:Default"] = "Error",
         };
+        for (var i = 0; i < sandbox.Portals.Count; i++)
+        {
+            config[$"Bitrix24:SandboxOrigins:{i}"] = sandbox.Portals[i].BaseUri.GetLeftPart(UriPartial.Authority);
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
         var factory = new WebApplicationFactory<Bitrix24AppOptions>().WithWebHostBuilder(web =>
         {
@@ -70,17 +83,30 @@ internal sealed class BenchApp : IAsyncDisposable
 
         var app = new BenchApp(sandbox, factory, baseUri, data);
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = baseUri };
-        var frame = app.Portal.BuildFramePost(userId: 1);
-        var install = await http.PostAsync(frame.Url, frame.ToContent());
-        if (!install.IsSuccessStatusCode) throw new InvalidOperationException($"Install failed: {(int)install.StatusCode}");
-        app.Portal.FinishInstall(userId: 1);
-
-        app.Line = app.Portal.OpenLines[0].Id;
-        var clients = app.Services.GetRequiredService<LineBridge.Bitrix24.Bitrix24ClientFactory>();
-        await clients.ForPortal(app.Portal.MemberId).Connectors.ActivateAsync("linebridge", app.Line, true);
-        app.Services.GetRequiredService<LineConnections>().MarkConnected(app.Portal.MemberId, app.Line);
+        // Installed side by side as far as the app lets one caller verify at once (all frames come from this address).
+        await Parallel.ForEachAsync(sandbox.Portals, new ParallelOptions { MaxDegreeOfParallelism = VerificationLimiter.PerCallerConcurrency }, async (p, ct) =>
+        {
+            var line = await app.InstallAsync(http, p, ct);
+            lock (app.Lines) app.Lines[p.MemberId] = line;
+        });
+        app.Line = app.Lines[app.Portal.MemberId];
         app.ApiKey = await app.Services.GetRequiredService<ApiKeys>().RotateAsync(app.Portal.MemberId);
         return app;
+    }
+
+    /// <summary>Installs the app on a portal through its frame and connects the portal's first line; returns the line.</summary>
+    private async Task<int> InstallAsync(HttpClient http, SandboxPortal portal, CancellationToken cancellationToken)
+    {
+        var frame = portal.BuildFramePost(userId: 1);
+        using var install = await http.PostAsync(frame.Url, frame.ToContent(), cancellationToken);
+        if (!install.IsSuccessStatusCode) throw new InvalidOperationException($"Install on {portal.Host} failed: {(int)install.StatusCode}");
+        portal.FinishInstall(userId: 1);
+
+        var line = portal.OpenLines[0].Id;
+        var clients = Services.GetRequiredService<LineBridge.Bitrix24.Bitrix24ClientFactory>();
+        await clients.ForPortal(portal.MemberId).Connectors.ActivateAsync("linebridge", line, true, cancellationToken);
+        Services.GetRequiredService<LineConnections>().MarkConnected(portal.MemberId, line);
+        return line;
     }
 
     /// <summary>Waits until the portal's request bucket has drained, so a phase starts with a full burst.</summary>

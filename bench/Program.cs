@@ -12,6 +12,9 @@ return command switch
 {
     "seed" => LogBenchmark.Seed(Option("data", "bench-data/log.db"), int.Parse(Option("messages", "1000000"))),
     "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200"))),
+    "delivery" => await DeliveryBenchmark.RunAsync(int.Parse(Option("seconds", "60")), double.Parse(Option("window", "20"), System.Globalization.CultureInfo.InvariantCulture)),
+    "many-portals" => await ManyPortalsBenchmark.RunAsync(int.Parse(Option("portals", "200")), int.Parse(Option("saturated", "10")),
+        int.Parse(Option("seconds", "30")), double.Parse(Option("quiet-rate", "10"), System.Globalization.CultureInfo.InvariantCulture)),
     "send-api" => await SendApiBenchmark.RunAsync(int.Parse(Option("seconds", "20")), int.Parse(Option("clients", "8"))),
     "store-add" => await StoreAddBenchmark.RunAsync(double.Parse(Option("seconds", "10")), int.Parse(Option("clients", "32")),
         int.Parse(Option("accepts", "100000"))),
@@ -26,6 +29,9 @@ static int Usage()
     Console.WriteLine("""
         usage: dotnet run -c Release --project bench -- <benchmark> [options]
           edits [--seconds 60] [--messages 200]                   batched edits vs one call per edit, against the sandbox
+          delivery [--seconds 60] [--window 20]                  sends and edits/s delivered at the sandbox's ceiling (operating budget)
+          many-portals [--portals 200] [--saturated 10] [--seconds 30] [--quiet-rate 10]
+                                                                  a quiet portal's delivery time while others are saturated
           send-api [--seconds 20] [--clients 8]                  accepted messages/s and latency of the send API
           store-add [--seconds 10] [--clients 32] [--accepts 100000]  MessageStore.Add: plain LiteDB vs one fsync per commit; heap
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages

@@ -13,6 +13,12 @@ public enum MessageStatus
     /// says why and what to do. It goes out by itself once the reason is gone. Added last: statuses are stored as numbers.
     /// </summary>
     Waiting,
+    /// <summary>
+    /// Of a version only, never of a message: the edit never went out on its own because a newer edit of the same
+    /// message was queued before it left, and the newer one carried the text (the portal keeps only the last text).
+    /// Added last: statuses are stored as numbers.
+    /// </summary>
+    Superseded,
 }
 
 public enum MessageDirection

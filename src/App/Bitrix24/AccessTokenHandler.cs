@@ -67,6 +67,14 @@ internal sealed class AccessTokenHandler(IServiceProvider services) : Delegating
 
         var proven = await tokens.RefreshAsync(memberId, used.AccessToken, cancellationToken);
         var target = new Uri(WithSlash(proven.RestBase), method);
+        if (!SameEndpoint(location, target) && proven.AccessToken != used.AccessToken)
+        {
+            // Another call of this portal refreshed after ours left but before the rename (several calls of a portal
+            // are out at once), so the shared refresh handed back tokens that predate the move. Only a refresh made
+            // now can prove the new address: ask the token server once more.
+            proven = await tokens.RefreshAsync(memberId, proven.AccessToken, cancellationToken);
+            target = new Uri(WithSlash(proven.RestBase), method);
+        }
         if (!SameEndpoint(location, target))
         {
             throw new Bitrix24Exception(method, status, Bitrix24Errors.UnprovenRedirect,

@@ -144,7 +144,7 @@ public class Bitrix24Client
 }
 
 /// <summary>A successful envelope: <c>result</c>, and <c>total</c>/<c>next</c> for list methods.</summary>
-internal sealed record Bitrix24Response(JsonElement Result, int? Total, int? Next)
+internal sealed record Bitrix24Response(JsonElement Result, int? Total, int? Next, Bitrix24Time? Time = null)
 {
     public static Bitrix24Response Parse(string method, HttpStatusCode status, string body)
     {
@@ -173,6 +173,6 @@ internal sealed record Bitrix24Response(JsonElement Result, int? Total, int? Nex
         {
             throw new Bitrix24Exception(method, status, Bitrix24Errors.UnexpectedAnswer, "The portal's answer has no result.");
         }
-        return new Bitrix24Response(result, Bitrix24Json.Int(root, "total"), Bitrix24Json.Int(root, "next"));
+        return new Bitrix24Response(result, Bitrix24Json.Int(root, "total"), Bitrix24Json.Int(root, "next"), Bitrix24Time.From(root));
     }
 }

@@ -19,6 +19,24 @@ public sealed class Bitrix24ClientOptions
     /// <summary>Longest wait for <c>operating_reset_at</c>; beyond it the refusal reaches the caller.</summary>
     public TimeSpan MaxOperatingWait { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The portal's operating-time limit per method and app, in seconds over <see cref="OperatingWindow"/> (cloud: 480 s
+    /// per 10 minutes, protocol reference §5.2). Delivery paces itself to stay under it. 0 turns pacing off.
+    /// </summary>
+    public double OperatingLimitSeconds { get; set; } = 480;
+
+    /// <summary>The window of the operating-time limit (cloud: 10 minutes).</summary>
+    public TimeSpan OperatingWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Share of <see cref="OperatingLimitSeconds"/> left unused (clock skew, other callers of the method).</summary>
+    public double OperatingHeadroom { get; set; } = 0.02;
+
+    /// <summary>
+    /// How long one message call should run at the portal, in seconds: calls are sized from the measured cost per
+    /// element to stay well inside the cloud's 60 s interruption of a request.
+    /// </summary>
+    public double TargetCallSeconds { get; set; } = 20;
+
     /// <summary>Timeout of one HTTP attempt (the cloud interrupts requests after 60 s).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(70);
 }

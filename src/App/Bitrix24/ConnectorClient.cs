@@ -128,7 +128,7 @@ public class ConnectorClient
         ArgumentException.ThrowIfNullOrEmpty(request.Connector);
         var r = await Client.CallAsync(method,
             new { CONNECTOR = request.Connector, LINE = request.Line, MESSAGES = request.Messages }, cancellationToken);
-        return ParseMessageResults(method, r.Result, request.Messages.Count);
+        return ParseMessageResults(method, r.Result, request.Messages.Count) with { Time = r.Time };
     }
 
     // {"SUCCESS":true,"DATA":{"RESULT":[item, ...]}}, index-aligned with MESSAGES. An older build answered

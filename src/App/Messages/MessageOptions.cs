@@ -11,8 +11,25 @@ public sealed class MessageOptions
     /// <summary>The most messages one API request may carry.</summary>
     public int MaxMessagesPerRequest { get; set; } = 100;
 
-    /// <summary>The most outbox items that travel together in one call's <c>MESSAGES</c>.</summary>
-    public int BatchSize { get; set; } = 50;
+    /// <summary>
+    /// The most outbox items that travel together in one call's <c>MESSAGES</c>. The portal documents no limit on
+    /// its length (protocol reference §5.3); what bounds a call is its body (<see cref="MaxCallBytes"/>) and its
+    /// execution time (the cloud interrupts a request after 60 s), which the dispatcher sizes from the portal's
+    /// measured cost per message.
+    /// </summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// The largest <c>MESSAGES</c> body one call may carry, in bytes (estimated before sending). The portal documents no
+    /// request size limit; PHP's default <c>post_max_size</c> is 8 MB, so calls stay well under it.
+    /// </summary>
+    public long MaxCallBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// How many calls to one portal may be out at once (the request bucket and the operating-time budget still pace
+    /// them). Sends of one line always go one after another, so a dialog keeps its order.
+    /// </summary>
+    public int MaxCallsInFlightPerPortal { get; set; } = 4;
 
     /// <summary>First delay after a transient failure; it doubles with each attempt up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);

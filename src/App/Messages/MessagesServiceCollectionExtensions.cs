@@ -15,7 +15,9 @@ public static class MessagesServiceCollectionExtensions
     public static IHostApplicationBuilder AddMessages(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<MessageOptions>().BindConfiguration(MessageOptions.Section)
-            .Validate(o => o.BatchSize is > 0 and <= 500, "Messages:BatchSize must be between 1 and 500.")
+            .Validate(o => o.BatchSize is > 0 and <= 10_000, "Messages:BatchSize must be between 1 and 10000.")
+            .Validate(o => o.MaxCallBytes >= 64 * 1024, "Messages:MaxCallBytes must be at least 65536.")
+            .Validate(o => o.MaxCallsInFlightPerPortal is > 0 and <= 64, "Messages:MaxCallsInFlightPerPortal must be between 1 and 64.")
             .Validate(o => o.MaxMessagesPerRequest > 0, "Messages:MaxMessagesPerRequest must be positive.")
             .Validate(o => o.MaxTextLength > 0, "Messages:MaxTextLength must be positive.")
             .ValidateOnStart();

@@ -29,9 +29,20 @@ public sealed class OutboxDispatcher(
     IOptions<MessageOptions> options,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger,
-    Observability.LineBridgeMetrics? metrics = null) : BackgroundService
+    Observability.LineBridgeMetrics? metrics = null,
+    Bitrix24OperatingBudget? operatingBudget = null) : BackgroundService
 {
-    private const int MaxItemsPerRound = 20_000;
+    /// <summary>
+    /// The oldest outbox items a round reads. When they fill it (a big backlog, usually of a few saturated portals),
+    /// each other installed portal's oldest items are read as well, so no portal waits behind another's backlog.
+    /// </summary>
+    internal int MaxItemsPerRound { get; set; } = 20_000;
+
+    /// <summary>Items read per other portal when the oldest window is full.</summary>
+    private const int ItemsPerQuietPortal = 2_000;
+
+    /// <summary>A pause for the operating budget longer than this is shown on the messages as Waiting, with the time.</summary>
+    private static readonly TimeSpan ShowPacingAfter = TimeSpan.FromSeconds(5);
 
     // When each paying-required portal may be probed again (in memory: after a restart the first round probes).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _paymentProbeAt = new();
@@ -53,23 +64,31 @@ public sealed class OutboxDispatcher(
             logger.LogWarning("{Count} sends were out with the portal when the app stopped; they are deleted at the portal before they go again", recovered);
         }
 
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            TimeSpan wait;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                wait = await RunOnceAsync(stoppingToken);
+                TimeSpan wait;
+                try
+                {
+                    wait = await RoundAsync(waitForPortals: false, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "The outbox dispatcher failed a round; it tries again shortly");
+                    wait = options.Value.PollInterval;
+                }
+                if (wait > TimeSpan.Zero) await signal.WaitAsync(wait, stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "The outbox dispatcher failed a round; it tries again shortly");
-                wait = options.Value.PollInterval;
-            }
-            if (wait > TimeSpan.Zero) await signal.WaitAsync(wait, stoppingToken);
+        }
+        finally
+        {
+            // Stopping: let the portals' deliveries end (they see the cancellation) so no store write is cut off.
+            try { await Task.WhenAll(_busy.Values); } catch (Exception) { /* each delivery logged its own failure */ }
         }
         // Other instances on a shared store take this one's claimed work at once instead of after the lease.
         try
@@ -82,23 +101,73 @@ public sealed class OutboxDispatcher(
         }
     }
 
-    /// <summary>Delivers everything due now, one batch per group; returns how long to wait before the next round.</summary>
-    public async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Delivers everything due now and waits until it is done (tests and tools call this); returns how long to wait
+    /// before the next round. The background service runs the same rounds without waiting for slow portals.
+    /// </summary>
+    public Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken = default) =>
+        RoundAsync(waitForPortals: true, cancellationToken);
+
+    // Portals whose delivery is under way (background rounds only). A round leaves their items alone, so one slow or
+    // throttled portal never holds up another's: each portal's delivery is its own task, and a round starts the
+    // portals that are idle and returns.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _busy = new();
+
+    /// <summary>Whether a background round's delivery to the portal is under way (tests wait on it).</summary>
+    internal bool IsDelivering(string memberId) => _busy.ContainsKey(memberId);
+
+    /// <summary>One unit of work: the item that goes out, and older edits of the same message that it makes pointless.</summary>
+    /// <param name="Carrier">The item whose text goes to the portal.</param>
+    /// <param name="Superseded">
+    /// Queued edits of the same message older than <paramref name="Carrier"/> (itself an edit), in order: the portal
+    /// only ever shows the newest text, so they never go out on their own and are recorded as superseded by it.
+    /// </param>
+    private sealed record Work(OutboxItem Carrier, IReadOnlyList<OutboxItem> Superseded)
     {
+        public IEnumerable<OutboxItem> All => Superseded.Append(Carrier);
+    }
+
+    private async Task<TimeSpan> RoundAsync(bool waitForPortals, CancellationToken cancellationToken)
+    {
+        // The portals whose delivery is under way as the outbox is read. What the read says of their items is out of
+        // date as soon as one of their calls ends (a send delivered, or put back to be deleted first), and one may end
+        // while this round reads: so the round leaves them alone even when their delivery is over by the time it looks.
+        // Acting on such a read sent a delivered send again (issue 15's soak: copies at the portal).
+        var delivering = _busy.Keys.ToHashSet();
         var pending = store.Outbox.Claim(MaxItemsPerRound);
         if (pending.Count == 0) return options.Value.PollInterval;
+        if (pending.Count >= MaxItemsPerRound)
+        {
+            var seen = pending.Select(i => i.MemberId).ToHashSet();
+            var more = new List<OutboxItem>(pending);
+            foreach (var portal in portals.All())
+            {
+                if (seen.Contains(portal.MemberId) || delivering.Contains(portal.MemberId)) continue;
+                more.AddRange(store.Outbox.ClaimOf(portal.MemberId, ItemsPerQuietPortal));
+            }
+            pending = more;
+        }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var firstOfMessage = new HashSet<ObjectId>();
-        var ready = new List<OutboxItem>();
+        // Each message's pending items in the order they were accepted.
+        var byMessage = new Dictionary<ObjectId, List<OutboxItem>>();
+        foreach (var item in pending)
+        {
+            if (delivering.Contains(item.MemberId)) continue;
+            if (!byMessage.TryGetValue(item.MessageId, out var list)) byMessage[item.MessageId] = list = [];
+            list.Add(item);
+        }
+        RecoverUnknownOutcomes(byMessage.Values.SelectMany(l => l), now);
+
+        var ready = new List<Work>();
         var waiting = new Dictionary<string, List<OutboxItem>>();
         var gone = new List<OutboxCompletion>();
         var reasons = new Dictionary<(string MemberId, int Line), Gate>();
         var nextDue = DateTime.MaxValue;
-        foreach (var item in pending)
+        foreach (var items in byMessage.Values)
         {
             // Only the oldest item of a message may go; the rest wait for it (an edit never overtakes its send).
-            if (!firstOfMessage.Add(item.MessageId)) continue;
+            var item = items[0];
             var gate = GateOf(item, now, reasons);
             if (gate.Kind == GateKind.Closed)
             {
@@ -112,21 +181,102 @@ public sealed class OutboxDispatcher(
                 continue;
             }
             var due = item.NextAttemptAt.ToUniversalTime();
-            if (due <= now) ready.Add(item);
-            else if (due < nextDue) nextDue = due;
+            if (due > now)
+            {
+                if (due < nextDue) nextDue = due;
+                continue;
+            }
+            var work = Coalesce(items);
+            // The portal's operating budget for this method is spent: the work waits, untouched, until it frees.
+            var pacedUntil = PacedUntil(work.Carrier.MemberId, MethodOf(work.Carrier));
+            if (pacedUntil > now)
+            {
+                if (pacedUntil < nextDue) nextDue = pacedUntil;
+                // A pause of a moment is pacing, not waiting: it stays Queued (and nothing is written for it).
+                if (pacedUntil - now < ShowPacingAfter) continue;
+                var reason = WaitReasons.OperatingBudget(MethodName(MethodOf(work.Carrier)), pacedUntil);
+                if (!waiting.TryGetValue(reason, out var list)) waiting[reason] = list = [];
+                list.Add(item);
+                continue;
+            }
+            ready.Add(work);
         }
         foreach (var (reason, items) in waiting) ShowWaiting(items, reason);
         foreach (var portal in gone.GroupBy(c => c.Item.MemberId)) Finish(portal.Key, portal.ToList());
-        if (ready.Count == 0)
-        {
-            var untilDue = nextDue - now;
-            return untilDue < options.Value.PollInterval ? untilDue : options.Value.PollInterval;
-        }
+        var untilDue = nextDue - now;
+        var idle = untilDue < options.Value.PollInterval ? untilDue : options.Value.PollInterval;
+        if (ready.Count == 0) return idle;
 
-        // Portals are independent (each has its own rate limit), so they are served side by side.
-        var portals = ready.GroupBy(i => i.MemberId).Select(p => DeliverPortalAsync(p.ToList(), cancellationToken));
-        await Task.WhenAll(portals);
+        var started = new List<Task>();
+        foreach (var portal in ready.GroupBy(w => w.Carrier.MemberId))
+        {
+            var work = portal.ToList();
+            if (waitForPortals)
+            {
+                started.Add(DeliverPortalAsync(work, cancellationToken));
+                continue;
+            }
+            var memberId = portal.Key;
+            // Marked busy before it starts: a delivery that ends at once must not find itself not yet registered.
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _busy[memberId] = done.Task;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await DeliverPortalAsync(work, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                }
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "Delivery to portal {MemberId} failed a round; it tries again shortly", memberId);
+                }
+                finally
+                {
+                    _busy.TryRemove(memberId, out _);
+                    done.SetResult();
+                    // Its next work (and anything that arrived meanwhile) goes at once.
+                    signal.Notify();
+                }
+            }, CancellationToken.None);
+        }
+        if (!waitForPortals) return idle;
+        await Task.WhenAll(started);
         return TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// A message's first pending item, and when it and the items after it are edits, the newest of those edits in
+    /// its place: the portal keeps only the last text, so one update carries it and the older ones are superseded.
+    /// </summary>
+    private static Work Coalesce(List<OutboxItem> items)
+    {
+        if (items[0].Kind != ChangeKind.Edit) return new Work(items[0], []);
+        var last = 0;
+        while (last + 1 < items.Count && items[last + 1].Kind == ChangeKind.Edit) last++;
+        return new Work(items[last], items.GetRange(0, last));
+    }
+
+    /// <summary>
+    /// A send still marked out with the portal when no call of this dispatcher has it out: the call ended without its
+    /// outcome being recorded (the store failed to write the answer, the delivery failed after the call). The portal
+    /// may have it, so it goes again only after a delete of its id, as after a restart.
+    /// </summary>
+    private void RecoverUnknownOutcomes(IEnumerable<OutboxItem> items, DateTime now)
+    {
+        var unknown = items.Where(i => i.InFlight && i.Kind == ChangeKind.Send).ToList();
+        if (unknown.Count == 0) return;
+        store.Outbox.Reschedule(unknown, $"{Bitrix24Errors.NetworkError}: the outcome of the send was not recorded", now, deleteFirst: true);
+        foreach (var item in unknown)
+        {
+            item.InFlight = false;
+            item.DeleteFirst = true;
+            item.Attempts++;
+            item.NextAttemptAt = now;
+        }
+        logger.LogWarning("{Count} sends were out with the portal without a recorded outcome; they are deleted at the portal before they go again", unknown.Count);
     }
 
     private enum GateKind
@@ -175,23 +325,114 @@ public sealed class OutboxDispatcher(
         logger.LogInformation("{Count} messages wait: {Reason}", changed.Count, reason);
     }
 
-    private async Task DeliverPortalAsync(List<OutboxItem> items, CancellationToken cancellationToken)
+    private async Task DeliverPortalAsync(List<Work> work, CancellationToken cancellationToken)
     {
-        var batchSize = Math.Max(1, options.Value.BatchSize);
-        var groups = items
-            .GroupBy(i => (i.Connector, i.Line, Method: MethodOf(i)))
-            .OrderBy(g => g.Min(i => i.Id));
+        var groups = work
+            .GroupBy(w => (w.Carrier.Connector, w.Carrier.Line, Method: MethodOf(w.Carrier)))
+            .OrderBy(g => g.Min(w => w.Carrier.Id));
+        // Several calls of one portal may be out at once (the request bucket and the operating budget pace them).
+        // Sends of one line go one call after another, so a dialog shows its messages in the order they came;
+        // updates and deletes of different messages may overtake each other.
+        using var inFlight = new SemaphoreSlim(Math.Max(1, options.Value.MaxCallsInFlightPerPortal));
+        var calls = new List<Task>();
         foreach (var group in groups)
         {
-            foreach (var chunk in group.OrderBy(i => i.Id).Chunk(batchSize))
+            var chunks = Pack(group.OrderBy(w => w.Carrier.Id).ToList(), group.Key.Method);
+            if (group.Key.Method == Method.Send)
             {
-                // An earlier call of this round may have closed the gate (the line is off, the portal must pay):
-                // the rest waits for the next round, which shows why.
-                if (Decide(chunk[0].MemberId, chunk[0].Line, time.GetUtcNow().UtcDateTime).Kind != GateKind.Open) break;
-                await DeliverAsync(chunk, group.Key.Method, cancellationToken);
+                calls.Add(Task.Run(async () =>
+                {
+                    foreach (var chunk in chunks)
+                    {
+                        if (!await CallAsync(chunk, group.Key.Method, inFlight, cancellationToken)) break;
+                    }
+                }, CancellationToken.None));
+            }
+            else
+            {
+                calls.AddRange(chunks.Select(chunk => CallAsync(chunk, group.Key.Method, inFlight, cancellationToken)));
             }
         }
+        await Task.WhenAll(calls);
     }
+
+    /// <summary>
+    /// Makes one call when the gate is still open and the method's operating budget allows it; false when not (the
+    /// rest waits for the next round, which shows why).
+    /// </summary>
+    private async Task<bool> CallAsync(IReadOnlyList<Work> chunk, Method method, SemaphoreSlim inFlight, CancellationToken cancellationToken)
+    {
+        await inFlight.WaitAsync(cancellationToken);
+        try
+        {
+            // An earlier call may have closed the gate (the line is off, the portal must pay).
+            var first = chunk[0].Carrier;
+            var now = time.GetUtcNow().UtcDateTime;
+            if (Decide(first.MemberId, first.Line, now).Kind != GateKind.Open) return false;
+            // Earlier calls may have spent the budget: stop before the portal refuses (429), not after.
+            if (PacedUntil(first.MemberId, method) > now) return false;
+            var name = MethodName(method);
+            var estimate = (operatingBudget?.SecondsPerItem(first.MemberId, name) ?? 0) * chunk.Count;
+            using (operatingBudget?.Reserve(first.MemberId, name, estimate))
+            {
+                await DeliverAsync(chunk, method, cancellationToken);
+            }
+            return true;
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    /// <summary>
+    /// Splits a group into calls: as many items per <c>MESSAGES</c> as <see cref="MessageOptions.BatchSize"/> allows
+    /// (the portal documents no limit on its length, §5.3), while the body stays under
+    /// <see cref="MessageOptions.MaxCallBytes"/>.
+    /// </summary>
+    private List<List<Work>> Pack(List<Work> work, Method method)
+    {
+        var o = options.Value;
+        var maxItems = Math.Max(1, o.BatchSize);
+        // As many as run within the target time of one call at the portal's measured cost per element.
+        if (work.Count > 0 && operatingBudget?.MaxItemsPerCall(work[0].Carrier.MemberId, MethodName(method)) is { } byTime)
+        {
+            maxItems = Math.Clamp(byTime, 1, maxItems);
+        }
+        var chunks = new List<List<Work>>();
+        var current = new List<Work>();
+        long bytes = 0;
+        foreach (var w in work)
+        {
+            var size = EstimatedBytes(w.Carrier, method);
+            if (current.Count > 0 && (current.Count >= maxItems || bytes + size > o.MaxCallBytes))
+            {
+                chunks.Add(current);
+                current = [];
+                bytes = 0;
+            }
+            current.Add(w);
+            bytes += size;
+        }
+        if (current.Count > 0) chunks.Add(current);
+        return chunks;
+    }
+
+    // The JSON of one MESSAGES element: user, chat and ids (well under 1 KB) plus the text, which JSON may grow
+    // (escapes) and UTF-8 may take up to 3 bytes a character; 3 bytes a character is the safe side.
+    private static long EstimatedBytes(OutboxItem item, Method method) =>
+        1024 + (method is Method.Send or Method.Update ? 3L * (item.Text?.Length ?? 0) : 0);
+
+    private static string MethodName(Method method) => method switch
+    {
+        Method.Send => Bitrix24Methods.SendMessages,
+        Method.Update => Bitrix24Methods.UpdateMessages,
+        _ => Bitrix24Methods.DeleteMessages,
+    };
+
+    /// <summary>Until when the portal's operating budget for the method is spent (UTC); the past when it is not.</summary>
+    private DateTime PacedUntil(string memberId, Method method) =>
+        operatingBudget?.ReadyAt(memberId, MethodName(method)).UtcDateTime ?? DateTime.MinValue;
 
     private static Method MethodOf(OutboxItem item) => item.Kind switch
     {
@@ -201,18 +442,20 @@ public sealed class OutboxDispatcher(
         _ => Method.Delete,
     };
 
-    private async Task DeliverAsync(IReadOnlyList<OutboxItem> chunk, Method method, CancellationToken cancellationToken)
+    private async Task DeliverAsync(IReadOnlyList<Work> work, Method method, CancellationToken cancellationToken)
     {
-        var first = chunk[0];
-        var records = chunk.Select(i => store.Log.GetById(i.MessageId)).ToList();
-        var orphans = chunk.Where((_, i) => records[i] is null).ToList();
+        var first = work[0].Carrier;
+        var records = work.Select(w => store.Log.GetById(w.Carrier.MessageId)).ToList();
+        var orphans = work.Where((_, i) => records[i] is null).ToList();
         if (orphans.Count > 0)
         {
-            Finish(first.MemberId, orphans.Select(o => new OutboxCompletion(o, false, "The message record is missing.")).ToList());
-            chunk = chunk.Where((_, i) => records[i] is not null).ToList();
+            Finish(first.MemberId, orphans.SelectMany(o => o.All).Select(o => new OutboxCompletion(o, false, "The message record is missing.")).ToList());
+            work = work.Where((_, i) => records[i] is not null).ToList();
             records = records.Where(r => r is not null).ToList();
-            if (chunk.Count == 0) return;
+            if (work.Count == 0) return;
         }
+        var chunk = work.Select(w => w.Carrier).ToList();
+        var everything = work.SelectMany(w => w.All).ToList();
 
         if (method == Method.Send)
         {
@@ -251,7 +494,7 @@ public sealed class OutboxDispatcher(
             logger.LogWarning("The portal {MemberId} says line {LineId} does not take messages ({ErrorCode}); its work waits",
                 first.MemberId, first.Line, ex.ErrorCode);
             lines.MarkDisconnected(first.MemberId, first.Line);
-            Hold(chunk, method);
+            Hold(everything, method);
             return;
         }
         catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsPaymentRequired(ex))
@@ -259,14 +502,14 @@ public sealed class OutboxDispatcher(
             portals.MarkPaymentRequired(first.MemberId, WaitReasons.PaymentRequired);
             _paymentProbeAt[first.MemberId] = time.GetUtcNow().UtcDateTime + options.Value.PaymentProbeInterval;
             logger.LogWarning("The portal {MemberId} answered PAYMENT_REQUIRED; its calls stop until it pays", first.MemberId);
-            Hold(chunk, method);
+            Hold(everything, method);
             ShowWaiting(chunk, WaitReasons.PaymentRequired);
             return;
         }
         catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsTokenRefused(ex))
         {
             logger.LogWarning("The portal {MemberId} refused LineBridge's tokens ({ErrorCode}); its work waits", first.MemberId, ex.ErrorCode);
-            Hold(chunk, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
+            Hold(everything, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
             ShowWaiting(chunk, WaitReasons.TokensRefused(ex.ErrorCode));
             return;
         }
@@ -275,13 +518,13 @@ public sealed class OutboxDispatcher(
             logger.LogWarning("The portal {MemberId} does not have LineBridge installed ({ErrorCode}); its work waits for a reinstall",
                 first.MemberId, ex.ErrorCode);
             // Until the uninstall is recorded (which closes the gate), ask again only now and then.
-            Hold(chunk, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
+            Hold(everything, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
             ShowWaiting(chunk, WaitReasons.AppUninstalled(first.Line));
             return;
         }
         catch (Bitrix24Exception ex) when (IsTransient(ex))
         {
-            Retry(chunk, method, $"{ex.ErrorCode}: {ex.ErrorDescription}", mayHaveArrived: MayHaveArrived(ex));
+            Retry(everything, method, $"{ex.ErrorCode}: {ex.ErrorDescription}", mayHaveArrived: MayHaveArrived(ex));
             return;
         }
         catch (Bitrix24Exception ex)
@@ -290,17 +533,18 @@ public sealed class OutboxDispatcher(
                 first.MemberId, method, first.Line, ex.ErrorCode);
             var reason = $"{ex.ErrorCode}: {ex.ErrorDescription}";
             metrics?.Delivered(first.MemberId, method.ToString(), 0, chunk.Count);
-            Finish(first.MemberId, chunk.Select(i => new OutboxCompletion(i, false, reason)).ToList());
+            Finish(first.MemberId, work.SelectMany(w => Superseded(w).Append(new OutboxCompletion(w.Carrier, false, reason))).ToList());
             return;
         }
         catch (Exception ex)
         {
             // No answer we can read (connection dropped, timeout): the call may or may not have been processed.
             logger.LogWarning(ex, "No answer from portal {MemberId} to {Method} for line {LineId}", first.MemberId, method, first.Line);
-            Retry(chunk, method, $"{Bitrix24Errors.NetworkError}: {ex.Message}", mayHaveArrived: true);
+            Retry(everything, method, $"{Bitrix24Errors.NetworkError}: {ex.Message}", mayHaveArrived: true);
             return;
         }
 
+        if (result.Time?.Processing is { } processing) operatingBudget?.ObserveItems(first.MemberId, MethodName(method), chunk.Count, processing);
         if (_paymentProbeAt.TryRemove(first.MemberId, out _) && portals.MarkPaid(first.MemberId) is not null)
         {
             logger.LogInformation("The portal {MemberId} takes calls again; its waiting work goes out", first.MemberId);
@@ -308,10 +552,12 @@ public sealed class OutboxDispatcher(
 
         var completions = new List<OutboxCompletion>();
         var cleared = new List<OutboxItem>();
-        for (var i = 0; i < chunk.Count; i++)
+        for (var i = 0; i < work.Count; i++)
         {
-            var item = chunk[i];
+            var item = work[i].Carrier;
             var answer = i < result.Items.Count ? result.Items[i] : null;
+            // The superseded versions settle before the one that carried their text, so the message ends with its answer.
+            completions.AddRange(Superseded(work[i]));
             if (answer is null)
             {
                 completions.Add(new OutboxCompletion(item, false, "The portal returned no result for this message."));
@@ -326,9 +572,14 @@ public sealed class OutboxDispatcher(
             }
         }
         if (cleared.Count > 0) store.Outbox.ClearDeleteFirst(cleared);
-        metrics?.Delivered(first.MemberId, method.ToString(), completions.Count(c => c.Success), completions.Count(c => !c.Success));
+        metrics?.Delivered(first.MemberId, method.ToString(), completions.Count(c => c.Success && c.SupersededBy is null),
+            completions.Count(c => !c.Success));
         Finish(first.MemberId, completions);
     }
+
+    /// <summary>The older edits a unit of work made pointless, recorded as superseded by the version that went out.</summary>
+    private static IEnumerable<OutboxCompletion> Superseded(Work work) => work.Superseded.Select(old =>
+        new OutboxCompletion(old, true, WaitReasons.SupersededBy(work.Carrier.Version), SupersededBy: work.Carrier.Version));
 
     private void Finish(string memberId, IReadOnlyList<OutboxCompletion> completions)
     {

@@ -22,6 +22,19 @@ public static class WaitReasons
     /// <summary>The portal answered <c>PAYMENT_REQUIRED</c>.</summary>
     public static readonly string PaymentRequired = Text("Reason.PaymentRequired");
 
+    /// <summary>
+    /// LineBridge paces itself: the portal's execution-time budget for the method (protocol reference §5.2, 480 s per
+    /// 10 minutes on the cloud) is spent, and a call now would be refused with <c>OPERATION_TIME_LIMIT</c>.
+    /// </summary>
+    public static string OperatingBudget(string method, DateTime untilUtc) =>
+        Text("Reason.OperatingBudget", method, untilUtc.ToString("HH:mm:ss", CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// An edit that never went out on its own: a newer edit of the same message was queued before it left and carried
+    /// the text (the portal keeps only the last one).
+    /// </summary>
+    public static string SupersededBy(int version) => Text("Reason.SupersededBy", version);
+
     /// <summary>An operator's reply on a line with no webhook address.</summary>
     public static string NoWebhook(int line) => Text("Reason.NoWebhook", line);
 

@@ -36,8 +36,13 @@ public enum ChangeOutcome
 
 public sealed record ChangeResult(ChangeOutcome Outcome, MessageRecord? Message = null, string? Reason = null);
 
-/// <summary>What the portal said about one outbox item.</summary>
-public sealed record OutboxCompletion(OutboxItem Item, bool Success, string PortalAnswer, MessageItemResult? Result = null);
+/// <summary>
+/// What the portal said about one outbox item. <paramref name="SupersededBy"/>: the item never went out on its own; a
+/// newer version of the same message carried the text instead (its version is recorded as
+/// <see cref="MessageStatus.Superseded"/>, and the message's status follows the newer version's answer).
+/// </summary>
+public sealed record OutboxCompletion(
+    OutboxItem Item, bool Success, string PortalAnswer, MessageItemResult? Result = null, int? SupersededBy = null);
 
 /// <summary>An operator's reply as stored: the message, and whether the event had been seen before.</summary>
 public sealed record StoredReply(MessageRecord Record, bool Duplicate);
@@ -102,6 +107,13 @@ public interface IOutboxStore
     /// </summary>
     IReadOnlyList<OutboxItem> Claim(int max);
 
+    /// <summary>
+    /// <see cref="Claim"/> limited to one portal's items: the dispatcher reads a quiet portal's work this way when
+    /// other portals' backlogs fill the oldest <see cref="Claim"/> window, so a quiet portal never waits behind a
+    /// saturated one. The same ordering and holding rules apply.
+    /// </summary>
+    IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max);
+
     /// <summary>Lets go of everything this store holds (graceful shutdown; outbox items and reply leases), so others need not wait for the lease.</summary>
     void Release();
 
@@ -111,6 +123,8 @@ public interface IOutboxStore
     /// <summary>
     /// Marks sends as out with the portal (see <see cref="OutboxItem.InFlight"/>) and returns those this store still
     /// holds: only they may go out (on a shared store, an item whose lease lapsed may have passed to another instance).
+    /// Judged on the stored item, not the caller's copy: an item that is gone (delivered), already out with the portal,
+    /// or waiting for a delete first (<see cref="OutboxItem.DeleteFirst"/>) is not marked and must not be sent.
     /// </summary>
     IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items);
 

@@ -132,6 +132,9 @@ public sealed class MessageStore
     /// <inheritdoc cref="IOutboxStore.Claim"/>
     public IReadOnlyList<OutboxItem> LoadOutbox(int max) => Outbox.Claim(max);
 
+    /// <inheritdoc cref="IOutboxStore.ClaimOf"/>
+    public IReadOnlyList<OutboxItem> LoadOutboxOf(string memberId, int max) => Outbox.ClaimOf(memberId, max);
+
     /// <inheritdoc cref="IOutboxStore.HasPendingWork"/>
     public bool HasPendingWork() => Outbox.HasPendingWork();
 

@@ -1,3 +1,4 @@
+using LineBridge.Sandbox.Limits;
 namespace LineBridge.Sandbox;
 
 /// <summary>Settings of a <see cref="SandboxHost"/>: which portals it emulates, how long tokens live, faults at start.</summary>
@@ -91,6 +92,31 @@ public sealed class SandboxPortalOptions
 
     /// <summary>Simulated execution seconds per method (lower-case name), added to <see cref="SimulatedCostSeconds"/>.</summary>
     public Dictionary<string, double> SimulatedCostByMethod { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The execution-cost model of the message methods (<c>imconnector.send/update/delete.messages</c>): seconds charged
+    /// per element of <c>MESSAGES</c>, on top of the call's own time. The real server's work grows with the array
+    /// (each element is a dialog lookup, a message row and a push), so a big call uses more of the method's operating
+    /// budget (§5.2) than a small one. Default 1 ms: not a documented figure (Bitrix24 publishes none), but the
+    /// order of a few indexed row writes on a PHP/MySQL server, and it makes the operating budget (480 s per 10
+    /// minutes ≈ 780 elements/s) rather than the request bucket (2 calls/s × 500 elements) the binding limit at
+    /// LineBridge's batch sizes, as the issue observes on real portals. The charged seconds are reported as the
+    /// call's <c>time.processing</c>/<c>duration</c>, as the server reports the time it spent. 0 turns it off.
+    /// </summary>
+    public double CostPerMessageSeconds { get; set; } = 0.001;
+
+    /// <summary>
+    /// Seconds charged per call of the message methods on top of <see cref="CostPerMessageSeconds"/> (authorisation,
+    /// REST dispatch, the answer). Default 10 ms; with the per-element cost it makes one big call cheaper than many
+    /// small ones, as on the server.
+    /// </summary>
+    public double CostPerMessageCallSeconds { get; set; } = 0.01;
+
+    /// <summary>
+    /// The window of the operating-time budget (Bitrix24: 10 minutes). Shorter windows let tests and benchmarks meet the
+    /// budget's steady state in seconds. Zero or less means the default.
+    /// </summary>
+    public TimeSpan OperatingWindow { get; set; } = OperatingBudget.DefaultWindow;
 
     /// <summary>How many open lines to seed (at least 3; line 3 is inactive).</summary>
     public int OpenLineCount { get; set; } = 3;

@@ -24,7 +24,7 @@ public sealed class SandboxPortal
         Options = options;
         State = state;
         Bucket = new LeakyBucket(options.RequestsPerSecond, options.Burst, core.Time);
-        Operating = new OperatingBudget(core.Time);
+        Operating = new OperatingBudget(core.Time, options.OperatingWindow);
     }
 
     internal SandboxPortalOptions Options { get; }

@@ -38,9 +38,12 @@ internal sealed class LeakyBucket(double leakPerSecond, int burst, TimeProvider 
 /// Per method and app, the execution seconds of the last 10 minutes (§5.2). Checked before a call; the call that
 /// crosses the limit still completes.
 /// </summary>
-internal sealed class OperatingBudget(TimeProvider time)
+internal sealed class OperatingBudget(TimeProvider time, TimeSpan window)
 {
-    public static readonly TimeSpan Window = TimeSpan.FromMinutes(10);
+    /// <summary>The portal's window: 10 minutes (§5.2).</summary>
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(10);
+
+    private TimeSpan Window => window > TimeSpan.Zero ? window : DefaultWindow;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<(DateTimeOffset At, double Seconds)>> _entries = [];
 

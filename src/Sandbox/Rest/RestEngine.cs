@@ -15,6 +15,10 @@ internal sealed class CallContext
     public required string Scope { get; init; }
     public required string CallerKey { get; init; }
 
+    /// <summary>Seconds the cost model charged the last method run, and all runs of this request (a batch runs several).</summary>
+    public double LastModelled { get; set; }
+    public double TotalModelled { get; set; }
+
     public PortalState State => Portal.State;
     public SandboxCore Core => Portal.Core;
     public UserRecord User => State.Users.First(u => u.Id == UserId);
@@ -254,7 +258,8 @@ internal sealed class RestEngine
     private JsonObject Time(CallContext call, string method, DateTimeOffset started, long ticks)
     {
         var finished = _core.Now;
-        var duration = _core.Time.GetElapsedTime(ticks).TotalSeconds;
+        // The server reports the time it spent; the cost model's seconds are time the sandbox did not spend but charges.
+        var duration = _core.Time.GetElapsedTime(ticks).TotalSeconds + (method == "batch" ? call.TotalModelled : call.LastModelled);
         var time = new JsonObject
         {
             ["start"] = started.ToUnixTimeMilliseconds() / 1000.0,
@@ -264,7 +269,8 @@ internal sealed class RestEngine
             ["date_start"] = started.ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture),
             ["date_finish"] = finished.ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture),
         };
-        if (method != "batch")
+        // Only portals that enforce the limit report it (the cloud; a self-hosted portal with the limit off does not).
+        if (method != "batch" && call.Portal.Options.OperatingLimitSeconds > 0)
         {
             var (operating, resetAt) = call.Portal.Operating.Read(OperatingKey(call, method));
             time["operating_reset_at"] = resetAt;
@@ -338,10 +344,26 @@ internal sealed class RestEngine
         {
             if (countOperating)
             {
-                var cost = _core.Time.GetElapsedTime(ticks).TotalSeconds + options.SimulatedCostSeconds + options.SimulatedCostByMethod.GetValueOrDefault(method);
-                call.Portal.Operating.Add(key, cost);
+                var modelled = ModelledCost(options, method, p);
+                call.Portal.Operating.Add(key, _core.Time.GetElapsedTime(ticks).TotalSeconds + modelled);
+                call.LastModelled = modelled;
+                call.TotalModelled += modelled;
             }
         }
+    }
+
+    private static readonly HashSet<string> CostedMessageMethods = ["imconnector.send.messages", "imconnector.update.messages", "imconnector.delete.messages"];
+
+    /// <summary>The seconds the cost model charges a call beyond its own time (see <see cref="SandboxPortalOptions.CostPerMessageSeconds"/>).</summary>
+    private static double ModelledCost(SandboxPortalOptions options, string method, Params p)
+    {
+        var cost = options.SimulatedCostSeconds + options.SimulatedCostByMethod.GetValueOrDefault(method);
+        if (CostedMessageMethods.Contains(method))
+        {
+            var elements = Php.Elements(p["MESSAGES"])?.Count ?? 0;
+            cost += options.CostPerMessageCallSeconds + elements * options.CostPerMessageSeconds;
+        }
+        return cost;
     }
 
     // ---- batch (§5.4) ----

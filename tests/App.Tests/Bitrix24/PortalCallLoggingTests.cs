@@ -24,7 +24,7 @@ public sealed class PortalCallLoggingTests
         Assert.NotEmpty(app.Portal.Calls);
 
         Assert.DoesNotContain(capture.Entries, e => e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal) && e.Level >= LogLevel.Information);
-        Assert.DoesNotContain(capture.Entries, e => e.Category == typeof(RetryHandler).FullName && e.Level < LogLevel.Warning);
+        Assert.DoesNotContain(capture.Entries, e => e.Category == typeof(Bitrix24Retries).FullName && e.Level < LogLevel.Warning);
         var factory = app.Services.GetRequiredService<ILoggerFactory>();
         Assert.False(factory.CreateLogger("System.Net.Http.HttpClient.Bitrix24.LogicalHandler").IsEnabled(LogLevel.Information));
     }

@@ -315,7 +315,11 @@ public class MessageApiEndpointsTests
         Assert.Equal(Enumerable.Range(1, history.Count), history.Select(v => (int)v!["version"]!));
         Assert.Equal(accepted.Count + 1, history.Count);
         var updates = api.Portal.Calls.Where(c => c.Method == "imconnector.update.messages" && c.Status == 200).ToList();
-        Assert.Equal(accepted.Count, updates.Count);
+        // Edits queued behind one another go as one update with the newest text; the others are recorded as superseded.
+        var statuses = history.Skip(1).Select(v => (string)v!["status"]!).ToList();
+        Assert.All(statuses, s => Assert.Contains(s, new[] { "Sent", "Superseded" }));
+        Assert.Equal(updates.Count, statuses.Count(s => s == "Sent"));
+        Assert.Equal("Sent", statuses[^1]);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using LineBridge.Bitrix24;
 using LineBridge.Components.Messages;
+using LineBridge.Infrastructure;
 
 namespace LineBridge.Messages;
 
@@ -40,7 +41,7 @@ public class OutboxDispatcherTests
     }
 
     [Fact]
-    public async Task RunOnce_DeliversAnEditAfterItsSend_AndEditsOfOneMessageInTheOrderAccepted()
+    public async Task RunOnce_DeliversAnEditAfterItsSend_AndEditsQueuedBehindItAsOneUpdateWithTheNewestText()
     {
         using var h = new MessagesHarness();
         var sent = h.Send(MessagesHarness.Message("m1", "v1"));
@@ -50,9 +51,90 @@ public class OutboxDispatcherTests
 
         await h.DrainAsync();
 
-        Assert.Equal(["send:v1", "update:v2", "update:v3"], h.Portal.Calls.Select(c => $"{c.Method}:{c.Request.Messages.Single().Message.Text}"));
+        Assert.Equal(["send:v1", "update:v3"], h.Portal.Calls.Select(c => $"{c.Method}:{c.Request.Messages.Single().Message.Text}"));
         var record = h.Store.Get(MessagesHarness.MemberId, id)!;
-        Assert.Equal((MessageStatus.Sent, "v3", 3), (record.Status, record.Text, record.Version));
+        Assert.Equal((MessageStatus.Sent, "v3", 3, "v3"), (record.Status, record.Text, record.Version, record.PortalText));
+        var versions = h.Store.GetVersions(MessagesHarness.MemberId, id).OrderBy(v => v.Version).ToList();
+        Assert.Equal([MessageStatus.Sent, MessageStatus.Superseded, MessageStatus.Sent], versions.Select(v => v.Status));
+        Assert.Equal("Superseded by version 3: not sent on its own.", LineBridge.Components.Localization.Localizer.PlainEnglish(versions[1].PortalAnswer));
+        Assert.StartsWith("SUCCESS", versions[2].PortalAnswer);
+    }
+
+    [Fact]
+    public async Task QueuedEditsOfADeliveredMessage_GoAsOneUpdate_AndHistoryKeepsEveryVersion()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(MessagesHarness.Message("m1", "v1"), MessagesHarness.Message("m2", "w1"));
+        await h.DrainAsync();
+        h.Portal.Calls.Clear();
+        var first = sent[0].Record.Id;
+        var second = sent[1].Record.Id;
+        for (var v = 2; v <= 5; v++) h.Service.Edit(MessagesHarness.MemberId, first, null, "v" + v, ChangeAuthor.Api);
+        h.Service.Edit(MessagesHarness.MemberId, second, null, "w2", ChangeAuthor.Api);
+
+        await h.DrainAsync();
+
+        // One call: the newest text of each message, nothing else.
+        var call = Assert.Single(h.Portal.Calls);
+        Assert.Equal("update", call.Method);
+        Assert.Equal(["m1:v5", "m2:w2"], call.Request.Messages.Select(m => $"{m.Message.Id}:{m.Message.Text}"));
+        var history = await h.Service.GetHistoryAsync(MessagesHarness.Session(), first.ToString(), TestContext.Current.CancellationToken);
+        Assert.Equal(["v1", "v2", "v3", "v4", "v5"], history.OrderBy(v => v.Version).Select(v => v.NewText));
+        Assert.Equal([MessageStatus.Sent, MessageStatus.Superseded, MessageStatus.Superseded, MessageStatus.Superseded, MessageStatus.Sent],
+            history.OrderBy(v => v.Version).Select(v => v.Status));
+        Assert.Equal(MessageStatus.Sent, h.Record(sent[0]).Status);
+        Assert.Equal(0, h.Store.CountPending(MessagesHarness.MemberId, 1));
+    }
+
+    [Fact]
+    public async Task CoalescedEdits_ThatTheCallFailsFor_RetryTogether_AndTheNewestTextGoesOnce()
+    {
+        using var h = new MessagesHarness();
+        var sent = h.Send(MessagesHarness.Message("m1", "v1"));
+        await h.DrainAsync();
+        h.Portal.Calls.Clear();
+        var id = sent[0].Record.Id;
+        h.Service.Edit(MessagesHarness.MemberId, id, null, "v2", ChangeAuthor.Api);
+        h.Service.Edit(MessagesHarness.MemberId, id, null, "v3", ChangeAuthor.Api);
+        h.Portal.Failures.Enqueue(FakeConnectorClient.Error(HttpStatusCode.ServiceUnavailable, Bitrix24Errors.QueryLimitExceeded, "Too many requests"));
+
+        await h.DrainAsync();
+        Assert.Equal(MessageStatus.Queued, h.Record(sent[0]).Status);
+        Assert.All(h.Store.GetVersions(MessagesHarness.MemberId, id).Where(v => v.Version > 1), v => Assert.Equal(MessageStatus.Queued, v.Status));
+
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        h.Service.Edit(MessagesHarness.MemberId, id, null, "v4", ChangeAuthor.Api);
+        await h.DrainAsync();
+
+        Assert.Equal(["update:v3", "update:v4"], h.Portal.Calls.Select(c => $"{c.Method}:{c.Request.Messages.Single().Message.Text}"));
+        Assert.Equal([MessageStatus.Sent, MessageStatus.Superseded, MessageStatus.Superseded, MessageStatus.Sent],
+            h.Store.GetVersions(MessagesHarness.MemberId, id).OrderBy(v => v.Version).Select(v => v.Status));
+        Assert.Equal(("v4", MessageStatus.Sent), (h.Record(sent[0]).PortalText, h.Record(sent[0]).Status));
+    }
+
+    [Fact]
+    public async Task RunOnce_PacksAsManyMessagesPerCallAsTheBatchSizeAllows_ByDefault500()
+    {
+        using var h = new MessagesHarness();
+        h.Send(Enumerable.Range(0, 1200).Select(i => MessagesHarness.Message("m" + i)).ToArray());
+
+        await h.DrainAsync();
+
+        Assert.Equal([500, 500, 200], h.Portal.Calls.Select(c => c.Request.Messages.Count));
+        Assert.Equal(Enumerable.Range(0, 1200).Select(i => "m" + i), h.Portal.Calls.SelectMany(c => c.Request.Messages).Select(m => m.Message.Id));
+    }
+
+    [Fact]
+    public async Task RunOnce_KeepsEachCallsBodyUnderTheByteLimit()
+    {
+        using var h = new MessagesHarness(o => o.MaxCallBytes = 100_000);
+        var text = new string('x', 10_000);    // about 31 KB each on the safe side (3 bytes a character)
+        h.Send(Enumerable.Range(0, 10).Select(i => MessagesHarness.Message("m" + i, text)).ToArray());
+
+        await h.DrainAsync();
+
+        Assert.Equal([3, 3, 3, 1], h.Portal.Calls.Select(c => c.Request.Messages.Count));
+        Assert.All(h.Portal.Calls, c => Assert.True(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(c.Request.Messages).Length < 100_000));
     }
 
     [Fact]
@@ -267,5 +349,83 @@ public class OutboxDispatcherTests
 
         lock (seen) Assert.Equal([MessageStatus.Queued, MessageStatus.Sent], seen.Select(m => m.Status));
         Assert.Empty(other);
+    }
+}
+
+/// <summary>The background dispatcher serves each portal on its own: one whose calls hang holds up no other.</summary>
+public class OutboxDispatcherIsolationTests
+{
+    /// <summary>A portal client whose calls for one portal wait until released.</summary>
+    private sealed class HangingPortal(string hangingMemberId, FakeConnectorClient others) : Bitrix24ClientFactory
+    {
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int HangingCalls;
+
+        public override Bitrix24Client ForPortal(string memberId) =>
+            new FakeBitrix24Client(memberId == hangingMemberId ? new Hanging(this, others) : others);
+
+        private sealed class Hanging(HangingPortal owner, FakeConnectorClient inner) : ConnectorClient
+        {
+            public override async Task<Bitrix24.Models.ConnectorMessagesResult> SendMessagesAsync(
+                Bitrix24.Models.ConnectorMessagesRequest request, CancellationToken cancellationToken = default)
+            {
+                Interlocked.Increment(ref owner.HangingCalls);
+                await owner.Release.Task.WaitAsync(cancellationToken);
+                return await inner.SendMessagesAsync(request, cancellationToken);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task APortalWhoseCallsHang_DoesNotHoldUpAnotherPortalsMessages()
+    {
+        using var h = new MessagesHarness();
+        var factory = new HangingPortal(MessagesHarness.MemberId, h.Portal);
+        var signal = new OutboxSignal();
+        var dispatcher = new OutboxDispatcher(h.Store, h.Lines, h.Portals, factory, signal, h.Updates,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxDispatcher>.Instance);
+        var slow = h.Send(MessagesHarness.Message("slow-1"));
+        h.Lines.MarkConnected(MessagesHarness.OtherMemberId, 1);
+        var quiet = h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-1")], ChangeAuthor.Api);
+
+        await dispatcher.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await SandboxedApp.WaitUntilAsync(() => h.Store.Get(MessagesHarness.OtherMemberId, quiet[0].Record.Id)!.Status == MessageStatus.Sent,
+                "the quiet portal's first message is sent while the other portal's call hangs");
+            // And later work of the quiet portal keeps going while the hanging call is still out.
+            var later = h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-2")], ChangeAuthor.Api);
+            signal.Notify();
+            await SandboxedApp.WaitUntilAsync(() => h.Store.Get(MessagesHarness.OtherMemberId, later[0].Record.Id)!.Status == MessageStatus.Sent,
+                "the quiet portal's second message is sent while the other portal's call hangs");
+            Assert.Equal(1, Volatile.Read(ref factory.HangingCalls));
+            Assert.Equal(MessageStatus.Queued, h.Record(slow[0]).Status);
+
+            factory.Release.SetResult();
+            await SandboxedApp.WaitUntilAsync(() => h.Record(slow[0]).Status == MessageStatus.Sent, "the slow portal's message is sent once its call returns");
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
+}
+
+public class OutboxDispatcherBacklogTests
+{
+    [Fact]
+    public async Task AQuietPortalsMessage_GoesOut_WhileAnotherPortalsBacklogFillsTheRoundsWindow()
+    {
+        using var h = new MessagesHarness();
+        h.Dispatcher.MaxItemsPerRound = 5;
+        h.Portals.Save(new LineBridge.Storage.Portal { MemberId = MessagesHarness.OtherMemberId, Domain = "quiet.example", ClientEndpoint = "http://127.0.0.1:9/rest/" });
+        // The busy portal's backlog is older than anything of the quiet portal's, and larger than the window.
+        h.Send(Enumerable.Range(0, 10).Select(i => MessagesHarness.Message("busy-" + i)).ToArray());
+        h.Lines.MarkConnected(MessagesHarness.OtherMemberId, 1);
+        h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-1")], ChangeAuthor.Api);
+
+        await h.Dispatcher.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.Contains(h.Portal.Calls, c => c.Request.Messages.Any(m => m.Message.Id == "quiet-1"));
     }
 }

@@ -211,3 +211,44 @@ public class RestEngineTests
         Assert.Equal(HttpStatusCode.OK, other);
     }
 }
+
+public class ExecutionCostModelTests
+{
+    [Fact]
+    public async Task MessageMethods_ChargeTheirBudgetPerElement_ReportItAsProcessing_AndAreRefusedOnceItIsSpent()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync(o =>
+        {
+            o.Portals[0].OperatingLimitSeconds = 5;
+            o.Portals[0].CostPerMessageSeconds = 0.5;
+            o.Portals[0].CostPerMessageCallSeconds = 0.25;
+        });
+        await sandbox.ConnectAsync();
+
+        var (one, oneBody) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m1", "one")));
+        var (four, fourBody) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1,
+            ("u1", "c1", "m2", "a"), ("u1", "c1", "m3", "b"), ("u1", "c1", "m4", "c"), ("u1", "c1", "m5", "d")));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (one, four));
+        // 0.25 + 1 × 0.5, then 0.25 + 4 × 0.5: a bigger MESSAGES costs more, and the server reports what it charged.
+        Assert.InRange(oneBody["time"]!["processing"]!.GetValue<double>(), 0.75, 1.5);
+        Assert.InRange(fourBody["time"]!["processing"]!.GetValue<double>(), 2.25, 3);
+        Assert.InRange(fourBody["time"]!["operating"]!.GetValue<double>(), 3, 4);
+        // Another 4 elements cross the limit (the crossing call completes); the next call is refused.
+        var (crossing, _) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1,
+            ("u1", "c1", "m6", "a"), ("u1", "c1", "m7", "b"), ("u1", "c1", "m8", "c"), ("u1", "c1", "m9", "d")));
+        var (refused, body) = await sandbox.CallAsync("imconnector.send.messages", SandboxTestHost.Messages("lb_test", 1, ("u1", "c1", "m10", "e")));
+        Assert.Equal(HttpStatusCode.OK, crossing);
+        Assert.Equal((HttpStatusCode)429, refused);
+        Assert.Equal("OPERATION_TIME_LIMIT", body["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task APortalWithoutTheLimit_ReportsNoOperatingTime()
+    {
+        await using var sandbox = await SandboxTestHost.StartAsync(o => o.Portals[0].OperatingLimitSeconds = 0);
+        var (_, body) = await sandbox.CallAsync("user.current", token: sandbox.Token());
+        Assert.False(body["time"]!.AsObject().ContainsKey("operating"));
+        Assert.True(body["time"]!.AsObject().ContainsKey("processing"));
+    }
+}

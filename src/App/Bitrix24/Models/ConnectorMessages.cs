@@ -72,4 +72,8 @@ public sealed record MessageItemResult
 }
 
 /// <summary>Per-element results of send/update/delete.</summary>
-public sealed record ConnectorMessagesResult(IReadOnlyList<MessageItemResult> Items);
+public sealed record ConnectorMessagesResult(IReadOnlyList<MessageItemResult> Items)
+{
+    /// <summary>The answer's <c>time</c> block (how long the portal ran the call, its operating budget), when given.</summary>
+    public Bitrix24Time? Time { get; init; }
+}

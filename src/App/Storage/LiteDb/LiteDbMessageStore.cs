@@ -52,6 +52,9 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
         _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
         _versions.EnsureIndex(x => x.MessageId);
         _outbox.EnsureIndex(x => x.MessageId);
+        // Added later than the others: on an existing file it builds pages, so it takes the write gate (the workers
+        // above may already be writing).
+        lock (_gate) _outbox.EnsureIndex(x => x.MemberId);
     }
 
     /// <summary>
@@ -606,6 +609,10 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
     public IReadOnlyList<OutboxItem> Claim(int max) =>
         _outbox.Query().OrderBy(x => x.Id).Limit(max).ToList();
 
+    /// <summary>One portal's oldest pending items, in the order they were accepted (read by the outbox's MemberId index).</summary>
+    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) =>
+        _outbox.Query().Where(Eq(nameof(OutboxItem.MemberId), memberId)).OrderBy(x => x.Id).Limit(max).ToList();
+
     /// <summary>Nothing to let go: one process holds the file.</summary>
     public void Release()
     {
@@ -624,18 +631,28 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
 
     public bool HasPendingWork() => _outbox.Count() > 0;
 
-    /// <summary>Marks sends as out with the portal; see <see cref="OutboxItem.InFlight"/>. One process holds them all.</summary>
+    /// <summary>
+    /// Marks sends as out with the portal (see <see cref="OutboxItem.InFlight"/>) and returns those that may go: as the
+    /// file says now, still queued, not out already and not waiting for a delete first. The caller's copies may be older
+    /// than a call that ended meanwhile; sending one of those again would put a second copy in the dialog.
+    /// </summary>
     public IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items)
     {
+        var marked = new List<OutboxItem>(items.Count);
         InTransaction(() =>
         {
+            marked.Clear();
             foreach (var item in items)
             {
+                var current = _outbox.FindById(item.Id);
+                if (current is null || current.Kind != ChangeKind.Send || current.InFlight || current.DeleteFirst) continue;
+                current.InFlight = true;
+                _outbox.Update(current);
                 item.InFlight = true;
-                _outbox.Update(item);
+                marked.Add(item);
             }
         });
-        return items;
+        return marked;
     }
 
     /// <summary>
@@ -709,6 +726,12 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
                 _outbox.Delete(c.Item.Id);
                 var record = _messages.FindById(c.Item.MessageId);
                 if (record is null) continue;
+                if (c.SupersededBy is not null)
+                {
+                    // Only its version changes: the newer item that carried its text settles the message.
+                    SetVersionStatus(record.Id, c.Item.Version, MessageStatus.Superseded, c.PortalAnswer);
+                    continue;
+                }
                 var oldStatus = record.Status;
                 SetVersionStatus(record.Id, c.Item.Version, c.Success ? Done(c.Item.Kind) : MessageStatus.Failed, c.PortalAnswer);
 

@@ -21,7 +21,12 @@ public sealed partial class PostgreSqlMessageStore
         delete_first AS DeleteFirst, in_flight AS InFlight
         """;
 
-    public IReadOnlyList<OutboxItem> Claim(int max)
+    public IReadOnlyList<OutboxItem> Claim(int max) => ClaimWhere(null, max);
+
+    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) => ClaimWhere(memberId, max);
+
+    /// <summary>The claim of <see cref="Claim"/>, of every portal's items (<paramref name="memberId"/> null) or of one portal's.</summary>
+    private List<OutboxItem> ClaimWhere(string? memberId, int max)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
@@ -29,6 +34,7 @@ public sealed partial class PostgreSqlMessageStore
             WITH heads AS (
                 SELECT o.id FROM message_outbox o
                 WHERE (o.lease_owner IS NULL OR o.lease_owner = @owner OR o.lease_until < @now)
+                  AND (@memberId::text IS NULL OR o.member_id = @memberId)
                   AND NOT EXISTS (SELECT 1 FROM message_outbox p WHERE p.message_id = o.message_id AND p.id < o.id)
                 ORDER BY o.id
                 LIMIT @max
@@ -38,7 +44,7 @@ public sealed partial class PostgreSqlMessageStore
                 delete_first = o.delete_first OR (o.in_flight AND o.kind = 'Send'), in_flight = false
             FROM heads WHERE o.id = heads.id
             RETURNING {Qualified("o", OutboxColumns)}
-            """, new { owner = Owner, now, until = now + Lease, max }).ToList();
+            """, new { owner = Owner, now, until = now + Lease, max, memberId }).ToList();
         claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
         return claimed;
     }
@@ -63,7 +69,8 @@ public sealed partial class PostgreSqlMessageStore
         using var c = _database.Open();
         // The lease is renewed as the call goes out: the call itself may wait for the portal's rate limit.
         var held = c.Query<long>("""
-            UPDATE message_outbox SET in_flight = true, lease_until = @until WHERE id = ANY(@ids) AND lease_owner = @owner
+            UPDATE message_outbox SET in_flight = true, lease_until = @until
+            WHERE id = ANY(@ids) AND lease_owner = @owner AND kind = 'Send' AND NOT in_flight AND NOT delete_first
             RETURNING id
             """, new { ids = items.Select(i => i.Id).ToArray(), owner = Owner, until = now + Lease }).ToHashSet();
         var still = items.Where(i => held.Contains(i.Id)).ToList();
@@ -123,6 +130,12 @@ public sealed partial class PostgreSqlMessageStore
             if (held == 0) continue;
             var record = Load(c, tx, item.Item.MessageId, forUpdate: true);
             if (record is null) continue;
+            if (item.SupersededBy is not null)
+            {
+                // Only its version changes: the newer item that carried its text settles the message.
+                SetVersionStatus(c, tx, record.Id, item.Item.Version, MessageStatus.Superseded, item.PortalAnswer);
+                continue;
+            }
             SetVersionStatus(c, tx, record.Id, item.Item.Version, item.Success ? Done(item.Item.Kind) : MessageStatus.Failed, item.PortalAnswer);
 
             if (item.Success && item.Item.Kind != ChangeKind.Delete) record.PortalText = item.Item.Text ?? "";

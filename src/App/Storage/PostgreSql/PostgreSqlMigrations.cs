@@ -173,6 +173,10 @@ public static class PostgreSqlMigrations
                 lease_owner text NOT NULL,
                 lease_until timestamptz NOT NULL);
             """),
+        // The dispatcher reads a quiet portal's own oldest items (ClaimOf) when other portals fill the shared window.
+        (5, "message_outbox: index on member_id", """
+            CREATE INDEX message_outbox_member ON message_outbox (member_id, id);
+            """),
     ];
 
     /// <summary>The schema version this build expects.</summary>

@@ -26,4 +26,17 @@ public sealed class MessageSearchIndexOnPostgreSql
 
         Assert.Contains("messages_search", plan);
     }
+
+    [Fact]
+    public async Task OnePortalsOutboxItems_CanBeReadFromTheMemberIndex()
+    {
+        await using var backend = await StoreBackend.OpenAsync(StorageProvider.PostgreSql);
+        using var connection = backend.Postgres!.Open();
+        using var transaction = connection.BeginTransaction();
+        connection.Execute("SET LOCAL enable_seqscan = off", transaction: transaction);
+        var plan = string.Join('\n', connection.Query<string>(
+            "EXPLAIN SELECT id FROM message_outbox WHERE member_id = @memberId ORDER BY id LIMIT 10", new { memberId = Sample.MemberId }, transaction));
+
+        Assert.Contains("message_outbox_member", plan);
+    }
 }

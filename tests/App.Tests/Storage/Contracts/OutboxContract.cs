@@ -40,6 +40,52 @@ public abstract class OutboxContract(StorageProvider provider)
     }
 
     [Fact]
+    public async Task ClaimOf_GivesOnlyThatPortalsWork_InAcceptanceOrder()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var a1 = store.Add([Sample.Message("a1")], "API", "API")[0].Record.Id;
+        store.Add([Sample.Message("b1", memberId: "member-b")], "API", "API");
+        var a2 = store.Add([Sample.Message("a2")], "API", "API")[0].Record.Id;
+        store.Add([Sample.Message("b2", memberId: "member-b")], "API", "API");
+
+        var mine = store.Outbox.ClaimOf(Sample.MemberId, 10);
+
+        Assert.Equal([a1, a2], mine.Select(i => i.MessageId));
+        Assert.All(mine, i => Assert.Equal(Sample.MemberId, i.MemberId));
+        Assert.Single(store.Outbox.ClaimOf(Sample.MemberId, 1));
+        Assert.Empty(store.Outbox.ClaimOf("member-c", 10));
+    }
+
+    [Fact]
+    public async Task ASupersededEdit_IsRecordedAsSuperseded_AndTheMessageFollowsTheVersionThatCarriedIt()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var id = store.Add([Sample.Message("m1", "one")], "API", "API")[0].Record.Id;
+        store.Outbox.Complete([new OutboxCompletion(Heads(store.Outbox.Claim(10)).Single(), true, "SUCCESS")]);
+        store.Change(Sample.MemberId, id, ChangeKind.Edit, null, "two", "API", "API");
+        store.Change(Sample.MemberId, id, ChangeKind.Edit, null, "three", "API", "API");
+
+        var v2 = Heads(store.Outbox.Claim(10)).Single();
+        Assert.Equal(2, v2.Version);
+        var changed = store.Outbox.Complete([new OutboxCompletion(v2, true, "Superseded by version 3", SupersededBy: 3)]);
+
+        Assert.Empty(changed);   // only the version changed; the message waits for version 3
+        Assert.Equal((MessageStatus.Queued, "one"), (store.Get(Sample.MemberId, id)!.Status, store.Get(Sample.MemberId, id)!.PortalText));
+        var v3 = Heads(store.Outbox.Claim(10)).Single();
+        Assert.Equal(3, v3.Version);
+        store.Outbox.Complete([new OutboxCompletion(v3, true, "SUCCESS")]);
+
+        var record = store.Get(Sample.MemberId, id)!;
+        Assert.Equal((MessageStatus.Sent, "three"), (record.Status, record.PortalText));
+        Assert.Equal(
+            [(MessageStatus.Sent, "SUCCESS"), (MessageStatus.Superseded, "Superseded by version 3"), (MessageStatus.Sent, "SUCCESS")],
+            store.GetVersions(Sample.MemberId, id).Select(v => (v.Status, v.PortalAnswer)));
+        Assert.False(store.Outbox.HasPendingWork());
+    }
+
+    [Fact]
     public async Task AFailedSend_FailsTheMessageAndEveryChangeQueuedBehindIt()
     {
         await using var backend = await StoreBackend.OpenAsync(provider);
@@ -70,6 +116,24 @@ public abstract class OutboxContract(StorageProvider provider)
         Assert.True(item.DeleteFirst);
         Assert.False(item.InFlight);
         Assert.Equal(0, store.Outbox.RecoverInFlight());
+    }
+
+    [Fact]
+    public async Task MarkInFlight_LetsOutOnlyWhatIsStillQueuedToBeSent_AsTheStoreSaysNow()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        store.Add([Sample.Message("a"), Sample.Message("b"), Sample.Message("c")], "API", "API");
+        var read = store.Outbox.Claim(10);
+        Assert.Equal(3, read.Count);
+        // Since the outbox was read: "a" went out (and is out still), "b" met an answer that could not be read, "c" was delivered.
+        Assert.Single(store.Outbox.MarkInFlight([read[0]]));
+        Assert.Single(store.Outbox.MarkInFlight([read[1]]));
+        store.Outbox.Reschedule([read[1]], "NETWORK_ERROR", Start.UtcDateTime, deleteFirst: true);
+        store.Outbox.Complete([new OutboxCompletion(read[2], true, "SUCCESS")]);
+
+        // The old copies say all three are queued to be sent; none of them may go.
+        Assert.Empty(store.Outbox.MarkInFlight(read));
     }
 
     [Fact]
