@@ -43,37 +43,37 @@ public sealed class AccessibilityTests(Browser browser)
         await Assertions.Expect(row.Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
         await AssertAccessible(page, "Messages");
 
-        await row.Locator("[data-testid=edit-button]").ClickAsync();
+        await row.Locator("[data-testid=edit-button]").ClickSurelyAsync();
         await page.GetByTestId("edit-text").FillAsync("Hello! Where is my order [i]#1042[/i]?");
         // The changed text enables Save when the server's render lands: judge the dialog after it, not while Save's
         // colours are still moving from disabled to enabled.
         await Assertions.Expect(page.GetByTestId("edit-save")).ToBeEnabledAsync();
         await AssertAccessible(page, "the edit dialog");
-        await page.GetByTestId("edit-save").ClickAsync();
+        await page.GetByTestId("edit-save").ClickSurelyAsync();
         await Assertions.Expect(page.GetByTestId("edit-dialog")).ToHaveCountAsync(0);
 
-        await row.Locator("[data-testid=history-button]").ClickAsync();
+        await row.Locator("[data-testid=history-button]").ClickSurelyAsync();
         await Assertions.Expect(page.GetByTestId("history-entry")).ToHaveCountAsync(2);
         await AssertAccessible(page, "the history dialog");
-        await page.GetByTestId("history-close").ClickAsync();
+        await page.GetByTestId("history-close").ClickSurelyAsync();
 
-        await page.GetByTestId("find-replace-button").ClickAsync();
+        await page.GetByTestId("find-replace-button").ClickSurelyAsync();
         await page.GetByTestId("replace-find").FillAsync("parcel");
         await page.GetByTestId("replace-with").FillAsync("package");
-        await page.GetByTestId("replace-preview-button").ClickAsync();
+        await page.GetByTestId("replace-preview-button").ClickSurelyAsync();
         await Assertions.Expect(page.GetByTestId("replace-preview")).ToHaveCountAsync(1);
         await AssertAccessible(page, "the find-and-replace dialog");
-        await page.GetByTestId("replace-close").ClickAsync();
+        await page.GetByTestId("replace-close").ClickSurelyAsync();
 
-        await page.GetByTestId("send-test-button").ClickAsync();
+        await page.GetByTestId("send-test-button").ClickSurelyAsync();
         await Assertions.Expect(page.GetByTestId("send-test-dialog")).ToBeVisibleAsync();
         await AssertAccessible(page, "the send-test dialog");
         await page.Keyboard.PressAsync("Escape");
 
         // Settings: lines, the line's API access (with a new key showing) and its webhook.
-        await page.GetByTestId("nav-settings").ClickAsync();
+        await page.GetByTestId("nav-settings").ClickSurelyAsync();
         await Assertions.Expect(page.GetByTestId("api-curl")).ToBeVisibleAsync();
-        await page.GetByTestId("copy-address").ClickAsync();
+        await page.GetByTestId("copy-address").ClickSurelyAsync();
         await Assertions.Expect(page.GetByTestId("copy-result")).ToBeVisibleAsync();
         await AssertAccessible(page, "Settings");
 
@@ -87,7 +87,7 @@ public sealed class AccessibilityTests(Browser browser)
         // Contact Center's connector settings of a line.
         await portal.OpenAsync("contact_center/?user=1");
         await portal.Page.Locator("[data-testid=connector-line-linebridge]").SelectOptionAsync("2");
-        await portal.Page.Locator("[data-testid=connector-connect-linebridge]").ClickAsync();
+        await portal.Page.Locator("[data-testid=connector-connect-linebridge]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("disconnect-button")).ToBeVisibleAsync();
         page = await portal.OpenAppAloneAsync();
         await Assertions.Expect(page.GetByTestId("api-curl")).ToBeVisibleAsync();
@@ -116,7 +116,7 @@ public sealed class AccessibilityTests(Browser browser)
         if (scheme == "dark") await Assertions.Expect(page.GetByTestId("dark-mode-toggle")).ToHaveAttributeAsync("aria-label", "Switch to light theme");
         await AssertAccessible(page, $"Messages ({scheme}, {language ?? "en"})");
 
-        await page.GetByTestId("nav-settings").ClickAsync();
+        await page.GetByTestId("nav-settings").ClickSurelyAsync();
         await Assertions.Expect(page.GetByTestId("api-curl")).ToBeVisibleAsync();
         await AssertAccessible(page, $"Settings ({scheme}, {language ?? "en"})");
 
@@ -125,7 +125,7 @@ public sealed class AccessibilityTests(Browser browser)
 
     /// <summary>Picks a line in the app's line picker (in a tab of its own, not the portal's frame).</summary>
     private static async Task SelectLineAsync(IPage page, int lineId) =>
-        await page.Locator($"[data-testid=line-row][data-line-id='{lineId}'] [data-testid=line-select]").ClickAsync();
+        await page.Locator($"[data-testid=line-row][data-line-id='{lineId}'] [data-testid=line-select]").ClickSurelyAsync();
 
     private static async Task AssertAccessible(IPage page, string what)
     {

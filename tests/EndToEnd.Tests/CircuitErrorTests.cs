@@ -26,10 +26,10 @@ public sealed class CircuitErrorTests(Browser browser)
         await portal.OpenAppAsync();
         await Assertions.Expect(portal.InApp("circuit-error")).ToBeHiddenAsync();
 
-        await portal.InApp("nav-settings").ClickAsync();
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.InApp("nav-settings").ClickSurelyAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("key-state")).ToBeVisibleAsync();
-        await portal.InApp("rotate-key").ClickAsync();
+        await portal.InApp("rotate-key").ClickSurelyAsync();
 
         await Assertions.Expect(portal.InApp("circuit-error")).ToBeVisibleAsync();
         await Assertions.Expect(portal.InApp("circuit-error")).ToContainTextAsync("Reload the portal page");

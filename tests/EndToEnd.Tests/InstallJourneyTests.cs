@@ -21,7 +21,7 @@ public sealed class InstallJourneyTests(Browser browser)
         Assert.Contains("install_finished=Y", portal.Page.Url);
 
         // The framed page is live over its circuit: picking a line shows that line's messages without a reload.
-        await portal.InApp("line-select").First.ClickAsync();
+        await portal.InApp("line-select").First.ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("message-list")).ToBeVisibleAsync();
 
         await context.CloseAsync();

@@ -64,10 +64,10 @@ public sealed class LiveStatusAcrossInstancesTests(Browser browser)
         // Edited in the page on A.
         await onA.StepAsync("Editing the message on A", async () =>
         {
-            await onA.MessageRow("Your parcel leaves tomorow").Locator("[data-testid=edit-button]").ClickAsync();
+            await onA.MessageRow("Your parcel leaves tomorow").Locator("[data-testid=edit-button]").ClickSurelyAsync();
             await onA.InApp("edit-text").FillAsync("Your parcel leaves tomorrow");
             await Assertions.Expect(onA.InApp("edit-save")).ToBeEnabledAsync();
-            await onA.InApp("edit-save").ClickAsync();
+            await onA.InApp("edit-save").ClickSurelyAsync();
             await Assertions.Expect(onA.MessageRow("Your parcel leaves tomorrow").Locator("[data-testid=edited-mark]")).ToBeVisibleAsync();
         });
 
@@ -94,7 +94,7 @@ public sealed class LiveStatusAcrossInstancesTests(Browser browser)
         await portal.OpenAppAsync();
         await portal.StepAsync($"Opening line {line}", async () =>
         {
-            await portal.LineRow(line).Locator("[data-testid=line-select]").ClickAsync();
+            await portal.LineRow(line).Locator("[data-testid=line-select]").ClickSurelyAsync();
             await Assertions.Expect(portal.InApp("message-list")).ToBeVisibleAsync();
         });
     }

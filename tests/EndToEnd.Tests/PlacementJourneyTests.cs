@@ -17,7 +17,7 @@ public sealed class PlacementJourneyTests(Browser browser)
         // Contact Center: the LineBridge tile, line 2, Connect. The portal frames our SETTING_CONNECTOR page for it.
         await portal.OpenAsync("contact_center/");
         await portal.Page.Locator("[data-testid=connector-line-linebridge]").SelectOptionAsync("2");
-        await portal.Page.Locator("[data-testid=connector-connect-linebridge]").ClickAsync();
+        await portal.Page.Locator("[data-testid=connector-connect-linebridge]").ClickSurelyAsync();
 
         // The app opens straight into that line's settings and finishes the connection: no second Connect.
         var line = portal.InApp("line-row");
@@ -48,7 +48,7 @@ public sealed class PlacementJourneyTests(Browser browser)
 
         await Assertions.Expect(portal.App.GetByText("Открытые линии")).ToBeVisibleAsync();
         await Assertions.Expect(portal.InApp("nav-settings")).ToHaveTextAsync("Настройки");
-        await portal.InApp("nav-settings").ClickAsync();
+        await portal.InApp("nav-settings").ClickSurelyAsync();
         await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=connect-button]")).ToHaveTextAsync("Подключить");
         await Assertions.Expect(portal.App.GetByText("Open lines")).ToHaveCountAsync(0);
 

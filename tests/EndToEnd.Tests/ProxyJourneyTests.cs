@@ -62,7 +62,7 @@ public sealed class ProxyJourneyTests(Browser browser)
         await portal.OpenAppAsync();
         await Assertions.Expect(portal.InApp("line-row").First).ToBeVisibleAsync();
         // Live over its circuit: picking a line shows its messages without a reload.
-        await portal.InApp("line-select").First.ClickAsync();
+        await portal.InApp("line-select").First.ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("message-list")).ToBeVisibleAsync();
 
         Assert.Contains(sockets, url => url.StartsWith($"wss://{nginx.HttpsUri.Authority}/_blazor", StringComparison.Ordinal));

@@ -34,7 +34,7 @@ public sealed class ReplyJourneyTests(Browser browser)
         // The operator answers in the portal's own line view.
         await portal.OpenAsync("online/?line=1");
         await portal.Page.GetByTestId($"reply-input-{chat}").FillAsync("It ships today.");
-        await portal.Page.GetByTestId($"reply-send-{chat}").ClickAsync();
+        await portal.Page.GetByTestId($"reply-send-{chat}").ClickSurelyAsync();
 
         await SandboxedApp.WaitUntilAsync(() => !receiver.Received.IsEmpty, "the reply reaches the webhook", TimeSpan.FromSeconds(60));
         var call = Assert.Single(receiver.Received);
@@ -49,7 +49,7 @@ public sealed class ReplyJourneyTests(Browser browser)
 
         // In LineBridge, framed by the portal, the line's table holds the reply as sent.
         await portal.OpenAppAsync();
-        await portal.App.Locator("[data-testid=line-row][data-line-id='1'] [data-testid=line-select]").ClickAsync(new() { Timeout = 30_000 });
+        await portal.App.Locator("[data-testid=line-row][data-line-id='1'] [data-testid=line-select]").ClickSurelyAsync(new() { Timeout = 30_000 });
         var row = portal.App.Locator("tr", new() { Has = portal.App.Locator("[data-testid=message-text]", new() { HasText = "It ships today." }) });
         await Assertions.Expect(row.Locator("[data-testid=status-chip][data-status=Sent]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
 

@@ -33,8 +33,8 @@ public sealed class ScreenshotTests(Browser browser)
         // Settings, an administrator's place: lines and their connection, the line's API access and webhook.
         var external = new ExternalSystem(app, await portal.ConnectLineAndCreateKeyAsync(lineId: 1));
         await portal.OpenAppAsync();
-        await portal.InApp("nav-settings").ClickAsync();
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.InApp("nav-settings").ClickSurelyAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("api-curl")).ToContainTextAsync("/lines/1/messages");
         await Shoot(portal, folder, "settings.png");
 
@@ -49,47 +49,47 @@ public sealed class ScreenshotTests(Browser browser)
             message = new { id = "m-4", text = "Photos of the parcel:", files = new[] { new { url = "http://127.0.0.1:9/files/parcel.jpg", name = "parcel.jpg" } } },
         });
         await external.SendAsync(1, "delivery-9", "m-5", "Can you deliver on Saturday?", "carol", "Carol", "Delivery");
-        await portal.InApp("nav-messages").ClickAsync();
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.InApp("nav-messages").ClickSurelyAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.MessageRow("Saturday").Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
 
         var row = portal.MessageRow("due yesterday");
-        await row.Locator("[data-testid=edit-button]").ClickAsync();
+        await row.Locator("[data-testid=edit-button]").ClickSurelyAsync();
         await portal.InApp("edit-text").FillAsync("It was due yesterday, [i]order #1042[/i].");
         await Assertions.Expect(portal.InApp("edit-preview")).ToContainTextAsync("order #1042");
         await Shoot(portal, folder, "edit-dialog.png");
-        await portal.InApp("edit-save").ClickAsync();
+        await portal.InApp("edit-save").ClickSurelyAsync();
         var edited = portal.MessageRow("order #1042.");
         await Assertions.Expect(edited.Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
         await Shoot(portal, folder, "messages.png");
 
-        await edited.Locator("[data-testid=history-button]").ClickAsync();
+        await edited.Locator("[data-testid=history-button]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("history-entry")).ToHaveCountAsync(2);
         await Shoot(portal, folder, "history.png");
-        await portal.InApp("history-close").ClickAsync();
+        await portal.InApp("history-close").ClickSurelyAsync();
 
         // At phone width (390 x 844, a common phone's screen): the same places, wrapped, nothing cut off; the shot is
         // what the phone shows first.
         await page.SetViewportSizeAsync(390, 844);
         await portal.OpenAppAsync();
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.MessageRow("Saturday")).ToBeVisibleAsync();
         await Shoot(portal, folder, "phone-messages.png");
-        await portal.InApp("nav-settings").ClickAsync();
+        await portal.InApp("nav-settings").ClickSurelyAsync();
         await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
         await Shoot(portal, folder, "phone-settings.png");
 
         // Dark (the app's toggle; the sandbox portal around it stays light) and Russian (the portal user's language).
         await page.SetViewportSizeAsync(1280, 1400);
         await portal.OpenAppAsync();
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.MessageRow("Saturday")).ToBeVisibleAsync();
-        await portal.InApp("dark-mode-toggle").ClickAsync();
+        await portal.InApp("dark-mode-toggle").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("dark-mode-toggle")).ToHaveAttributeAsync("aria-label", "Switch to light theme");
         await Shoot(portal, folder, "dark-messages.png");
         await portal.OpenAppAsync(lang: "ru");
         await Assertions.Expect(portal.App.Locator("html")).ToHaveAttributeAsync("lang", "ru");
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.MessageRow("Saturday")).ToBeVisibleAsync();
         await Shoot(portal, folder, "ru-messages.png");
 

@@ -22,11 +22,11 @@ public sealed class UiJourneyTests(Browser browser)
         // Two places: Messages (where the app opens) and Settings.
         await Assertions.Expect(portal.InApp("messages-view")).ToBeVisibleAsync();
         await Assertions.Expect(portal.InApp("connect-button")).ToHaveCountAsync(0);
-        await portal.InApp("nav-settings").ClickAsync();
+        await portal.InApp("nav-settings").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("settings-view")).ToBeVisibleAsync();
-        await portal.LineRow(1).Locator("[data-testid=connect-button]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=connect-button]").ClickSurelyAsync();
         await Assertions.Expect(portal.LineRow(1).Locator("[data-testid=disconnect-button]")).ToBeVisibleAsync();
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
 
         // The full address with the line's id, its name beside it, and a ready example with a placeholder key.
         await Assertions.Expect(portal.InApp("api-address")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex(@"^http://127\.0\.0\.1:\d+/api/v1/lines/1/messages$"));
@@ -69,7 +69,7 @@ public sealed class UiJourneyTests(Browser browser)
         await Assertions.Expect(portal.InApp("webhook-panel")).ToHaveCountAsync(0);
         await Assertions.Expect(portal.InApp("api-access")).ToHaveCountAsync(0);
         await Assertions.Expect(portal.InApp("connect-button")).ToHaveCountAsync(0);
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("message-row")).ToHaveCountAsync(3);
 
         // The chat as the table shows it (name and id), found by part of either, in any case.
@@ -82,7 +82,7 @@ public sealed class UiJourneyTests(Browser browser)
 
         // Find and replace: within one chat for an operator; without a chat there is nothing to run.
         await Assertions.Expect(portal.InApp("find-replace-button")).ToContainTextAsync("in a chat");
-        await portal.InApp("find-replace-button").ClickAsync();
+        await portal.InApp("find-replace-button").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("replace-find")).ToBeFocusedAsync();
         await portal.InApp("replace-find").FillAsync("refund");
         await portal.InApp("replace-with").FillAsync("return");
@@ -90,7 +90,7 @@ public sealed class UiJourneyTests(Browser browser)
         await portal.InApp("replace-chat").FillAsync("");
         await Assertions.Expect(portal.InApp("replace-preview-button")).ToBeDisabledAsync();
         await portal.InApp("replace-chat").FillAsync("Refund 77");
-        await portal.InApp("replace-preview-button").ClickAsync();
+        await portal.InApp("replace-preview-button").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("replace-preview")).ToHaveCountAsync(1);
 
         await context.CloseAsync();
@@ -112,13 +112,13 @@ public sealed class UiJourneyTests(Browser browser)
             chat = new { id = "order-1042", name = "Order #1042" },
             message = new { id = "m-file", files = new[] { new { url = "http://127.0.0.1:9/files/invoice-1042.pdf", name = "invoice-1042.pdf" } } },
         });
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.MessageRow("Long start").Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
 
         // A 4,900-character text is a few lines in its row, the whole of it one click away.
         var longRow = portal.MessageRow("Long start");
         Assert.True((await longRow.BoundingBoxAsync())!.Height < 200, "the long row is clamped");
-        await longRow.Locator("[data-testid=show-all]").ClickAsync();
+        await longRow.Locator("[data-testid=show-all]").ClickSurelyAsync();
         await Assertions.Expect(longRow.Locator("[data-testid=show-all]")).ToHaveAttributeAsync("aria-expanded", "true");
         Assert.True((await longRow.BoundingBoxAsync())!.Height > 300, "the whole text shows");
 
@@ -157,7 +157,7 @@ public sealed class UiJourneyTests(Browser browser)
         await portal.OpenAppAsync();
         var external = new ExternalSystem(app, await portal.ConnectLineAndCreateKeyAsync(lineId: 1));
         for (var i = 1; i <= 24; i++) await external.SendAsync(1, $"chat-{i % 3}", $"m-{i}", $"Message number {i:00} with a typo: teh");
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("message-row")).ToHaveCountAsync(24);
 
         // The portal sized its frame to the whole table; scroll the portal page to the last rows.
@@ -166,34 +166,34 @@ public sealed class UiJourneyTests(Browser browser)
         await portal.Page.EvaluateAsync("() => window.scrollTo(0, document.body.scrollHeight)");
 
         // Edit: focus is in the text, and the dialog's buttons are on screen.
-        await last.Locator("[data-testid=edit-button]").ClickAsync();
+        await last.Locator("[data-testid=edit-button]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("edit-text")).ToBeFocusedAsync();
         await AssertOnScreen(portal, portal.InApp("edit-save"));
         await portal.InApp("edit-text").FillAsync("Message number 01 with a typo: the");
-        await portal.InApp("edit-save").ClickAsync();
+        await portal.InApp("edit-save").ClickSurelyAsync();
         await Assertions.Expect(portal.MessageRow("typo: the").Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
 
         // History: on screen too; a revert can be undone.
         await portal.Page.EvaluateAsync("() => window.scrollTo(0, document.body.scrollHeight)");
-        await portal.MessageRow("Message number 01").Locator("[data-testid=history-button]").ClickAsync();
+        await portal.MessageRow("Message number 01").Locator("[data-testid=history-button]").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("history-entry")).ToHaveCountAsync(2);
         await AssertOnScreen(portal, portal.InApp("history-close"));
-        await portal.InApp("revert-button").ClickAsync();
+        await portal.InApp("revert-button").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("revert-undo")).ToContainTextAsync("Reverted to version 1");
         await Assertions.Expect(portal.MessageRow("Message number 01").Locator("[data-testid=message-text]")).ToContainTextAsync("typo: teh");
-        await portal.InApp("revert-undo-button").ClickAsync();
+        await portal.InApp("revert-undo-button").ClickSurelyAsync();
         await Assertions.Expect(portal.MessageRow("Message number 01").Locator("[data-testid=message-text]")).ToContainTextAsync("typo: the");
         await Assertions.Expect(portal.MessageRow("Message number 01").Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
 
         // Find and replace over the whole line (an administrator): actions and progress stay on screen.
         await portal.Page.EvaluateAsync("() => window.scrollTo(0, document.body.scrollHeight)");
-        await portal.InApp("find-replace-button").ClickAsync();
+        await portal.InApp("find-replace-button").ClickSurelyAsync();
         await portal.InApp("replace-find").FillAsync("teh");
         await portal.InApp("replace-with").FillAsync("the");
-        await portal.InApp("replace-preview-button").ClickAsync();
+        await portal.InApp("replace-preview-button").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("replace-preview")).ToHaveCountAsync(23);
         await AssertOnScreen(portal, portal.InApp("replace-apply"));
-        await portal.InApp("replace-apply").ClickAsync();
+        await portal.InApp("replace-apply").ClickSurelyAsync();
         await Assertions.Expect(portal.InApp("replace-progress")).ToHaveAttributeAsync("data-settled", "23", new() { Timeout = 60_000 });
         await AssertOnScreen(portal, portal.InApp("replace-progress"));
         await AssertOnScreen(portal, portal.InApp("replace-close"));
@@ -213,7 +213,7 @@ public sealed class UiJourneyTests(Browser browser)
 
         await portal.OpenAppAsync(lang: "ru");
         await Assertions.Expect(portal.App.Locator("html")).ToHaveAttributeAsync("lang", "ru");
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         var time = portal.MessageRow("Hello").Locator("[data-testid=message-time]");
         await Assertions.Expect(time).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex(" UTC$"));
         var utc = DateTimeOffset.Parse(await time.GetAttributeAsync("datetime") ?? "", System.Globalization.CultureInfo.InvariantCulture);
@@ -245,14 +245,14 @@ public sealed class UiJourneyTests(Browser browser)
         // The portal lists its lines slowly, as on a loaded machine (beyond Playwright's default 5 s for an
         // expectation): Settings shows the lines once they arrive, and the test waits for them.
         app.Sandbox.Faults.Set(new FaultSettings { Latency = TimeSpan.FromSeconds(6), Methods = ["imopenlines.config.list.get"] });
-        await portal.InApp("nav-settings").ClickAsync();
+        await portal.InApp("nav-settings").ClickSurelyAsync();
 
         var connect = portal.LineRow(2).Locator("[data-testid=connect-button]");
         await Assertions.Expect(connect).ToBeVisibleAsync();
         var box = (await connect.BoundingBoxAsync())!;
         Assert.True(box.X >= 0 && box.X + box.Width <= 390, $"Connect spans {box.X}..{box.X + box.Width} of 390 px");
         app.Sandbox.Faults.Clear();
-        await connect.ClickAsync();
+        await connect.ClickSurelyAsync();
         var disconnect = portal.LineRow(2).Locator("[data-testid=disconnect-button]");
         await Assertions.Expect(disconnect).ToBeVisibleAsync();
         box = (await disconnect.BoundingBoxAsync())!;

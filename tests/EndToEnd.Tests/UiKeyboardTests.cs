@@ -25,7 +25,7 @@ public sealed class UiKeyboardTests(Browser browser)
             chat = new { id = "refund-77", name = "Refund 77" },
             message = new { id = "m-photo", text = "Photos of the parcel", files = new[] { new { url = "http://127.0.0.1:9/files/parcel.jpg", name = "parcel.jpg" } } },
         });
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
         var row = portal.MessageRow("Photos of the parcel");
         await Assertions.Expect(row.Locator("[data-testid=status-chip]")).ToHaveAttributeAsync("data-status", "Sent");
 
@@ -63,10 +63,10 @@ public sealed class UiKeyboardTests(Browser browser)
             """);
         var portal = new PortalPage(await context.NewPageAsync(), app.Portal);
         await portal.OpenAppAsync();
-        await portal.InApp("nav-settings").ClickAsync();
-        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickAsync();
+        await portal.InApp("nav-settings").ClickSurelyAsync();
+        await portal.LineRow(1).Locator("[data-testid=line-select]").ClickSurelyAsync();
 
-        await portal.InApp("copy-address").ClickAsync();
+        await portal.InApp("copy-address").ClickSurelyAsync();
         var result = portal.InApp("copy-result");
         await Assertions.Expect(result).ToHaveAttributeAsync("data-copied", "false");
         await Assertions.Expect(result).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-warning-text"));

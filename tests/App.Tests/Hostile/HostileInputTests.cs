@@ -30,7 +30,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture fixture) : IClas
     public async Task HostileRequest_IsRefusedWithA4xx_AndChangesNothing(string name)
     {
         var hostile = HostileCases.All[name];
-        var before = fixture.Snapshot();
+        var before = await fixture.SnapshotAsync();
 
         using var response = await hostile.Send(fixture);
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -59,7 +59,7 @@ public sealed class HostileInputTests(HostileInputTests.Fixture fixture) : IClas
         {
             Assert.True(body.Contains($"\"{field}\"", StringComparison.OrdinalIgnoreCase), $"{name}: the answer does not name {field}: {body}");
         }
-        Assert.Equal(before, fixture.Snapshot());
+        Assert.Equal(before, await fixture.SnapshotAsync());
     }
 
     [Fact]

@@ -83,6 +83,19 @@ public class TwoPortals : IAsyncLifetime
     };
 
     /// <summary>
+    /// <see cref="Snapshot"/> once the app is quiet (<see cref="SandboxedApp.WaitUntilQuietAsync"/>): the fixture is
+    /// shared, so an event, send or reply an earlier case started may still be settling (an event confirmed or
+    /// refuted by the <see cref="Events.EventProcessor"/>, a message delivered). Compare before and after a request
+    /// with this, never with <see cref="Snapshot"/> alone: the request's own background work, if it started any,
+    /// settles before the second look and shows as a difference.
+    /// </summary>
+    public async Task<string> SnapshotAsync()
+    {
+        await App.WaitUntilQuietAsync();
+        return Snapshot();
+    }
+
+    /// <summary>
     /// Everything a request could change: every LiteDB collection (portals, keys, lines, messages, versions, outbox)
     /// and each sandbox portal's lines, connectors, event bindings and dialogs.
     /// </summary>

@@ -62,22 +62,24 @@ public sealed class TokenKeepAliveTests
     [Fact]
     public async Task APortalQuietForLongerThanTheRefreshTokensLife_StillWorks()
     {
-        // The sandbox's refresh tokens live 2 s; the app refreshes after a quarter of that, looking every 100 ms.
+        // The sandbox's refresh tokens live 10 s; the app refreshes after a quarter of that, looking every 100 ms. The
+        // life is long enough that a busy machine stalling the keep-alive for seconds does not lose the token (with 2 s,
+        // a stall of 1.5 s did), and short enough that the test outlives the first token.
         await using var app = await SandboxedApp.StartAsync(
-            configureSandbox: o => o.RefreshTokenLifetime = TimeSpan.FromSeconds(2),
+            configureSandbox: o => o.RefreshTokenLifetime = TimeSpan.FromSeconds(10),
             settings: new Dictionary<string, string?>
             {
-                ["Bitrix24:RefreshTokenLifetime"] = "00:00:02",
+                ["Bitrix24:RefreshTokenLifetime"] = "00:00:10",
                 ["Bitrix24:TokenKeepAliveInterval"] = "00:00:00.100",
             },
             cancellationToken: TestContext.Current.CancellationToken);
         var start = app.OAuth.Count;
         var installed = app.Store.Find(app.Portal.MemberId)!.RefreshTokenIssuedAt!.Value;
 
-        // Each keep-alive refresh comes at least half a second after the last: six of them outlast the first refresh
-        // token, and each only works with the one before it (single use, 2 s of life).
-        await SandboxedApp.WaitUntilAsync(() => app.OAuth.Count >= start + 6, "the quiet portal's tokens were kept alive");
-        await SandboxedApp.WaitUntilAsync(() => app.Store.Find(app.Portal.MemberId)!.RefreshTokenIssuedAt > installed + TimeSpan.FromSeconds(2.5),
+        // Each keep-alive refresh comes at least 2.5 s after the last: five of them outlast the first refresh token,
+        // and each only works with the one before it (single use, 10 s of life).
+        await SandboxedApp.WaitUntilAsync(() => app.OAuth.Count >= start + 5, "the quiet portal's tokens were kept alive");
+        await SandboxedApp.WaitUntilAsync(() => app.Store.Find(app.Portal.MemberId)!.RefreshTokenIssuedAt > installed + TimeSpan.FromSeconds(12.5),
             "a refresh token obtained after the first one's life ended is stored");
 
         var info = await app.Clients.ForPortal(app.Portal.MemberId).App.InfoAsync(TestContext.Current.CancellationToken);

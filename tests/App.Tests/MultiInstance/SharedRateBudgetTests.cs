@@ -13,13 +13,15 @@ public sealed class SharedRateBudgetTests
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(Ct);
         // A small, quick bucket so the test is short: the portal takes 20 at once and 4 per second. The app is told a
-        // burst of 16 (15 after its headroom): 5 slots (1.25 s at 4/s) absorb a busy machine's scheduling jitter.
+        // burst of 9 (8 after its headroom) and 3 per second. A busy machine may hold admitted calls back and let them
+        // arrive together: calls admitted within D seconds number at most 8 + 3·D, so the portal's 20 hold for any
+        // D up to 4 s. Unshared, the three instances would let 24 out at once, more than the portal's 20.
         var settings = new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "PostgreSql",
             ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-            ["Bitrix24:Burst"] = "16",
-            ["Bitrix24:RequestsPerSecond"] = "4",
+            ["Bitrix24:Burst"] = "9",
+            ["Bitrix24:RequestsPerSecond"] = "3",
         };
         await using var app = await SandboxedApp.StartAsync(
             settings: settings, configureSandbox: o => o.Portals.ForEach(p => { p.Burst = 20; p.RequestsPerSecond = 4; }), cancellationToken: Ct);
@@ -30,8 +32,8 @@ public sealed class SharedRateBudgetTests
         await SandboxedApp.WaitUntilAsync(() => app.Portal.BucketLevel == 0, "the portal's bucket has drained after the install");
         var before = app.Portal.Calls.Count;
 
-        // 12 calls per instance at once: each alone is within its burst of 15, the three together (36) are not: they
-        // stay within the portal's 20 only if each knows what the other two spend.
+        // 12 calls per instance at once: each instance alone would let 8 out at once and the rest at 3/s, the three
+        // together 24 at once and 9/s: they stay within the portal's bucket only if each knows what the other two spend.
         using var start = new ManualResetEventSlim();
         var calls = Enumerable.Range(0, 36).Select(i => Task.Run(async () =>
         {

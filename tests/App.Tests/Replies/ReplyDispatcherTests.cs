@@ -21,7 +21,7 @@ public sealed class ReplyDispatcherTests
     private const int Line = 1;
     private const string Chat = "chat-1";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     private static readonly Dictionary<string, string?> FastRetries = new()
     {

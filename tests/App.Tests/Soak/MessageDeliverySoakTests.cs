@@ -33,7 +33,9 @@ public partial class MessageDeliverySoakTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact(Timeout = 15 * 60 * 1000)]
+    // An upper bound for a hung run only (the drain and every wait inside have bounds of their own). The bounded run
+    // takes minutes; 5,000 operations with 10 restarts on the 2-core machine under other builds ran past 15 min.
+    [Fact(Timeout = 60 * 60 * 1000)]
     public async Task SendsAndEdits_UnderFaultsAndHardRestarts_LeaveThePortalsEqualToTheLog()
     {
         var cancellationToken = TestContext.Current.CancellationToken;

@@ -26,7 +26,7 @@ public class DerivedDataTests
     {
         using var h = new MessagesHarness();
         var requests = Enumerable.Range(0, 300).Select(i => h.Store.AddAsync([New($"m{i}", $"chat-{i % 3}")], "API", "api"));
-        var added = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        var added = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
 
         await WaitDerived(h);
 

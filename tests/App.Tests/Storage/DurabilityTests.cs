@@ -141,7 +141,7 @@ public class DurabilityTests
         {
             stop.Cancel();
         }
-        await Task.WhenAll(producers).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        await Task.WhenAll(producers).WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ internal static class Line
     public const string Connector = "linebridge";
     public const int Id = 1;
     public const string Chat = "chat-1";
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     public static readonly Dictionary<string, string?> FastRetries = new()
     {

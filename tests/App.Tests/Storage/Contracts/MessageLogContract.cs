@@ -54,7 +54,7 @@ public abstract class MessageLogContract(StorageProvider provider)
 
         var requests = Enumerable.Range(0, 20).Select(i => Task.Run(() =>
             store.AddAsync([Sample.Message($"own-{i}"), Sample.Message("shared")], "API", "API"))).ToList();
-        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
 
         Assert.All(results, r => Assert.False(r[0].Duplicate));
         Assert.Equal(1, results.Count(r => !r[1].Duplicate));
