@@ -54,6 +54,15 @@ public sealed class DurableLiteDatabase : LiteDatabase
     /// </summary>
     internal Lock WriteGate { get; } = new();
 
+    // Set under WriteGate when the file closes. A write that reached LiteDB after its engine closed would leave a write
+    // transaction open in it; LiteDB finalizes such a transaction later on the finalizer thread, where its rollback
+    // fails ("discarded page must be writable") and ends the process.
+    private bool _closed;
+
+    /// <summary>Called under <see cref="WriteGate"/> before a write starts.</summary>
+    /// <exception cref="ObjectDisposedException">The file was closed (the app is stopping).</exception>
+    internal void ThrowIfClosed() => ObjectDisposedException.ThrowIf(_closed, this);
+
     /// <summary>Opens (or creates) the database file at <paramref name="path"/> and its log beside it.</summary>
     /// <exception cref="IOException">Another process has the file open.</exception>
     public static DurableLiteDatabase Open(string path)
@@ -105,8 +114,17 @@ public sealed class DurableLiteDatabase : LiteDatabase
 
     protected override void Dispose(bool disposing)
     {
-        base.Dispose(disposing);
-        if (!disposing) return;
+        if (!disposing)
+        {
+            base.Dispose(disposing);
+            return;
+        }
+        // No write may be half-way through LiteDB while it closes, nor start after (see _closed).
+        lock (WriteGate)
+        {
+            _closed = true;
+            base.Dispose(disposing);
+        }
         var emptyLog = _log.Length == 0;   // LiteDB checkpointed it on close
         _log.Dispose();
         _data.Dispose();

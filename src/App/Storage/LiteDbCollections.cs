@@ -41,6 +41,7 @@ internal static class LiteDbCollections
     /// Runs one write (an auto-transaction of LiteDB) while no other write to the same file runs: see
     /// <see cref="DurableLiteDatabase.WriteGate"/>. A database opened any other way runs it as is.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The file was closed (the app is stopping); nothing was written.</exception>
     internal static void Write(LiteDatabase database, Action write)
     {
         if (database is not DurableLiteDatabase durable)
@@ -48,13 +49,21 @@ internal static class LiteDbCollections
             write();
             return;
         }
-        lock (durable.WriteGate) write();
+        lock (durable.WriteGate)
+        {
+            durable.ThrowIfClosed();
+            write();
+        }
     }
 
     /// <inheritdoc cref="Write(LiteDatabase, Action)"/>
     internal static T Write<T>(LiteDatabase database, Func<T> write)
     {
         if (database is not DurableLiteDatabase durable) return write();
-        lock (durable.WriteGate) return write();
+        lock (durable.WriteGate)
+        {
+            durable.ThrowIfClosed();
+            return write();
+        }
     }
 }

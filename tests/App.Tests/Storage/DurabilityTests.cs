@@ -170,6 +170,52 @@ public class DurabilityTests
     }
 
     [Fact]
+    public async Task AWriteAfterTheFileClosed_IsRefusedBeforeItReachesLiteDb_AndACloseWaitsForTheWriteInProgress()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var folder = Path.Combine(Path.GetTempPath(), "linebridge-durable-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var path = Path.Combine(folder, "x.db");
+            var db = DurableLiteDatabase.Open(path);
+            var store = new MessageStore(db, TimeProvider.System);
+            var collection = db.GetCollection(LiteDb.LiteDbApiKeyRecords.Collection);
+            // A write holds the gate while the file is asked to close: the close must wait for it, so the write lands
+            // (a write transaction left open in a closed engine is finalized later, and its failing rollback ends the
+            // process).
+            using var writing = new SemaphoreSlim(0);
+            using var release = new SemaphoreSlim(0);
+            var write = Task.Run(() => LiteDbCollections.Write(db, () =>
+            {
+                writing.Release();
+                release.Wait(ct);
+                collection.Insert(new LiteDB.BsonDocument { ["_id"] = "in-progress" });
+            }), ct);
+            await writing.WaitAsync(ct);
+            using var closing = new SemaphoreSlim(0);
+            var close = Task.Run(() =>
+            {
+                closing.Release();
+                db.Dispose();
+            }, ct);
+            await closing.WaitAsync(ct);
+            release.Release();
+            await write;
+            await close;
+
+            Assert.Throws<ObjectDisposedException>(() => LiteDbCollections.Write(db, () => collection.Insert(new LiteDB.BsonDocument { ["_id"] = "late" })));
+            Assert.Throws<ObjectDisposedException>(() => store.Add([New("late")], "API", "api"));
+            using var plain = new LiteDB.LiteDatabase($"Filename={path};Connection=direct");
+            Assert.NotNull(plain.GetCollection(LiteDb.LiteDbApiKeyRecords.Collection).FindById("in-progress"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AcceptedMessages_SurviveReopeningTheFile()
     {
         using var h = new MessagesHarness();

@@ -18,10 +18,13 @@ internal sealed class LiteDbEventInbox : IEventInboxStore
     {
         _database = database;
         _events = database.GetCollection<InboxEvent>(Collection);
-        _events.EnsureIndex(e => e.Fingerprint, unique: true);
-        _events.EnsureIndex(e => e.NextAttemptAt);
-        _events.EnsureIndex(e => e.MemberId);
-        _events.EnsureIndex(e => e.State);
+        LiteDbCollections.Write(database, () =>
+        {
+            _events.EnsureIndex(e => e.Fingerprint, unique: true);
+            _events.EnsureIndex(e => e.NextAttemptAt);
+            _events.EnsureIndex(e => e.MemberId);
+            _events.EnsureIndex(e => e.State);
+        });
     }
 
     public bool TryAdd(InboxEvent inboxEvent)

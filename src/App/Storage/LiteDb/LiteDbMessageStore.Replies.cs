@@ -18,8 +18,11 @@ public sealed partial class LiteDbMessageStore
         {
             if (_deliveries is not null) return _deliveries;
             var deliveries = _db.GetCollection<ReplyDelivery>(ReplyDeliveriesCollection, BsonAutoId.Int64);
-            deliveries.EnsureIndex(x => x.MessageId);
-            deliveries.EnsureIndex(x => x.MemberId);
+            LiteDbCollections.Write(_db, () =>
+            {
+                deliveries.EnsureIndex(x => x.MessageId);
+                deliveries.EnsureIndex(x => x.MemberId);
+            });
             return _deliveries = deliveries;
         }
     }

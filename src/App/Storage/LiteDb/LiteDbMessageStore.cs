@@ -45,16 +45,18 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
         _counts = db.GetCollection(CountsCollection);
         _blocks = db.GetCollection<MessageTextBlock>(TextBlocksCollection);
 
-        _messages.EnsureIndex(nameof(MessageRecord.LineTimeKey), "$.LineTimeKey");
-        _messages.EnsureIndex(nameof(MessageRecord.ChatTimeKey), "$.ChatTimeKey");
-        _messages.EnsureIndex(nameof(MessageRecord.StatusTimeKey), "$.StatusTimeKey");
-        // Binary keys are named explicitly: a lambda over byte[] would index each byte (a multikey index).
-        _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
-        _versions.EnsureIndex(x => x.MessageId);
-        _outbox.EnsureIndex(x => x.MessageId);
-        // Added later than the others: on an existing file it builds pages, so it takes the write gate (the workers
-        // above may already be writing).
-        lock (_gate) _outbox.EnsureIndex(x => x.MemberId);
+        // Building an index writes pages: under the write gate, since other stores' workers may already be writing.
+        LiteDbCollections.Write(db, () =>
+        {
+            _messages.EnsureIndex(nameof(MessageRecord.LineTimeKey), "$.LineTimeKey");
+            _messages.EnsureIndex(nameof(MessageRecord.ChatTimeKey), "$.ChatTimeKey");
+            _messages.EnsureIndex(nameof(MessageRecord.StatusTimeKey), "$.StatusTimeKey");
+            // Binary keys are named explicitly: a lambda over byte[] would index each byte (a multikey index).
+            _messages.EnsureIndex(nameof(MessageRecord.ExternalKey), "$.ExternalKey", unique: true);
+            _versions.EnsureIndex(x => x.MessageId);
+            _outbox.EnsureIndex(x => x.MessageId);
+            _outbox.EnsureIndex(x => x.MemberId);
+        });
     }
 
     /// <summary>
@@ -1018,6 +1020,7 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
     {
         lock (_gate)
         {
+            _durable?.ThrowIfClosed();
             _db.BeginTrans();
             try
             {

@@ -31,7 +31,7 @@ internal sealed class LiteDbApiKeyRecords : IApiKeyRecords
     {
         _database = database;
         _keys = database.GetCollection<ApiKeyRecord>(Collection);
-        _keys.EnsureIndex(x => x.Hash, unique: true);
+        LiteDbCollections.Write(database, () => _keys.EnsureIndex(x => x.Hash, unique: true));
     }
 
     public ApiKeyRecord? Find(string memberId) => _keys.FindById(memberId);
@@ -54,7 +54,7 @@ internal sealed class LiteDbLineConnectionRecords : ILineConnectionRecords
     {
         _database = database;
         _lines = database.GetCollection<LineConnection>(Collection);
-        _lines.EnsureIndex(x => x.MemberId);
+        LiteDbCollections.Write(database, () => _lines.EnsureIndex(x => x.MemberId));
     }
 
     public LineConnection? Find(string id) => _lines.FindById(id);
