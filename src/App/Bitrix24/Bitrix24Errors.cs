@@ -41,4 +41,20 @@ public static class Bitrix24Errors
 
     /// <summary>Our own code: the portal refused our refresh token; an administrator must open the app again.</summary>
     public const string ReauthorizationRequired = "REAUTHORIZATION_REQUIRED";
+
+    /// <summary>
+    /// The HTTP status a call made alone answers with <paramref name="code"/> (protocol reference §4, system errors), for
+    /// a <c>batch</c> command's error, which carries no status of its own; a method's own refusals answer 400.
+    /// </summary>
+    public static System.Net.HttpStatusCode StatusOf(string code) => code switch
+    {
+        InternalServerError or UnexpectedAnswer or PortalDeleted => System.Net.HttpStatusCode.InternalServerError,
+        QueryLimitExceeded => System.Net.HttpStatusCode.ServiceUnavailable,
+        OperationTimeLimit => System.Net.HttpStatusCode.TooManyRequests,
+        PaymentRequired => System.Net.HttpStatusCode.PaymentRequired,
+        ExpiredToken or NoAuthFound or InvalidToken => System.Net.HttpStatusCode.Unauthorized,
+        AccessDenied or InsufficientScope => System.Net.HttpStatusCode.Forbidden,
+        MethodNotFound => System.Net.HttpStatusCode.NotFound,
+        _ => System.Net.HttpStatusCode.BadRequest,
+    };
 }

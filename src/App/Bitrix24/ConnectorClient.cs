@@ -93,6 +93,106 @@ public class ConnectorClient
         ConnectorMessagesRequest request, CancellationToken cancellationToken = default) =>
         MessagesAsync(Bitrix24Methods.DeleteMessages, request, cancellationToken);
 
+    /// <summary>
+    /// Sends, updates or deletes messages of several lines (or methods) in one <c>batch</c> request, which counts once
+    /// against the portal's request bucket while each command's seconds count against its own method's operating budget
+    /// (protocol reference §5.4). Up to <see cref="MaxBatchCommands"/> commands; each is
+    /// <see cref="Bitrix24Methods.SendMessages"/>, <see cref="Bitrix24Methods.UpdateMessages"/> or
+    /// <see cref="Bitrix24Methods.DeleteMessages"/>. Returns one outcome per command, in order: its per-element results
+    /// (with its own <c>time</c> block), or the <see cref="Bitrix24Exception"/> the same call made alone would have
+    /// raised (from the command's <c>result_error</c>). Throws when the batch request itself fails; then no command's
+    /// outcome is known. Like <c>send.messages</c>, never retried blindly. A test double without a transport makes
+    /// the calls one by one through the virtual methods.
+    /// </summary>
+    public virtual async Task<IReadOnlyList<ConnectorMessagesOutcome>> MessagesBatchAsync(
+        IReadOnlyList<ConnectorMessagesCommand> commands, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        if (commands.Count is 0 or > MaxBatchCommands)
+            throw new ArgumentOutOfRangeException(nameof(commands), commands.Count, $"A batch carries 1 to {MaxBatchCommands} commands.");
+        foreach (var c in commands)
+        {
+            if (c.Method is not (Bitrix24Methods.SendMessages or Bitrix24Methods.UpdateMessages or Bitrix24Methods.DeleteMessages))
+                throw new ArgumentException($"'{c.Method}' is not a message method.", nameof(commands));
+            ArgumentException.ThrowIfNullOrEmpty(c.Request.Connector);
+        }
+        if (_client is null) return await OneByOneAsync(commands, cancellationToken);
+
+        var keys = commands.Select((_, i) => "m" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var batch = new Dictionary<string, BatchCommand>();
+        for (var i = 0; i < commands.Count; i++) batch[keys[i]] = ToBatchCommand(commands[i]);
+        var answer = await Client.BatchAsync(batch, halt: false, cancellationToken);
+
+        var outcomes = new List<ConnectorMessagesOutcome>(commands.Count);
+        for (var i = 0; i < commands.Count; i++)
+        {
+            var (method, request) = (commands[i].Method, commands[i].Request);
+            if (answer.Errors.TryGetValue(keys[i], out var error))
+            {
+                outcomes.Add(new(null, new Bitrix24Exception(method, Bitrix24Errors.StatusOf(error.Code), error.Code, error.Description)));
+                continue;
+            }
+            if (!answer.Results.TryGetValue(keys[i], out var result))
+            {
+                // Neither a result nor an error: whether it ran is unknown, as when an answer is lost.
+                outcomes.Add(new(null, new Bitrix24Exception(method, HttpStatusCode.InternalServerError, Bitrix24Errors.UnexpectedAnswer,
+                    "The portal's batch answer has no result for this command.")));
+                continue;
+            }
+            try
+            {
+                answer.Times.TryGetValue(keys[i], out var time);
+                outcomes.Add(new(ParseMessageResults(method, result, request.Messages.Count) with { Time = time }, null));
+            }
+            catch (Bitrix24Exception ex)
+            {
+                outcomes.Add(new(null, ex));
+            }
+        }
+        return outcomes;
+    }
+
+    /// <summary>The most commands one <c>batch</c> may carry (protocol reference §5.4).</summary>
+    public const int MaxBatchCommands = 50;
+
+    /// <summary>
+    /// The most parameters one batch command may carry: the portal reads each command with PHP's <c>parse_str</c>,
+    /// which keeps only the first <c>max_input_vars</c> (1000 by default) and drops the rest without failing.
+    /// </summary>
+    public const int MaxBatchCommandParameters = 1000;
+
+    /// <summary>A message call as one <c>batch</c> command (<c>method?CONNECTOR=..&amp;LINE=..&amp;MESSAGES[0][user][id]=..</c>).</summary>
+    public static BatchCommand ToBatchCommand(ConnectorMessagesCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var r = command.Request;
+        return BatchCommand.Of(command.Method, new { CONNECTOR = r.Connector, LINE = r.Line, MESSAGES = r.Messages });
+    }
+
+    private async Task<IReadOnlyList<ConnectorMessagesOutcome>> OneByOneAsync(
+        IReadOnlyList<ConnectorMessagesCommand> commands, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<ConnectorMessagesOutcome>(commands.Count);
+        foreach (var c in commands)
+        {
+            try
+            {
+                var result = c.Method switch
+                {
+                    Bitrix24Methods.SendMessages => await SendMessagesAsync(c.Request, cancellationToken),
+                    Bitrix24Methods.UpdateMessages => await UpdateMessagesAsync(c.Request, cancellationToken),
+                    _ => await DeleteMessagesAsync(c.Request, cancellationToken),
+                };
+                outcomes.Add(new(result, null));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                outcomes.Add(new(null, ex));
+            }
+        }
+        return outcomes;
+    }
+
     /// <summary>Reports outgoing messages as delivered. REST: <c>imconnector.send.status.delivery</c>.</summary>
     public virtual async Task<bool> SendDeliveryStatusAsync(ConnectorStatusRequest request, CancellationToken cancellationToken = default)
     {

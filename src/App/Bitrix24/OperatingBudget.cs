@@ -15,7 +15,14 @@ public sealed record Bitrix24Time(double? Processing, double? Operating, long? O
     /// <summary>Reads <c>time</c> from an answer's root object; null when it has none.</summary>
     public static Bitrix24Time? From(JsonElement root)
     {
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("time", out var time) || time.ValueKind != JsonValueKind.Object) return null;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("time", out var time)) return null;
+        return Of(time);
+    }
+
+    /// <summary>Reads a <c>time</c> block itself (as <c>batch</c> gives one per command in <c>result_time</c>); null when it is not an object.</summary>
+    public static Bitrix24Time? Of(JsonElement time)
+    {
+        if (time.ValueKind != JsonValueKind.Object) return null;
         return new Bitrix24Time(Number(time, "processing"), Number(time, "operating"),
             time.TryGetProperty("operating_reset_at", out var reset) ? Bitrix24Json.AsLong(reset) : null);
     }
@@ -192,8 +199,7 @@ internal sealed class OperatingTimeHandler(Bitrix24OperatingBudget budget) : Del
     {
         var response = await base.SendAsync(request, cancellationToken);
         var memberId = Bitrix24Request.CredentialsOf(request)?.MemberId;
-        if (string.IsNullOrEmpty(memberId) || !request.Options.TryGetValue(Bitrix24Request.Method, out var method) ||
-            method == Bitrix24Methods.Batch)
+        if (string.IsNullOrEmpty(memberId) || !request.Options.TryGetValue(Bitrix24Request.Method, out var method))
         {
             return response;
         }
@@ -202,12 +208,34 @@ internal sealed class OperatingTimeHandler(Bitrix24OperatingBudget budget) : Del
             await response.Content.LoadIntoBufferAsync(cancellationToken);
             // A copy of the buffer: the caller reads the content again.
             using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
-            if (Bitrix24Time.From(doc.RootElement) is { } answer) budget.Observe(memberId, method, answer);
+            if (method == Bitrix24Methods.Batch) ObserveCommands(memberId, request, doc.RootElement);
+            else if (Bitrix24Time.From(doc.RootElement) is { } answer) budget.Observe(memberId, method, answer);
         }
         catch (JsonException)
         {
             // Not JSON (a proxy's error page): nothing to learn; the caller reports the answer.
         }
         return response;
+    }
+
+    // A batch counts once against the request bucket, but each command's seconds count against its own method's budget
+    // (protocol reference §5.4): each command's result_time is what that method's call would have reported.
+    private void ObserveCommands(string memberId, HttpRequestMessage request, JsonElement root)
+    {
+        if (!request.Options.TryGetValue(Bitrix24Request.Body, out var body) || body is null) return;
+        if (!Bitrix24Json.TryGet(root, "result", out var result) || !Bitrix24Json.TryGet(result, "result_time", out var times) ||
+            times.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+        using var sent = JsonDocument.Parse(body);
+        if (!Bitrix24Json.TryGet(sent.RootElement, "cmd", out var commands) || commands.ValueKind != JsonValueKind.Object) return;
+        foreach (var command in commands.EnumerateObject())
+        {
+            var query = Bitrix24Json.AsString(command.Value);
+            if (string.IsNullOrEmpty(query) || !times.TryGetProperty(command.Name, out var time) || Bitrix24Time.Of(time) is not { } answer) continue;
+            var question = query.IndexOf('?', StringComparison.Ordinal);
+            budget.Observe(memberId, question < 0 ? query : query[..question], answer);
+        }
     }
 }

@@ -31,6 +31,15 @@ public sealed class MessageOptions
     /// </summary>
     public int MaxCallsInFlightPerPortal { get; set; } = 4;
 
+    /// <summary>
+    /// Whether one delivery's small calls for different lines and methods of a portal travel together in one
+    /// <c>batch</c> request (up to 50 commands, within <see cref="MaxCallBytes"/>), which spends one unit of the portal's
+    /// request bucket instead of one per call. Sends of a line stay one call after another: at most one of a line's
+    /// send calls per batch. A call of at least half <see cref="BatchSize"/> elements still goes on its own, and so does
+    /// a lone one. Off: every call is its own request (the benches compare both).
+    /// </summary>
+    public bool PackLinesInBatch { get; set; } = true;
+
     /// <summary>First delay after a transient failure; it doubles with each attempt up to <see cref="MaxRetryDelay"/>.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -21,8 +21,14 @@ internal sealed class PausingOutbox(IOutboxStore inner) : IOutboxStore
     /// <summary>Each claim's portals left out, and the portals of what it read, in order.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<(IReadOnlyCollection<string> Except, IReadOnlyList<string> Read)> Reads { get; } = new();
 
+    /// <summary>While set, the dispatcher's reads find nothing: work added meanwhile is read all at once after.</summary>
+    public bool HoldClaims { get => Volatile.Read(ref _hold); set => Volatile.Write(ref _hold, value); }
+
+    private bool _hold;
+
     public IReadOnlyList<OutboxItem> Claim(int max, IReadOnlyCollection<string>? except = null)
     {
+        if (HoldClaims) return [];
         var read = inner.Claim(max, except);
         Reads.Enqueue((except ?? [], read.Select(i => i.MemberId).ToList()));
         if (Interlocked.Exchange(ref _pauseNext, 0) == 1)
@@ -45,7 +51,7 @@ internal sealed class PausingOutbox(IOutboxStore inner) : IOutboxStore
         return inner.Complete(completions);
     }
 
-    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) => inner.ClaimOf(memberId, max);
+    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) => HoldClaims ? [] : inner.ClaimOf(memberId, max);
     public void Release() => inner.Release();
     public bool HasPendingWork() => inner.HasPendingWork();
     public IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items) => inner.MarkInFlight(items);

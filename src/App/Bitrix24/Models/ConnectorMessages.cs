@@ -77,3 +77,14 @@ public sealed record ConnectorMessagesResult(IReadOnlyList<MessageItemResult> It
     /// <summary>The answer's <c>time</c> block (how long the portal ran the call, its operating budget), when given.</summary>
     public Bitrix24Time? Time { get; init; }
 }
+
+/// <summary>One command of <c>ConnectorClient.MessagesBatchAsync</c>: which message method, and its arguments.</summary>
+/// <param name="Method"><c>imconnector.send.messages</c>, <c>imconnector.update.messages</c> or <c>imconnector.delete.messages</c>.</param>
+/// <param name="Request">The call's connector, line and <c>MESSAGES</c>.</param>
+public sealed record ConnectorMessagesCommand(string Method, ConnectorMessagesRequest Request);
+
+/// <summary>
+/// What one command of a batch came to: <see cref="Result"/> when the portal ran it, else <see cref="Error"/>, the
+/// exception the same call made alone would have raised.
+/// </summary>
+public sealed record ConnectorMessagesOutcome(ConnectorMessagesResult? Result, Exception? Error);
