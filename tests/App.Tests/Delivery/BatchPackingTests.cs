@@ -35,11 +35,15 @@ public class BatchPackingTests
         public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    private static async Task<Harness> StartAsync(int lines, Dictionary<string, string?>? settings = null)
+    private static async Task<Harness> StartAsync(int lines, Dictionary<string, string?>? settings = null, Action<SandboxPortalOptions>? portal = null)
     {
         PausingOutbox? outbox = null;
         var app = await SandboxedApp.StartAsync(
-            configureSandbox: o => o.Portals[0].OpenLineCount = lines + 2,
+            configureSandbox: o =>
+            {
+                o.Portals[0].OpenLineCount = lines + 2;
+                portal?.Invoke(o.Portals[0]);
+            },
             settings: settings,
             configureServices: services =>
             {
@@ -161,5 +165,34 @@ public class BatchPackingTests
             var line = added[n].line;
             Assert.Equal(Enumerable.Range(0, counts[n]).Select(i => $"line {line} text {i}"), DialogTexts(h.App, line));
         }
+    }
+
+    [Fact]
+    public async Task EachCommandsTime_CountsAgainstItsMethodsOperatingBudget()
+    {
+        // 30 messages at 0.02 s each: 0.6 s of send.messages, over the budget of 0.5 s a minute, in one batch.
+        await using var h = await StartAsync(lines: 5, new Dictionary<string, string?>
+        {
+            ["Bitrix24:Client:OperatingLimitSeconds"] = "0.5",
+            ["Bitrix24:Client:OperatingWindow"] = "00:01:00",
+            ["Bitrix24:Client:OperatingHeadroom"] = "0",
+        }, portal: p =>
+        {
+            p.OperatingLimitSeconds = 0.5;
+            p.OperatingWindow = TimeSpan.FromMinutes(1);
+            p.CostPerMessageSeconds = 0.02;
+            p.CostPerMessageCallSeconds = 0;
+        });
+        var budget = h.App.Services.GetRequiredService<LineBridge.Bitrix24.Bitrix24OperatingBudget>();
+        Assert.Equal(DateTimeOffset.MinValue, budget.ReadyAt(h.MemberId, "imconnector.send.messages"));
+        var added = h.Lines.SelectMany(line => h.Service.Send(h.MemberId, line, [.. Enumerable.Range(0, 6).Select(i => Message(line, i))], ChangeAuthor.Api)).ToList();
+        h.Release();
+
+        await SandboxedApp.WaitUntilAsync(() => added.All(a => h.Get(a).Status == MessageStatus.Sent), "all 30 messages are sent");
+        Assert.Single(MessageBatches(h.App.Portal.Calls));
+        // The batch's own time says nothing of send.messages; its commands' result_time does: the method is spent now.
+        Assert.True(budget.ReadyAt(h.MemberId, "imconnector.send.messages") > DateTimeOffset.UtcNow, "send.messages waits for its budget");
+        Assert.Equal(DateTimeOffset.MinValue, budget.ReadyAt(h.MemberId, "imconnector.update.messages"));
+        Assert.NotNull(budget.SecondsPerItem(h.MemberId, "imconnector.send.messages"));
     }
 }
