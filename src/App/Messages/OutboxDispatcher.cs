@@ -725,7 +725,7 @@ public sealed class OutboxDispatcher(
             }
         }
         var alone = prepared.Where(p => ConnectorClient.ToBatchCommand(p.Command).Parameters!.Count > ConnectorClient.MaxBatchCommandParameters).ToList();
-        var packed = prepared.Except(alone).ToList();
+        var packed = prepared.Where(p => !alone.Contains(p)).ToList();
         if (packed.Count == 1)
         {
             alone.Add(packed[0]);
@@ -751,8 +751,13 @@ public sealed class OutboxDispatcher(
             {
                 for (var i = 0; i < packed.Count; i++)
                 {
-                    var outcome = outcomes?[i];
-                    Record(packed[i].Call, outcome?.Result, failure ?? outcome?.Error);
+                    var outcome = outcomes is not null && i < outcomes.Count ? outcomes[i] : null;
+                    // No outcome for a command: whether it ran is unknown, as when an answer is lost.
+                    var error = failure ?? outcome?.Error ?? (outcome?.Result is null
+                        ? new Bitrix24Exception(packed[i].Command.Method, HttpStatusCode.InternalServerError, Bitrix24Errors.UnexpectedAnswer,
+                            "The portal's batch answer has no outcome for this call.")
+                        : null);
+                    Record(packed[i].Call, outcome?.Result, error);
                 }
             }
         }

@@ -393,7 +393,9 @@ public class OutboxDispatcherIsolationTests
         {
             await SandboxedApp.WaitUntilAsync(() => h.Store.Get(MessagesHarness.OtherMemberId, quiet[0].Record.Id)!.Status == MessageStatus.Sent,
                 "the quiet portal's first message is sent while the other portal's call hangs");
-            // And later work of the quiet portal keeps going while the hanging call is still out.
+            // And later work of the quiet portal keeps going while the hanging call is out (on a loaded machine the
+            // slow portal's delivery may reach its call only after the quiet portal's first message was sent).
+            await SandboxedApp.WaitUntilAsync(() => Volatile.Read(ref factory.HangingCalls) == 1, "the slow portal's call is out");
             var later = h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-2")], ChangeAuthor.Api);
             signal.Notify();
             await SandboxedApp.WaitUntilAsync(() => h.Store.Get(MessagesHarness.OtherMemberId, later[0].Record.Id)!.Status == MessageStatus.Sent,
