@@ -45,8 +45,7 @@ public sealed class ClientHarness : IAsyncDisposable
         });
         services.AddHttpClient(Bitrix24Client.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Portal);
         services.AddHttpClient(Bitrix24OAuthClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => OAuth);
-        // Made by the container, so the container closes it with the harness (an instance handed in is never disposed).
-        services.AddSingleton(_ => new LiteDatabase(new MemoryStream()));
+        services.AddSingleton(new LiteDatabase(new MemoryStream()));
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddSingleton<PortalStore>();
         services.AddSingleton<IPortalRefreshLock, SingleProcessRefreshLock>();
