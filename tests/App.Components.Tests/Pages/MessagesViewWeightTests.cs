@@ -51,7 +51,12 @@ public sealed class MessagesViewWeightTests : ComponentTestBase
         var range = typeof(Renderer).GetMethod("GetCurrentRenderTreeFrames", BindingFlags.Instance | BindingFlags.NonPublic)!
             .Invoke(Renderer, [list.ComponentId])!;
         var frames = (int)range.GetType().GetField("Count")!.GetValue(range)!;
-        Xunit.TestContext.Current.TestOutputHelper!.WriteLine($"MessageList: {frames} render-tree frames");
+        var capacity = ((Array)range.GetType().GetField("Array")!.GetValue(range)!).Length;
+#pragma warning disable BL0006 // the frame's size is what a circuit pays per frame, twice
+        var frameBytes = System.Runtime.CompilerServices.Unsafe.SizeOf<RenderTreeFrame>();
+#pragma warning restore BL0006
+        Xunit.TestContext.Current.TestOutputHelper!.WriteLine(
+            $"MessageList: {frames} render-tree frames in a buffer of {capacity} ({capacity * frameBytes / 1024} KB, kept twice)");
         // The renderer keeps two frame buffers per component, pooled in powers of two: 25 rows just over 2,048 frames
         // (2,050 once) held two 4,096-frame buffers, and 1,654 two of 2,048. With the lead cells and the actions as
         // markup (RowMarkup) they were 680 (two of 1,024). Rows without a button of their own all markup, the column
