@@ -13,9 +13,11 @@ namespace LineBridge.Components.Messages;
 /// costs 40 bytes twice (the renderer keeps the current and the previous tree, in buffers pooled by powers of two), so
 /// a row of elements and attributes held the 25 rows of a page in two 1,024-frame buffers. As markup, the lead cells
 /// are one frame and one string per message (built once, <see cref="MessageList"/> keeps it until the message
-/// changes), and the action buttons one string per language shared by every row and page. A row with no button of
-/// its own ("Show all", Retry) is all markup: its cells are one frame and one string (<see cref="Cells"/>), so 25 rows
-/// fit two 256-frame buffers instead of two of 1,024 (issue 15).
+/// changes), and the action buttons one string per language shared by every row and page. Issue 15 went further:
+/// a row is two pieces of markup when it has no button of its own ("Show all", Retry), the message's own part (lead
+/// and text cells, <see cref="Head"/>) and the part every row of its status shares (status and actions,
+/// <see cref="PlainEnd"/>), so 25 rows fit two 256-frame buffers instead of two of 1,024 without each row holding its
+/// own copy of markup that every row has.
 /// </summary>
 internal static class RowMarkup
 {
@@ -62,19 +64,41 @@ internal static class RowMarkup
         return (MarkupString)html.ToString();
     }
 
+    private static readonly ConcurrentDictionary<(string Language, MessageStatus Status, bool CanEdit), MarkupString> PlainRowEnds = new();
+
     /// <summary>
-    /// A whole row's cells (lead, text, status, actions) as one piece of markup, for a row with no button of its own
-    /// (a text short enough to need no "Show all", nothing to retry): one render-tree frame for the row's content.
+    /// The lead cells and, when the text needs no "Show all", the text cell (the text clamped, its files, who edited it):
+    /// the part of a row that is the message's own, one string built once per message (<see cref="MessageList"/> keeps it
+    /// until the message changes).
     /// </summary>
-    public static MarkupString Cells(SentMessage m, Localizer loc, bool canEdit)
+    public static MarkupString Head(SentMessage m, Localizer loc, bool withText)
     {
-        var html = new StringBuilder(1024).Append(LeadCells(m, loc).Value).Append("<td>");
-        AppendText(html, m, expanded: false);
-        AppendTextTail(html, m, loc);
-        html.Append("</td><td>");
-        AppendStatus(html, m, loc);
-        return (MarkupString)html.Append("</td>").Append(Actions(loc, canEdit).Value).ToString();
+        var html = new StringBuilder(512).Append(LeadCells(m, loc).Value);
+        if (withText)
+        {
+            html.Append("<td>");
+            AppendText(html, m, expanded: false);
+            AppendTextTail(html, m, loc).Append("</td>");
+        }
+        return (MarkupString)html.ToString();
     }
+
+    /// <summary>
+    /// The status and actions cells of a row whose status says no more than its name (no reason, no older text at the
+    /// portal, nothing to retry: most rows), the same for every such row: one string per language, status and
+    /// editability, shared by every row and page. Null for a row whose status cell is its own.
+    /// </summary>
+    public static MarkupString? PlainEnd(SentMessage m, Localizer loc, bool canEdit)
+    {
+        if (MessageStatusView.Reason(m, loc) is not null || MessageStatusView.ShowsPortalText(m) || MessageStatusView.CanRetry(m))
+            return null;
+        return PlainRowEnds.GetOrAdd((loc.Language, m.Status, canEdit), _ =>
+            (MarkupString)(AppendStatus(new StringBuilder(1024).Append("<td>"), m, loc).Append("</td>").ToString() + Actions(loc, canEdit).Value));
+    }
+
+    /// <summary>The status cell of a row that says more than its status (a reason, the portal's older text) and has nothing to retry.</summary>
+    public static MarkupString StatusCell(SentMessage m, Localizer loc) =>
+        (MarkupString)AppendStatus(new StringBuilder(256).Append("<td>"), m, loc).Append("</td>").ToString();
 
     /// <summary>The message's text (BBCode as HTML), clamped to a few lines unless expanded.</summary>
     public static MarkupString Text(SentMessage m, bool expanded) => (MarkupString)AppendText(new StringBuilder(256), m, expanded).ToString();
