@@ -1,3 +1,4 @@
+using LineBridge.Messages;
 using LineBridge.Proxy;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -27,17 +28,34 @@ public sealed class UiHostingSettings
     /// </summary>
     public TimeSpan? IdleConnectionTimeout { get; set; }
 
+    /// <summary>
+    /// The largest message a page may send over its circuit, in bytes, for texts of up to <paramref name="maxTextLength"/>
+    /// characters: twice that (so a text pasted over the limit still reaches validation, which says so) at 3 bytes per
+    /// character (UTF-8's most for a UTF-16 unit), plus 16 KB for the rest of the message; never below Blazor's 32 KB.
+    /// </summary>
+    public static long ReceiveLimit(int maxTextLength) => Math.Max(32 * 1024, 2L * maxTextLength * 3 + 16 * 1024);
+
     /// <summary>The default when browsers connect directly.</summary>
     public static readonly TimeSpan DirectIdleConnectionTimeout = TimeSpan.FromSeconds(10);
 }
 
-/// <summary>Registers the UI: Blazor Server's interactive components, MudBlazor, and <see cref="UiHostingSettings"/>.</summary>
+/// <summary>
+/// Registers the UI: Blazor Server's interactive components (their receive limit sized for the longest message text),
+/// MudBlazor, and <see cref="UiHostingSettings"/>.
+/// </summary>
 public static class UiHosting
 {
     /// <summary>Adds the UI's services and applies <c>Ui:IdleConnectionTimeout</c> to Kestrel; a value not above zero stops the start.</summary>
     public static IHostApplicationBuilder AddUi(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // The largest message the UI sends over its circuit is a text field's whole value (the edit dialog's text is
+        // sent at every keystroke, up to Messages:MaxTextLength characters and more before validation says so).
+        // Blazor's default limit, 32 KB, is 16,000 Cyrillic characters in UTF-8: a longer edit would end the circuit.
+        // The limit is a ceiling, not a buffer: pooled blocks are taken only while such a message arrives.
+        var maxText = builder.Configuration.GetValue<int?>($"{MessageOptions.Section}:{nameof(MessageOptions.MaxTextLength)}")
+            ?? new MessageOptions().MaxTextLength;
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(o => o.MaximumReceiveMessageSize = UiHostingSettings.ReceiveLimit(maxText));
         builder.Services.AddMudServices();
 
         builder.Services.AddOptions<UiHostingSettings>().BindConfiguration(UiHostingSettings.Section)

@@ -6,6 +6,7 @@ using LineBridge.Proxy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -96,6 +97,31 @@ public sealed class UiHostingTests
         Assert.StartsWith("HTTP/1.1 200", answer.ToString());
         // Kestrel checks its timeouts about once a second; on a busy machine a little later. 130 s would fail here.
         Assert.InRange(idleSince.Elapsed, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// The edit dialog sends its whole text at every keystroke: 20,000 Cyrillic characters are 40,000 bytes in UTF-8,
+    /// over Blazor's default 32 KB, which ended the circuit. The limit fits the longest text (twice over) at 3 bytes a
+    /// character, and follows Messages:MaxTextLength.
+    /// </summary>
+    [Theory]
+    [InlineData(null, 20_000)]
+    [InlineData("50000", 50_000)]
+    public void TheCircuitTakes_TheLongestTextInAnyScript(string? setting, int maxText)
+    {
+        var builder = WebApplication.CreateBuilder();
+        if (setting is not null)
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Messages:MaxTextLength"] = setting });
+        builder.AddForwardedHeadersFromSettings();
+        builder.AddUi();
+        using var services = builder.Services.BuildServiceProvider();
+
+        var hub = Type.GetType("Microsoft.AspNetCore.Components.Server.ComponentHub, Microsoft.AspNetCore.Components.Server", throwOnError: true)!;
+        var options = services.GetRequiredService(typeof(IOptions<>).MakeGenericType(typeof(HubOptions<>).MakeGenericType(hub)));
+        var limit = ((HubOptions)options.GetType().GetProperty("Value")!.GetValue(options)!).MaximumReceiveMessageSize;
+
+        var longestEdit = Encoding.UTF8.GetByteCount(new string('ж', maxText)) + 1024;
+        Assert.True(limit >= 2 * longestEdit, $"receive limit {limit} bytes for texts of {maxText} characters");
     }
 
     private static TimeSpan KeepAlive(Dictionary<string, string?> settings)
