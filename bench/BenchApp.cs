@@ -44,8 +44,8 @@ internal sealed class BenchApp : IAsyncDisposable
     /// <param name="portal">Configures the first portal.</param>
     /// <param name="morePortals">Further portals, each installed and with one line connected like the first.</param>
     /// <param name="keepAlive">
-    /// Kestrel's idle keep-alive timeout for HTTP connections (its default: 130 s); the memory benchmark shortens it to
-    /// measure a UI session without the browser's idle connections for static files.
+    /// Kestrel's idle keep-alive timeout for HTTP connections over the app's own (<c>Ui:IdleConnectionTimeout</c>, 10 s
+    /// here: browsers connect directly); the memory benchmark sets it to compare holds.
     /// </param>
     public static async Task<BenchApp> StartAsync(IDictionary<string, string?>? settings = null, Action<SandboxPortalOptions>? portal = null,
         IReadOnlyList<SandboxPortalOptions>? morePortals = null, TimeSpan? keepAlive = null)

@@ -46,8 +46,10 @@ static int Usage()
           memory [--sessions 20] [--messages 200] [--hold 0] [--page messages|home] [--keep-alive 0]
                                                                   app memory at idle and per connected UI session (Chromium);
                                                                   --hold N keeps the sessions open N s for a heap snapshot;
-                                                                  --keep-alive N closes idle HTTP connections after N s and
-                                                                  measures once they are gone (the circuit and its WebSocket)
+                                                                  --keep-alive N holds idle HTTP connections N s instead of the
+                                                                  app's 10 s; a hold up to 60 s is waited out before measuring
+                                                                  (the circuit and its WebSocket), a longer one (130: Kestrel's
+                                                                  default) is measured with them
         """);
     return 1;
 }

@@ -9,7 +9,7 @@ using LineBridge.Proxy;
 using LineBridge.Replies;
 using LineBridge.SandboxMode;
 using LineBridge.Storage;
-using MudBlazor.Services;
+using LineBridge.Ui;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -34,9 +34,8 @@ builder.Services.AddApiRateLimiting();
 builder.AddReplies();
 // Open lines: the portal's lines and the connector on them, for the UI.
 builder.AddOpenLines();
-// UI: Blazor Server + MudBlazor.
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
+// UI: Blazor Server + MudBlazor; idle browser connections closed after 10 s unless behind a proxy (Ui:IdleConnectionTimeout).
+builder.AddUi();
 // Health: /health/live, /health/ready (the database answers).
 builder.AddHealth();
 // Metrics through OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set).
