@@ -35,7 +35,8 @@ internal static class PgLogBenchmark
         var seeding = Stopwatch.StartNew();
         await SeedAsync(connectionString, count);
         Console.WriteLine($"seeded {count:N0} messages in {seeding.Elapsed.TotalSeconds:F0} s; table + indexes " +
-                          $"{await ScalarAsync<long>(connectionString, "SELECT pg_total_relation_size('messages') / 1048576"):N0} MB");
+                          $"{await ScalarAsync<long>(connectionString, "SELECT pg_total_relation_size('messages') / 1048576"):N0} MB, search table + indexes " +
+                          $"{await ScalarAsync<long>(connectionString, "SELECT pg_total_relation_size('message_search') / 1048576"):N0} MB");
 
         using var pg = new PostgreSqlDatabase(connectionString);
         var store = new PostgreSqlMessageStore(pg, TimeProvider.System);
@@ -59,6 +60,10 @@ internal static class PgLogBenchmark
         await MeasureAsync(cluster, Connect, "text search \"invoice\"", () => log.QueryAsync(session, new MessageQuery(line, Text: "invoice")));
         await MeasureAsync(cluster, Connect, "text search \"invoice 99\" (rare)", () => log.QueryAsync(session, new MessageQuery(line, Text: "invoice 99")));
         await MeasureAsync(cluster, Connect, "text search in a chat", () => log.QueryAsync(session, new MessageQuery(line, ChatId: chat, Text: "order")));
+
+        // Where a cold text search's time goes: the store's two statements for "invoice", each after its own cold restart.
+        await ExplainColdAsync(cluster, connectionString, "page", PostgreSqlMessageStore.LineSearchPage, readAhead: false);
+        await ExplainColdAsync(cluster, connectionString, "capped count", PostgreSqlMessageStore.LineSearchCount, readAhead: true);
         return 0;
     }
 
@@ -76,7 +81,7 @@ internal static class PgLogBenchmark
         var indexes = new List<string>();
         await using (var read = new NpgsqlCommand("""
             SELECT i.indexdef FROM pg_indexes i
-            WHERE i.tablename = 'messages' AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)
+            WHERE i.tablename IN ('messages', 'message_search') AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)
             """, c))
         await using (var reader = await read.ExecuteReaderAsync())
         {
@@ -89,12 +94,12 @@ internal static class PgLogBenchmark
         // word picks to their row and word, so PostgreSQL draws them anew for each instead of once for all.
         await Run("""
             INSERT INTO messages (id, member_id, connector, line, chat_id, external_message_id, external_user_id,
-                external_user_name, payload, text, search_text, has_files, status, delivered, delete_requested, version,
+                external_user_name, payload, text, has_files, status, delivered, delete_requested, version,
                 created_at, updated_at, direction)
             SELECT lpad(to_hex(n), 24, '0'), @member, 'linebridge', @line, chat, 'm-' || n, 'user-' || chat, 'Customer',
                 json_build_object('user', json_build_object('id', 'user-' || chat, 'name', 'Customer'),
                     'message', json_build_object('id', 'm-' || n, 'text', body), 'chat', json_build_object('id', chat))::text,
-                body, lower(body), false, 'Sent', true, false, 1, at, at, 'Incoming'
+                body, false, 'Sent', true, false, 1, at, at, 'Incoming'
             FROM (
                 SELECT n, 'chat-' || floor(random() * 20000)::int AS chat, now() - (@count - n) * interval '1 second' AS at,
                     (SELECT string_agg(w.words[1 + floor(random() * cardinality(w.words))::int + 0 * k], ' ')
@@ -103,8 +108,14 @@ internal static class PgLogBenchmark
                 FROM generate_series(0, @count - 1) AS n, (SELECT @words::text[] AS words) AS w
             ) AS generated
             """, ("member", LogBenchmark.MemberId), ("line", LogBenchmark.Line), ("count", count), ("words", Words));
+        // Each message's search row, as the store writes it beside the message (schema v7), in time order.
+        await Run("""
+            INSERT INTO message_search (id, member_id, line, created_at, search_text)
+            SELECT id, member_id, line, created_at, lower(text) FROM messages ORDER BY created_at, id
+            """);
         foreach (var definition in indexes) await Run(definition);
         await Run("VACUUM ANALYZE messages");
+        await Run("VACUUM ANALYZE message_search");
     }
 
     private static async Task MeasureAsync(PrivatePostgres cluster, Func<Task> connect, string name, Func<Task<MessagePage>> query)
@@ -123,6 +134,29 @@ internal static class PgLogBenchmark
         var warm = times.Skip(1).Order().ToList();
         Console.WriteLine($"{name,-40} {times[0],7:F1} ms {warm[warm.Count / 2],11:F1} ms   " +
                           $"{page!.Items.Count} ({(page.TotalIsCapped ? $"{page.TotalCount:N0}+" : page.TotalCount.ToString("N0"))})");
+    }
+
+    private static async Task ExplainColdAsync(PrivatePostgres cluster, string connectionString, string name, string sql, bool readAhead)
+    {
+        await cluster.RestartColdAsync();
+        await using var c = new NpgsqlConnection(connectionString);
+        await c.OpenAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        await using (var setting = new NpgsqlCommand("SET LOCAL track_io_timing = on" +
+                         (readAhead ? $"; SET LOCAL effective_io_concurrency = {PostgreSqlMessageStore.SearchReadAhead}" : ""), c, tx))
+        {
+            await setting.ExecuteNonQueryAsync();
+        }
+        await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS) " + sql, c, tx);
+        explain.Parameters.AddWithValue("memberId", LogBenchmark.MemberId);
+        explain.Parameters.AddWithValue("line", LogBenchmark.Line);
+        explain.Parameters.AddWithValue("pattern", PostgreSqlMessageStore.Contains("invoice"));
+        explain.Parameters.AddWithValue("skip", 0);
+        explain.Parameters.AddWithValue("take", 25);
+        explain.Parameters.AddWithValue("enough", MessageStore.CountUpTo(0, 25));
+        Console.WriteLine($"EXPLAIN (ANALYZE, BUFFERS), cold, text search \"invoice\", {name}:");
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) Console.WriteLine("  " + reader.GetString(0));
     }
 
     private static async Task<T> ScalarAsync<T>(string connectionString, string sql)

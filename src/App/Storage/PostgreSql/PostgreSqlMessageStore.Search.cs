@@ -18,7 +18,7 @@ public sealed partial class PostgreSqlMessageStore
 {
     // How many heap pages a bitmap scan of the search asks the kernel for ahead of reading them (PostgreSQL's default
     // is 1, for a single spinning disk). 64 overlaps the rechecks' random reads on an SSD or a network volume.
-    private const int SearchReadAhead = 64;
+    internal const int SearchReadAhead = 64;
 
     public LogPage QueryPage(string memberId, MessageQuery query)
     {
@@ -62,6 +62,17 @@ public sealed partial class PostgreSqlMessageStore
 
     private const string LineMatches = "member_id = @memberId AND line = @line AND search_text LIKE @pattern";
 
+    /// <summary>A line-wide text search's page: the newest matching ids from the narrow table, then their messages.</summary>
+    internal const string LineSearchPage = $"""
+        SELECT {MessageColumns} FROM messages
+        WHERE id IN (SELECT id FROM message_search WHERE {LineMatches} ORDER BY created_at DESC, id DESC OFFSET @skip LIMIT @take)
+        ORDER BY created_at DESC, id DESC
+        """;
+
+    /// <summary>A line-wide text search's total, counted up to <c>@enough</c> in the narrow table.</summary>
+    internal const string LineSearchCount =
+        $"SELECT count(*) FROM (SELECT 1 FROM message_search WHERE {LineMatches} LIMIT @enough) AS matches";
+
     private LogPage LineSearch(object parameters, int skip, int pageSize)
     {
         // The count on a pool thread (its own connection) while this one reads the page.
@@ -70,19 +81,14 @@ public sealed partial class PostgreSqlMessageStore
             using var c = _database.Open();
             using var tx = c.BeginTransaction();
             c.Execute($"SET LOCAL effective_io_concurrency = {SearchReadAhead}", transaction: tx);
-            var found = c.ExecuteScalar<int>(
-                $"SELECT count(*) FROM (SELECT 1 FROM message_search WHERE {LineMatches} LIMIT @enough) AS matches", parameters, tx);
+            var found = c.ExecuteScalar<int>(LineSearchCount, parameters, tx);
             tx.Commit();
             return found;
         });
         List<MessageRecord> items;
         using (var c = _database.Open())
         {
-            items = c.Query<MessageRecord>($"""
-                SELECT {MessageColumns} FROM messages
-                WHERE id IN (SELECT id FROM message_search WHERE {LineMatches} ORDER BY created_at DESC, id DESC OFFSET @skip LIMIT @take)
-                ORDER BY created_at DESC, id DESC
-                """, parameters).ToList();
+            items = c.Query<MessageRecord>(LineSearchPage, parameters).ToList();
         }
         return MessageStore.CappedPage(items, counting.GetAwaiter().GetResult(), skip, pageSize);
     }
