@@ -1,5 +1,6 @@
 using Dapper;
 using LineBridge.Components.Messages;
+using Npgsql;
 
 namespace LineBridge.Storage.PostgreSql;
 
@@ -9,32 +10,48 @@ namespace LineBridge.Storage.PostgreSql;
 // by status or by text) is counted up to MessageStore.SearchTotalCap + 1 and shown as "1000+" beyond, as on LiteDB; a
 // chat's total is counted exactly.
 //
-// A line-wide text search (issue 15) reads only the narrow table: its page is the newest matches' ids (the planner
-// walks message_search_line_time newest first for a common term, or rechecks the trigram index's few candidates for a
-// rare one), joined back to messages for the rows it shows; its capped count and its page run side by side on two
-// connections, so a cold search waits for the slower of the two, not for their sum. The count's candidates are
-// rechecked with prefetching (effective_io_concurrency, for its statement only): its ~1,000 heap reads overlap.
+// A line-wide text search (issue 15) reads only the narrow table message_search and joins back to messages only the
+// rows its page shows. The trigram index is lossy for LIKE, so each candidate row is read to recheck it, and cold every
+// such read is a random read: a page and a count that rechecked every candidate of a common term read thousands of
+// pages. So the page and its capped count go side by side, on two connections:
+// - the count (up to the cap + 1) rechecks the index's candidates, with their heap pages read ahead
+//   (effective_io_concurrency, for its statement only): ~1,000 overlapping reads for a common term, a few for a rare one;
+// - the page first walks the line's newest rows (message_search_line_time, newest first) up to a window, stopping as
+//   soon as it has the page: the newest 25 matches of a term in 1 of 200 messages are among the newest 5,000 rows,
+//   about 150 pages of the narrow table. Only when the window falls short does the count's answer decide: a total
+//   within the cap that the window already holds is the page; a term found more often than the cap walks a 20 times
+//   wider window; otherwise the page rechecks every candidate (for a rare term the count has just read them).
+// The plans are the store's choice, not the planner's: its estimate for LIKE '%term%' comes from a sample (a term in
+// 1 of 200 messages was estimated at 100 or at 10,000 rows by two ANALYZE runs of the same data), and the wrong plan
+// is 100 times slower (walking a whole line for a rare term, or rechecking 5,000 candidates for a common one).
 public sealed partial class PostgreSqlMessageStore
 {
     // How many heap pages a bitmap scan of the search asks the kernel for ahead of reading them (PostgreSQL's default
     // is 1, for a single spinning disk). 64 overlaps the rechecks' random reads on an SSD or a network volume.
     internal const int SearchReadAhead = 64;
 
+    // The first window: the newest 200 rows per result wanted (5,000 for a first page of 25), so a term in 1 of 200
+    // of the line's recent messages fills its page from the window; at most 20,000 rows (~600 pages), and the wider
+    // one at most 200,000, so a deep page of a term whose matches are old ends in the candidates' recheck instead.
+    private const int WindowRowsPerResult = 200;
+    private const int MaxWindow = 20_000;
+    private const int MaxWiderWindow = 200_000;
+
     public LogPage QueryPage(string memberId, MessageQuery query)
     {
         var pageSize = Math.Clamp(query.PageSize, 1, 500);
         var skip = Math.Max(0, query.Page) * pageSize;
         var search = string.IsNullOrWhiteSpace(query.Text) ? null : query.Text.Trim().ToLowerInvariant();
+        if (search is not null && query.ChatId is null && query.Status is null)
+        {
+            return LineSearch(new LineSearchQuery(memberId, query.LineId, Contains(search), skip, pageSize));
+        }
         var parameters = new
         {
             memberId, line = query.LineId, chatId = query.ChatId, status = query.Status?.ToString(),
             pattern = search is null ? null : Contains(search), skip, take = pageSize,
             enough = MessageStore.CountUpTo(skip, pageSize),
         };
-        if (search is not null && query.ChatId is null && query.Status is null)
-        {
-            return LineSearch(parameters, skip, pageSize);
-        }
 
         var where = "member_id = @memberId AND line = @line";
         if (query.ChatId is not null) where += " AND chat_id = @chatId";
@@ -60,37 +77,83 @@ public sealed partial class PostgreSqlMessageStore
     private const string Matches =
         "EXISTS (SELECT 1 FROM message_search s WHERE s.id = messages.id AND s.search_text LIKE @pattern)";
 
-    private const string LineMatches = "member_id = @memberId AND line = @line AND search_text LIKE @pattern";
+    /// <summary>A line-wide text search: the line, the LIKE pattern, and the page (<see cref="Enough"/>: what the total is counted up to).</summary>
+    internal sealed record LineSearchQuery(string MemberId, int Line, string Pattern, int Skip, int Take)
+    {
+        public int Enough => MessageStore.CountUpTo(Skip, Take);
+    }
 
-    /// <summary>A line-wide text search's page: the newest matching ids from the narrow table, then their messages.</summary>
-    internal const string LineSearchPage = $"""
-        SELECT {MessageColumns} FROM messages
-        WHERE id IN (SELECT id FROM message_search WHERE {LineMatches} ORDER BY created_at DESC, id DESC OFFSET @skip LIMIT @take)
-        ORDER BY created_at DESC, id DESC
+    /// <summary>The page's ids from the newest <c>@Window</c> rows of the line, newest first (stops once it has the page).</summary>
+    internal const string LineSearchWindow = """
+        SELECT id FROM (
+            SELECT id, created_at, search_text FROM message_search WHERE member_id = @MemberId AND line = @Line
+            ORDER BY created_at DESC, id DESC LIMIT @Window) AS newest
+        WHERE search_text LIKE @Pattern
+        ORDER BY created_at DESC, id DESC OFFSET @Skip LIMIT @Take
         """;
 
-    /// <summary>A line-wide text search's total, counted up to <c>@enough</c> in the narrow table.</summary>
-    internal const string LineSearchCount =
-        $"SELECT count(*) FROM (SELECT 1 FROM message_search WHERE {LineMatches} LIMIT @enough) AS matches";
+    /// <summary>The page's ids from every candidate of the trigram index (run with <see cref="CandidatesOnly"/>).</summary>
+    internal const string LineSearchAll = """
+        SELECT id FROM message_search WHERE member_id = @MemberId AND line = @Line AND search_text LIKE @Pattern
+        ORDER BY created_at DESC, id DESC OFFSET @Skip LIMIT @Take
+        """;
 
-    private LogPage LineSearch(object parameters, int skip, int pageSize)
+    /// <summary>The line's matches counted up to <c>@Enough</c> (run with <see cref="CandidatesOnly"/>).</summary>
+    internal const string LineSearchCount = """
+        SELECT count(*) FROM (
+            SELECT 1 FROM message_search WHERE member_id = @MemberId AND line = @Line AND search_text LIKE @Pattern
+            LIMIT @Enough) AS matches
+        """;
+
+    /// <summary>
+    /// For one transaction: read the trigram index's candidates (a bitmap scan, never a walk of the line in an index's
+    /// order, whatever the estimate) and ask for their heap pages ahead.
+    /// </summary>
+    internal static readonly string CandidatesOnly = $"""
+        SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off;
+        SET LOCAL effective_io_concurrency = {SearchReadAhead}
+        """;
+
+    private LogPage LineSearch(LineSearchQuery q)
     {
         // The count on a pool thread (its own connection) while this one reads the page.
         var counting = Task.Run(() =>
         {
             using var c = _database.Open();
-            using var tx = c.BeginTransaction();
-            c.Execute($"SET LOCAL effective_io_concurrency = {SearchReadAhead}", transaction: tx);
-            var found = c.ExecuteScalar<int>(LineSearchCount, parameters, tx);
-            tx.Commit();
-            return found;
+            return Candidates(c, tx => c.ExecuteScalar<int>(LineSearchCount, q, tx));
         });
-        List<MessageRecord> items;
-        using (var c = _database.Open())
+        using var connection = _database.Open();
+        var window = Math.Min(WindowRowsPerResult * (q.Skip + q.Take), MaxWindow);
+        var ids = Window(connection, q, window);
+        if (ids.Count < q.Take)
         {
-            items = c.Query<MessageRecord>(LineSearchPage, parameters).ToList();
+            var found = counting.GetAwaiter().GetResult();
+            if (found >= q.Enough)
+            {
+                // More matches than the page's end, and not among the newest rows: a wider window, then all candidates.
+                ids = Window(connection, q, Math.Min(window * 20, MaxWiderWindow));
+                if (ids.Count < q.Take) ids = Candidates(connection, tx => connection.Query<string>(LineSearchAll, q, tx).ToList());
+            }
+            else if (ids.Count != Math.Clamp(found - q.Skip, 0, q.Take))
+            {
+                ids = Candidates(connection, tx => connection.Query<string>(LineSearchAll, q, tx).ToList());
+            }
         }
-        return MessageStore.CappedPage(items, counting.GetAwaiter().GetResult(), skip, pageSize);
+        var items = ids.Count == 0 ? [] : connection.Query<MessageRecord>(
+            $"SELECT {MessageColumns} FROM messages WHERE id = ANY(@ids) ORDER BY created_at DESC, id DESC", new { ids = ids.ToArray() }).ToList();
+        return MessageStore.CappedPage(items, counting.GetAwaiter().GetResult(), q.Skip, q.Take);
+    }
+
+    private static List<string> Window(NpgsqlConnection c, LineSearchQuery q, int window) =>
+        c.Query<string>(LineSearchWindow, new { q.MemberId, q.Line, q.Pattern, q.Skip, q.Take, Window = window }).ToList();
+
+    private static T Candidates<T>(NpgsqlConnection c, Func<NpgsqlTransaction, T> read)
+    {
+        using var tx = c.BeginTransaction();
+        c.Execute(CandidatesOnly, transaction: tx);
+        var result = read(tx);
+        tx.Commit();
+        return result;
     }
 
     public IReadOnlyList<MessageRecord> FindContaining(string memberId, int line, string? chatId, string find, int max)

@@ -79,6 +79,39 @@ public sealed class MessageSearchTableOnPostgreSql
         Assert.Equal(1, found.Total);
     }
 
+    [Fact]
+    public async Task ALineSearch_FindsTheNewestMatches_WithinTheNewestRows_BeyondThem_AndOnlyAmongTheOldest()
+    {
+        await using var backend = await StoreBackend.OpenAsync(StorageProvider.PostgreSql);
+        var store = backend.Messages();
+        void Import(int line, string prefix, int count, string text, int minute) => store.Log.ImportDelivered(
+            Enumerable.Range(0, count).Select(i => Sample.Message($"{prefix}{i}", $"{text} {i}", line: line)).ToList(), Start.AddMinutes(minute));
+        // With pages of one, the store first walks the newest 200 rows, then (more matches than the cap) 4,000.
+        Import(1, "recent", 150, "Счёт", 0);            // line 1: matches among the newest rows
+        Import(1, "other", 100, "hello", 1);
+        Import(2, "rare", 1, "Квитанция", 0);           // line 2: one match older than the first walk
+        Import(2, "other", 300, "hello", 1);
+        Import(3, "old", 1_001, "Счёт", 0);             // line 3: many matches, older than the first walk
+        Import(3, "other", 300, "hello", 1);
+        Import(4, "oldest", 1_001, "Счёт", 0);          // line 4: many matches, older than both walks
+        Import(4, "other", 4_000, "hello", 1);
+
+        LogPage Find(int line, string text, int page = 0) => store.QueryPage(Sample.MemberId, new MessageQuery(line, Text: text, Page: page, PageSize: 1));
+        string First(LogPage page) => Assert.Single(page.Items).ExternalMessageId;
+
+        Assert.Equal("recent149", First(Find(1, "счёт")));
+        Assert.Equal("recent148", First(Find(1, "счёт", page: 1)));
+        Assert.Equal((150, false), (Find(1, "счёт").Total, Find(1, "счёт").TotalIsCapped));
+        Assert.Equal(("rare0", 1), (First(Find(2, "квитанция")), Find(2, "квитанция").Total));
+        Assert.Empty(Find(2, "квитанция", page: 1).Items);
+        Assert.Equal("old1000", First(Find(3, "счёт")));
+        Assert.Equal("old999", First(Find(3, "счёт", page: 1)));
+        Assert.Equal((MessageStore.SearchTotalCap, true), (Find(3, "счёт").Total, Find(3, "счёт").TotalIsCapped));
+        Assert.Equal("oldest1000", First(Find(4, "счёт")));
+        Assert.Equal("oldest0", First(Find(4, "счёт", page: 1000)));
+        Assert.Empty(Find(4, "счёт", page: 1001).Items);
+    }
+
     private static string SearchRowVersion(Npgsql.NpgsqlConnection connection, string id) =>
         connection.ExecuteScalar<string>("SELECT xmin::text FROM message_search WHERE id = @id", new { id })!;
 
