@@ -16,11 +16,12 @@ namespace LineBridge.Storage.PostgreSql;
 // pages. So the page and its capped count go side by side, on two connections:
 // - the count (up to the cap + 1) rechecks the index's candidates, with their heap pages read ahead
 //   (effective_io_concurrency, for its statement only): ~1,000 overlapping reads for a common term, a few for a rare one;
-// - the page first walks the line's newest rows (message_search_line_time, newest first) up to a window, stopping as
-//   soon as it has the page: the newest 25 matches of a term in 1 of 200 messages are among the newest 5,000 rows,
-//   about 150 pages of the narrow table. Only when the window falls short does the count's answer decide: a total
-//   within the cap that the window already holds is the page; a term found more often than the cap walks a 20 times
-//   wider window; otherwise the page rechecks every candidate (for a rare term the count has just read them).
+// - the page walks the line's newest rows (message_search_line_time, newest first) up to a window, stopping as soon
+//   as it has the page: the newest 25 matches of a term in 1 of 200 messages are among the newest 5,000 rows, about
+//   150 pages of the narrow table. When the count answers first with a total within the cap (a rare term), the page
+//   rechecks every candidate instead (the count has just read them) and the window is left to finish on its own.
+//   When the window falls short, the count's answer decides: a total within the cap that the window already holds is
+//   the page; a term found more often than the cap walks a 20 times wider window; otherwise every candidate.
 // The plans are the store's choice, not the planner's: its estimate for LIKE '%term%' comes from a sample (a term in
 // 1 of 200 messages was estimated at 100 or at 10,000 rows by two ANALYZE runs of the same data), and the wrong plan
 // is 100 times slower (walking a whole line for a rare term, or rechecking 5,000 candidates for a common one).
@@ -116,27 +117,46 @@ public sealed partial class PostgreSqlMessageStore
 
     private LogPage LineSearch(LineSearchQuery q)
     {
-        // The count on a pool thread (its own connection) while this one reads the page.
+        // The count and the first window side by side, each on its own connection (pool threads).
         var counting = Task.Run(() =>
         {
             using var c = _database.Open();
             return Candidates(c, tx => c.ExecuteScalar<int>(LineSearchCount, q, tx));
         });
-        using var connection = _database.Open();
         var window = Math.Min(WindowRowsPerResult * (q.Skip + q.Take), MaxWindow);
-        var ids = Window(connection, q, window);
-        if (ids.Count < q.Take)
+        var walking = Task.Run(() =>
         {
-            var found = counting.GetAwaiter().GetResult();
-            if (found >= q.Enough)
+            using var c = _database.Open();
+            return Window(c, q, window);
+        });
+        Task.WaitAny(counting, walking);
+
+        using var connection = _database.Open();
+        List<string> All() => Candidates(connection, tx => connection.Query<string>(LineSearchAll, q, tx).ToList());
+        List<string> ids;
+        if (!walking.IsCompleted && counting.GetAwaiter().GetResult() < q.Enough)
+        {
+            // A rare term: the count has just read every candidate, so rechecking them for the page costs no more reads
+            // (the window, left to finish on its own, would walk all its rows without filling the page).
+            _ = walking.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);   // observed, not awaited
+            ids = counting.Result == 0 ? [] : All();
+        }
+        else
+        {
+            ids = walking.GetAwaiter().GetResult();
+            if (ids.Count < q.Take)
             {
-                // More matches than the page's end, and not among the newest rows: a wider window, then all candidates.
-                ids = Window(connection, q, Math.Min(window * 20, MaxWiderWindow));
-                if (ids.Count < q.Take) ids = Candidates(connection, tx => connection.Query<string>(LineSearchAll, q, tx).ToList());
-            }
-            else if (ids.Count != Math.Clamp(found - q.Skip, 0, q.Take))
-            {
-                ids = Candidates(connection, tx => connection.Query<string>(LineSearchAll, q, tx).ToList());
+                var found = counting.GetAwaiter().GetResult();
+                if (found >= q.Enough)
+                {
+                    // More matches than the page's end, not among the newest rows: a wider window, then all candidates.
+                    ids = Window(connection, q, Math.Min(window * 20, MaxWiderWindow));
+                    if (ids.Count < q.Take) ids = All();
+                }
+                else if (ids.Count != Math.Clamp(found - q.Skip, 0, q.Take))
+                {
+                    ids = All();
+                }
             }
         }
         var items = ids.Count == 0 ? [] : connection.Query<MessageRecord>(
