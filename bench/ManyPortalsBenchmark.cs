@@ -23,8 +23,10 @@ internal static class ManyPortalsBenchmark
     private const double SaturatedCostPerElement = 0.02;
     private const int Backlog = 2_000;
 
-    public static async Task<int> RunAsync(int portals, int saturated, int seconds, double quietPerSecond)
+    public static async Task<int> RunAsync(int portals, int saturated, int seconds, double quietPerSecond, string provider)
     {
+        await using var cluster = provider == "postgresql" ? await PrivatePostgres.StartAsync() : null;
+        var database = cluster is null ? null : await cluster.CreateDatabaseAsync("many_portals");
         if (portals < 2 || saturated < 1 || saturated >= portals) throw new ArgumentException("Need 1 <= saturated < portals.");
         var limit = 0.8 * Window;
         void Configure(SandboxPortalOptions p, int index)
@@ -44,6 +46,8 @@ internal static class ManyPortalsBenchmark
         await using var app = await BenchApp.StartAsync(
             settings: new Dictionary<string, string?>
             {
+                ["Storage:Provider"] = database is null ? "LiteDb" : "PostgreSql",
+                ["ConnectionStrings:LineBridge"] = database,
                 ["Bitrix24:Client:OperatingLimitSeconds"] = limit.ToString(CultureInfo.InvariantCulture),
                 ["Bitrix24:Client:OperatingWindow"] = TimeSpan.FromSeconds(Window).ToString("c", CultureInfo.InvariantCulture),
             },
@@ -56,7 +60,7 @@ internal static class ManyPortalsBenchmark
         var busy = all.Take(saturated).ToList();
         var quiet = all.Skip(saturated).ToList();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{all.Count} portals installed in {setup.Elapsed.TotalSeconds:F0} s; {busy.Count} saturated (backlog kept at {Backlog}, {SaturatedCostPerElement * 1000:F0} ms/element " +
+            $"{provider}: {all.Count} portals installed in {setup.Elapsed.TotalSeconds:F0} s; {busy.Count} saturated (backlog kept at {Backlog}, {SaturatedCostPerElement * 1000:F0} ms/element " +
             $"-> about {0.8 / SaturatedCostPerElement:F0} elements/s each), {quiet.Count} quiet; a message to a random quiet portal {quietPerSecond:F0} times a second for {seconds} s"));
 
         // The saturated portals: their backlog is kept topped up from the start, and given a head start to build up.
@@ -74,7 +78,7 @@ internal static class ManyPortalsBenchmark
                     var pending = store.Outbox.CountPending(p.MemberId, app.Lines[p.MemberId]);
                     if (measuring) minBacklog = Math.Min(minBacklog, pending);
                     if (pending >= Backlog) continue;
-                    var batch = Enumerable.Range(0, 500).Select(_ =>
+                    var batch = Enumerable.Range(0, 100).Select(_ =>
                     {
                         var i = Interlocked.Increment(ref sent);
                         return new ConnectorMessage(new ConnectorUser { Id = "busy-user-" + (i % 20) }, new ConnectorMessageBody { Id = "busy-" + i, Text = "busy " + i },

@@ -15,7 +15,8 @@ return command switch
         Option("provider", "litedb"), Option("instances", "1").Split(',').Select(int.Parse).ToList()),
     "delivery" => await DeliveryBenchmark.RunAsync(int.Parse(Option("seconds", "60")), double.Parse(Option("window", "20"), System.Globalization.CultureInfo.InvariantCulture)),
     "many-portals" => await ManyPortalsBenchmark.RunAsync(int.Parse(Option("portals", "200")), int.Parse(Option("saturated", "10")),
-        int.Parse(Option("seconds", "30")), double.Parse(Option("quiet-rate", "10"), System.Globalization.CultureInfo.InvariantCulture)),
+        int.Parse(Option("seconds", "30")), double.Parse(Option("quiet-rate", "10"), System.Globalization.CultureInfo.InvariantCulture),
+        Option("provider", "litedb")),
     "send-api" => await SendApiBenchmark.RunAsync(int.Parse(Option("seconds", "20")), int.Parse(Option("clients", "8")),
         Option("provider", "litedb"), int.Parse(Option("instances", "1"))),
     "pg-list" => await PgLogBenchmark.RunAsync(int.Parse(Option("messages", "1000000"))),
@@ -34,7 +35,7 @@ static int Usage()
           edits [--seconds 60] [--messages 200]                   batched edits vs one call per edit, against the sandbox
                 [--provider postgresql --instances 1,3]           edits/s delivered by 1, then 3 instances on one database
           delivery [--seconds 60] [--window 20]                  sends and edits/s delivered at the sandbox's ceiling (operating budget)
-          many-portals [--portals 200] [--saturated 10] [--seconds 30] [--quiet-rate 10]
+          many-portals [--portals 200] [--saturated 10] [--seconds 30] [--quiet-rate 10] [--provider litedb|postgresql]
                                                                   a quiet portal's delivery time while others are saturated
           send-api [--seconds 20] [--clients 8]                  accepted messages/s and latency of the send API
                    [--provider litedb|postgresql|all] [--instances 1]   all: LiteDB, PostgreSQL x 1, x 3 side by side

@@ -20,13 +20,9 @@ public sealed class LiveStatusAcrossInstancesTests(Browser browser)
     public async Task AMessageEditedInAPageOnInstanceA_DeliveredByInstanceB_ShowsSentInAPageOnInstanceC_WithoutAReload()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(Ct);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["ConnectionStrings:LineBridge"] = database.ConnectionString,
+        var settings = database.AppSettings(
             // B finds work queued by A within half a second (its own signal only hears its own accepts).
-            ["Messages:PollInterval"] = "00:00:00.500",
-        };
+            ("Messages:PollInterval", "00:00:00.500"));
         await using var a = await SandboxedApp.StartAsync(settings: settings, configureServices: WithoutDelivery, cancellationToken: Ct);
         await using var b = await a.StartPeerAsync(settings);
         await using var c = await a.StartPeerAsync(settings, WithoutDelivery);

@@ -19,12 +19,8 @@ public sealed class ProxyJourneyTests(Browser browser)
     {
         TestNginx.Require();
         await using var database = await TestPostgres.CreateDatabaseAsync(Ct);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-            ["ForwardedHeaders:KnownProxies:0"] = "127.0.0.1",
-        };
+        var settings = database.AppSettings(
+            ("ForwardedHeaders:KnownProxies:0", "127.0.0.1"));
         await using var a = await SandboxedApp.StartAsync(settings: settings, cancellationToken: Ct);
         await using var b = await a.StartPeerAsync(settings);
         await using var nginx = await TestNginx.StartAsync([a.BaseUri, b.BaseUri], Ct);

@@ -41,6 +41,12 @@ public sealed class OutboxDispatcher(
     /// <summary>Items read per other portal when the oldest window is full.</summary>
     private const int ItemsPerQuietPortal = 2_000;
 
+    /// <summary>How long a portal all of whose work waits for its operating budget is left out of the rounds, at most.</summary>
+    private static readonly TimeSpan PacedRecheck = TimeSpan.FromSeconds(1);
+
+    // Portals left out of the rounds until the time given (see PacedRecheck).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _paced = new();
+
     /// <summary>A pause for the operating budget longer than this is shown on the messages as Waiting, with the time.</summary>
     private static readonly TimeSpan ShowPacingAfter = TimeSpan.FromSeconds(5);
 
@@ -116,6 +122,29 @@ public sealed class OutboxDispatcher(
     /// <summary>Whether a background round's delivery to the portal is under way (tests wait on it).</summary>
     internal bool IsDelivering(string memberId) => _busy.ContainsKey(memberId);
 
+    // The store's writes are synchronous: each one blocks a thread-pool thread until LiteDB's one writer (or PostgreSQL)
+    // has it on the disk. A portal's delivery writes before and after its call, so with hundreds of portals the
+    // deliveries could block every thread the pool has, and the HTTP calls of other portals would wait for one. The
+    // turn bounds the blocked ones below the floor the storage sets (StorageThreads); the rest wait here without a
+    // thread. Several at once, not one, because concurrent writes share one fsync (group commit).
+    private readonly SemaphoreSlim _storeTurn = new(Storage.StorageThreads.MaxBlockedWriters, Storage.StorageThreads.MaxBlockedWriters);
+
+    private async Task<IDisposable> StoreTurnAsync(CancellationToken cancellationToken)
+    {
+        await _storeTurn.WaitAsync(cancellationToken);
+        return new Turn(_storeTurn);
+    }
+
+    private sealed class Turn(SemaphoreSlim turn) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) turn.Release();
+        }
+    }
+
     /// <summary>One unit of work: the item that goes out, and older edits of the same message that it makes pointless.</summary>
     /// <param name="Carrier">The item whose text goes to the portal.</param>
     /// <param name="Superseded">
@@ -134,21 +163,30 @@ public sealed class OutboxDispatcher(
         // while this round reads: so the round leaves them alone even when their delivery is over by the time it looks.
         // Acting on such a read sent a delivered send again (issue 15's soak: copies at the portal).
         var delivering = _busy.Keys.ToHashSet();
-        var pending = store.Outbox.Claim(MaxItemsPerRound);
-        if (pending.Count == 0) return options.Value.PollInterval;
+        var now = time.GetUtcNow().UtcDateTime;
+        // Neither read nor held: portals being delivered, and portals all of whose work waited for the operating
+        // budget in an earlier round, until it frees or a recheck is due. A saturated portal's backlog is thus read
+        // about once a second, not on every round that a quiet portal's message starts (issue 15's many-portals bench:
+        // re-reading and re-leasing 20,000 paced items made every round, and so every quiet portal's message, wait).
+        foreach (var (memberId, until) in _paced)
+        {
+            if (until <= now) _paced.TryRemove(memberId, out _);
+        }
+        var except = delivering.Union(_paced.Keys).ToList();
+        var pending = store.Outbox.Claim(MaxItemsPerRound, except);
+        if (pending.Count == 0) return IdleAfterPacing(now);
         if (pending.Count >= MaxItemsPerRound)
         {
-            var seen = pending.Select(i => i.MemberId).ToHashSet();
+            var seen = pending.Select(i => i.MemberId).Concat(except).ToHashSet();
             var more = new List<OutboxItem>(pending);
             foreach (var portal in portals.All())
             {
-                if (seen.Contains(portal.MemberId) || delivering.Contains(portal.MemberId)) continue;
+                if (seen.Contains(portal.MemberId)) continue;
                 more.AddRange(store.Outbox.ClaimOf(portal.MemberId, ItemsPerQuietPortal));
             }
             pending = more;
         }
 
-        var now = time.GetUtcNow().UtcDateTime;
         // Each message's pending items in the order they were accepted.
         var byMessage = new Dictionary<ObjectId, List<OutboxItem>>();
         foreach (var item in pending)
@@ -160,6 +198,9 @@ public sealed class OutboxDispatcher(
         RecoverUnknownOutcomes(byMessage.Values.SelectMany(l => l), now);
 
         var ready = new List<Work>();
+        // Per portal: the earliest end of a pacing pause its work met, and whether any of its work was ready.
+        var pacedUntil = new Dictionary<string, DateTime>();
+        var readyPortals = new HashSet<string>();
         var waiting = new Dictionary<string, List<OutboxItem>>();
         var gone = new List<OutboxCompletion>();
         var reasons = new Dictionary<(string MemberId, int Line), Gate>();
@@ -188,21 +229,35 @@ public sealed class OutboxDispatcher(
             }
             var work = Coalesce(items);
             // The portal's operating budget for this method is spent: the work waits, untouched, until it frees.
-            var pacedUntil = PacedUntil(work.Carrier.MemberId, MethodOf(work.Carrier));
-            if (pacedUntil > now)
+            var paced = PacedUntil(work.Carrier.MemberId, MethodOf(work.Carrier));
+            if (paced > now)
             {
-                if (pacedUntil < nextDue) nextDue = pacedUntil;
+                if (paced < nextDue) nextDue = paced;
+                if (!pacedUntil.TryGetValue(item.MemberId, out var earliest) || paced < earliest) pacedUntil[item.MemberId] = paced;
                 // A pause of a moment is pacing, not waiting: it stays Queued (and nothing is written for it).
-                if (pacedUntil - now < ShowPacingAfter) continue;
-                var reason = WaitReasons.OperatingBudget(MethodName(MethodOf(work.Carrier)), pacedUntil);
+                if (paced - now < ShowPacingAfter) continue;
+                var reason = WaitReasons.OperatingBudget(MethodName(MethodOf(work.Carrier)), paced);
                 if (!waiting.TryGetValue(reason, out var list)) waiting[reason] = list = [];
                 list.Add(item);
                 continue;
             }
             ready.Add(work);
+            readyPortals.Add(item.MemberId);
+        }
+        foreach (var (memberId, until) in pacedUntil)
+        {
+            if (readyPortals.Contains(memberId)) continue;
+            // New work for it (an edit, when only its sends are paced) waits at most the recheck.
+            var recheck = now + PacedRecheck;
+            _paced[memberId] = until < recheck ? until : recheck;
         }
         foreach (var (reason, items) in waiting) ShowWaiting(items, reason);
         foreach (var portal in gone.GroupBy(c => c.Item.MemberId)) Finish(portal.Key, portal.ToList());
+        if (_paced.Count > 0)
+        {
+            var recheckAt = _paced.Values.Min();
+            if (recheckAt < nextDue) nextDue = recheckAt;
+        }
         var untilDue = nextDue - now;
         var idle = untilDue < options.Value.PollInterval ? untilDue : options.Value.PollInterval;
         if (ready.Count == 0) return idle;
@@ -245,6 +300,15 @@ public sealed class OutboxDispatcher(
         if (!waitForPortals) return idle;
         await Task.WhenAll(started);
         return TimeSpan.Zero;
+    }
+
+    /// <summary>The wait before the next round when nothing was read: the poll interval, or less when a left-out portal is due.</summary>
+    private TimeSpan IdleAfterPacing(DateTime now)
+    {
+        var poll = options.Value.PollInterval;
+        if (_paced.Count == 0) return poll;
+        var untilRecheck = _paced.Values.Min() - now;
+        return untilRecheck < poll ? untilRecheck : poll;
     }
 
     /// <summary>
@@ -446,32 +510,40 @@ public sealed class OutboxDispatcher(
     {
         var first = work[0].Carrier;
         var records = work.Select(w => store.Log.GetById(w.Carrier.MessageId)).ToList();
-        var orphans = work.Where((_, i) => records[i] is null).ToList();
-        if (orphans.Count > 0)
-        {
-            Finish(first.MemberId, orphans.SelectMany(o => o.All).Select(o => new OutboxCompletion(o, false, "The message record is missing.")).ToList());
-            work = work.Where((_, i) => records[i] is not null).ToList();
-            records = records.Where(r => r is not null).ToList();
-            if (work.Count == 0) return;
-        }
         var chunk = work.Select(w => w.Carrier).ToList();
         var everything = work.SelectMany(w => w.All).ToList();
-
-        if (method == Method.Send)
+        using (await StoreTurnAsync(cancellationToken))
         {
-            // On a shared store an item whose lease lapsed may be another instance's now: only what is still held goes.
-            var held = store.Outbox.MarkInFlight(chunk).Select(i => i.Id).ToHashSet();
-            if (held.Count < chunk.Count)
+            var orphans = work.Where((_, i) => records[i] is null).ToList();
+            if (orphans.Count > 0)
             {
-                records = records.Where((_, i) => held.Contains(chunk[i].Id)).ToList();
-                chunk = chunk.Where(i => held.Contains(i.Id)).ToList();
-                if (chunk.Count == 0) return;
+                Finish(first.MemberId, orphans.SelectMany(o => o.All).Select(o => new OutboxCompletion(o, false, "The message record is missing.")).ToList());
+                work = work.Where((_, i) => records[i] is not null).ToList();
+                records = records.Where(r => r is not null).ToList();
+                chunk = work.Select(w => w.Carrier).ToList();
+                everything = work.SelectMany(w => w.All).ToList();
+                if (work.Count == 0) return;
+            }
+            if (method == Method.Send)
+            {
+                // On a shared store an item whose lease lapsed may be another instance's now: only what is still held goes.
+                var held = store.Outbox.MarkInFlight(chunk).Select(i => i.Id).ToHashSet();
+                if (held.Count < chunk.Count)
+                {
+                    // Sends carry nothing superseded, so work, chunk and records stay aligned element by element.
+                    records = records.Where((_, i) => held.Contains(chunk[i].Id)).ToList();
+                    work = work.Where(w => held.Contains(w.Carrier.Id)).ToList();
+                    chunk = work.Select(w => w.Carrier).ToList();
+                    everything = chunk;
+                    if (chunk.Count == 0) return;
+                }
             }
         }
         var request = new ConnectorMessagesRequest(
             first.Connector, first.Line, chunk.Select((item, i) => Build(item, records[i]!, method)).ToList());
 
-        ConnectorMessagesResult result;
+        ConnectorMessagesResult? result = null;
+        Exception? failure = null;
         try
         {
             var connectors = clients.ForPortal(first.MemberId).Connectors;
@@ -487,63 +559,74 @@ public sealed class OutboxDispatcher(
             // Stopping: sends stay marked in flight, so the next start deletes them before sending again.
             throw;
         }
-        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsLineNotWorking(ex))
-        {
-            // The portal is the truth about the line: it is off now. The work waits until an administrator connects
-            // it again (the line's gate closes from the next round), instead of failing with the raw code.
-            logger.LogWarning("The portal {MemberId} says line {LineId} does not take messages ({ErrorCode}); its work waits",
-                first.MemberId, first.Line, ex.ErrorCode);
-            lines.MarkDisconnected(first.MemberId, first.Line);
-            Hold(everything, method);
-            return;
-        }
-        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsPaymentRequired(ex))
-        {
-            portals.MarkPaymentRequired(first.MemberId, WaitReasons.PaymentRequired);
-            _paymentProbeAt[first.MemberId] = time.GetUtcNow().UtcDateTime + options.Value.PaymentProbeInterval;
-            logger.LogWarning("The portal {MemberId} answered PAYMENT_REQUIRED; its calls stop until it pays", first.MemberId);
-            Hold(everything, method);
-            ShowWaiting(chunk, WaitReasons.PaymentRequired);
-            return;
-        }
-        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsTokenRefused(ex))
-        {
-            logger.LogWarning("The portal {MemberId} refused LineBridge's tokens ({ErrorCode}); its work waits", first.MemberId, ex.ErrorCode);
-            Hold(everything, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
-            ShowWaiting(chunk, WaitReasons.TokensRefused(ex.ErrorCode));
-            return;
-        }
-        catch (Bitrix24Exception ex) when (Bitrix24Refusals.IsAppNotInstalled(ex))
-        {
-            logger.LogWarning("The portal {MemberId} does not have LineBridge installed ({ErrorCode}); its work waits for a reinstall",
-                first.MemberId, ex.ErrorCode);
-            // Until the uninstall is recorded (which closes the gate), ask again only now and then.
-            Hold(everything, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
-            ShowWaiting(chunk, WaitReasons.AppUninstalled(first.Line));
-            return;
-        }
-        catch (Bitrix24Exception ex) when (IsTransient(ex))
-        {
-            Retry(everything, method, $"{ex.ErrorCode}: {ex.ErrorDescription}", mayHaveArrived: MayHaveArrived(ex));
-            return;
-        }
-        catch (Bitrix24Exception ex)
-        {
-            logger.LogWarning("The portal {MemberId} refused {Method} for line {LineId}: {ErrorCode}",
-                first.MemberId, method, first.Line, ex.ErrorCode);
-            var reason = $"{ex.ErrorCode}: {ex.ErrorDescription}";
-            metrics?.Delivered(first.MemberId, method.ToString(), 0, chunk.Count);
-            Finish(first.MemberId, work.SelectMany(w => Superseded(w).Append(new OutboxCompletion(w.Carrier, false, reason))).ToList());
-            return;
-        }
         catch (Exception ex)
         {
-            // No answer we can read (connection dropped, timeout): the call may or may not have been processed.
-            logger.LogWarning(ex, "No answer from portal {MemberId} to {Method} for line {LineId}", first.MemberId, method, first.Line);
-            Retry(everything, method, $"{Bitrix24Errors.NetworkError}: {ex.Message}", mayHaveArrived: true);
-            return;
+            failure = ex;
         }
 
+        // The outcome is recorded even while stopping: the call is over, and its turn is short.
+        using (await StoreTurnAsync(CancellationToken.None))
+        {
+            if (failure is not null) RecordFailure(failure, work, chunk, everything, method);
+            else RecordAnswers(result!, work, chunk, method);
+        }
+    }
+
+    /// <summary>Records what a failed call means for its work: waiting, retried later, or failed for good.</summary>
+    private void RecordFailure(Exception failure, IReadOnlyList<Work> work, List<OutboxItem> chunk, List<OutboxItem> everything, Method method)
+    {
+        var first = chunk[0];
+        switch (failure)
+        {
+            case Bitrix24Exception ex when Bitrix24Refusals.IsLineNotWorking(ex):
+                // The portal is the truth about the line: it is off now. The work waits until an administrator connects
+                // it again (the line's gate closes from the next round), instead of failing with the raw code.
+                logger.LogWarning("The portal {MemberId} says line {LineId} does not take messages ({ErrorCode}); its work waits",
+                    first.MemberId, first.Line, ex.ErrorCode);
+                lines.MarkDisconnected(first.MemberId, first.Line);
+                Hold(everything, method);
+                break;
+            case Bitrix24Exception ex when Bitrix24Refusals.IsPaymentRequired(ex):
+                portals.MarkPaymentRequired(first.MemberId, WaitReasons.PaymentRequired);
+                _paymentProbeAt[first.MemberId] = time.GetUtcNow().UtcDateTime + options.Value.PaymentProbeInterval;
+                logger.LogWarning("The portal {MemberId} answered PAYMENT_REQUIRED; its calls stop until it pays", first.MemberId);
+                Hold(everything, method);
+                ShowWaiting(chunk, WaitReasons.PaymentRequired);
+                break;
+            case Bitrix24Exception ex when Bitrix24Refusals.IsTokenRefused(ex):
+                logger.LogWarning("The portal {MemberId} refused LineBridge's tokens ({ErrorCode}); its work waits", first.MemberId, ex.ErrorCode);
+                Hold(everything, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
+                ShowWaiting(chunk, WaitReasons.TokensRefused(ex.ErrorCode));
+                break;
+            case Bitrix24Exception ex when Bitrix24Refusals.IsAppNotInstalled(ex):
+                logger.LogWarning("The portal {MemberId} does not have LineBridge installed ({ErrorCode}); its work waits for a reinstall",
+                    first.MemberId, ex.ErrorCode);
+                // Until the uninstall is recorded (which closes the gate), ask again only now and then.
+                Hold(everything, method, time.GetUtcNow().UtcDateTime + Backoff(chunk.Max(i => i.Attempts) + 1));
+                ShowWaiting(chunk, WaitReasons.AppUninstalled(first.Line));
+                break;
+            case Bitrix24Exception ex when IsTransient(ex):
+                Retry(everything, method, $"{ex.ErrorCode}: {ex.ErrorDescription}", mayHaveArrived: MayHaveArrived(ex));
+                break;
+            case Bitrix24Exception ex:
+                logger.LogWarning("The portal {MemberId} refused {Method} for line {LineId}: {ErrorCode}",
+                    first.MemberId, method, first.Line, ex.ErrorCode);
+                var reason = $"{ex.ErrorCode}: {ex.ErrorDescription}";
+                metrics?.Delivered(first.MemberId, method.ToString(), 0, chunk.Count);
+                Finish(first.MemberId, work.SelectMany(w => Superseded(w).Append(new OutboxCompletion(w.Carrier, false, reason))).ToList());
+                break;
+            default:
+                // No answer we can read (connection dropped, timeout): the call may or may not have been processed.
+                logger.LogWarning(failure, "No answer from portal {MemberId} to {Method} for line {LineId}", first.MemberId, method, first.Line);
+                Retry(everything, method, $"{Bitrix24Errors.NetworkError}: {failure.Message}", mayHaveArrived: true);
+                break;
+        }
+    }
+
+    /// <summary>Records the portal's answer to each element of a call, and the versions it superseded.</summary>
+    private void RecordAnswers(ConnectorMessagesResult result, IReadOnlyList<Work> work, List<OutboxItem> chunk, Method method)
+    {
+        var first = chunk[0];
         if (result.Time?.Processing is { } processing) operatingBudget?.ObserveItems(first.MemberId, MethodName(method), chunk.Count, processing);
         if (_paymentProbeAt.TryRemove(first.MemberId, out _) && portals.MarkPaid(first.MemberId) is not null)
         {

@@ -106,7 +106,12 @@ public interface IOutboxStore
     /// holder at a time, for a lease renewed by every claim; an item whose holder stopped is claimed again after the
     /// lease, and a send it had out with the portal comes back with <see cref="OutboxItem.DeleteFirst"/>.
     /// </summary>
-    IReadOnlyList<OutboxItem> Claim(int max);
+    /// <param name="max">The most items returned.</param>
+    /// <param name="except">
+    /// Portals (member ids) whose items are left out, neither read nor held: the dispatcher's portals whose delivery is
+    /// under way or whose work all waits for their operating budget. Null or empty leaves out none.
+    /// </param>
+    IReadOnlyList<OutboxItem> Claim(int max, IReadOnlyCollection<string>? except = null);
 
     /// <summary>
     /// <see cref="Claim"/> limited to one portal's items: the dispatcher reads a quiet portal's work this way when

@@ -19,6 +19,7 @@ public static class StorageServiceCollectionExtensions
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         var provider = StorageProviders.Resolve(builder.Configuration);
+        StorageThreads.EnsureMinimum();
 
         builder.Services.AddOptions<LiteDbOptions>().BindConfiguration(LiteDbOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "Storage:DataDirectory is required.")

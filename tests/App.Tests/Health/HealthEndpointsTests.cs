@@ -25,10 +25,7 @@ public sealed class HealthEndpointsTests
     public async Task OnPostgreSql_ReadyFollowsTheDatabase_AndLiveDoesNot()
     {
         var database = await TestPostgres.CreateDatabaseAsync(Ct);
-        await using var app = await SandboxedApp.StartAsync(install: false, settings: new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql", ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-        }, cancellationToken: Ct);
+        await using var app = await SandboxedApp.StartAsync(install: false, settings: database.AppSettings(), cancellationToken: Ct);
         Assert.Equal(HttpStatusCode.OK, (await app.Http.GetAsync("/health/ready", Ct)).StatusCode);
 
         // The database goes away under the running app.

@@ -50,6 +50,18 @@ public sealed class TestDatabase(string server, string name) : IAsyncDisposable
 
     public string ConnectionString { get; } = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
 
+    /// <summary>The app's settings to run on this database (<c>Storage:Provider</c> and the connection string), plus <paramref name="more"/>.</summary>
+    public Dictionary<string, string?> AppSettings(params (string Key, string? Value)[] more)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "PostgreSql",
+            ["ConnectionStrings:LineBridge"] = ConnectionString,
+        };
+        foreach (var (key, value) in more) settings[key] = value;
+        return settings;
+    }
+
     public async ValueTask DisposeAsync()
     {
         // FORCE ends connections still open to it, e.g. idle ones in a pool (PostgreSQL 13+).

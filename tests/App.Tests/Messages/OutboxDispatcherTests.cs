@@ -429,3 +429,45 @@ public class OutboxDispatcherBacklogTests
         Assert.Contains(h.Portal.Calls, c => c.Request.Messages.Any(m => m.Message.Id == "quiet-1"));
     }
 }
+
+public class OutboxDispatcherPacingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task APortalWhoseWorkAllWaitsForItsBudget_IsNotReadByTheRounds_UntilItsRecheck_AndItsWorkWaitsVisibly()
+    {
+        using var h = new MessagesHarness();
+        var outbox = new PausingOutbox(h.Store.Outbox);
+        var store = new LineBridge.Storage.MessageStore(h.Store.Log, outbox, h.Store.Search, h.Store.Replies);
+        var budget = new LineBridge.Bitrix24.Bitrix24OperatingBudget(
+            Microsoft.Extensions.Options.Options.Create(new LineBridge.Bitrix24.Bitrix24ClientOptions()), h.Time);
+        var dispatcher = new OutboxDispatcher(store, h.Lines, h.Portals, new FakeClientFactory(h.Portal), new OutboxSignal(), h.Updates,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxDispatcher>.Instance,
+            operatingBudget: budget);
+        // The busy portal has spent its sends' budget for the next minute (the portal said so in its last answer).
+        budget.Observe(MessagesHarness.MemberId, "imconnector.send.messages",
+            new LineBridge.Bitrix24.Bitrix24Time(0, 480, h.Time.GetUtcNow().AddMinutes(1).ToUnixTimeSeconds()));
+        var busy = h.Send(MessagesHarness.Message("busy-1"), MessagesHarness.Message("busy-2"));
+        h.Lines.MarkConnected(MessagesHarness.OtherMemberId, 1);
+        void SendQuiet(string id) => h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message(id)], ChangeAuthor.Api);
+
+        SendQuiet("quiet-1");
+        await dispatcher.RunOnceAsync(Ct);
+        SendQuiet("quiet-2");
+        await dispatcher.RunOnceAsync(Ct);
+
+        var reads = outbox.Reads.ToList();
+        Assert.Contains(MessagesHarness.MemberId, reads[0].Read);               // read once, and found paced...
+        Assert.Equal([MessagesHarness.MemberId], reads[1].Except);              // ...then left out of the next round
+        Assert.DoesNotContain(MessagesHarness.MemberId, reads[1].Read);
+        Assert.Equal(["quiet-1", "quiet-2"], h.Portal.Calls.SelectMany(c => c.Request.Messages).Select(m => m.Message.Id));
+        Assert.All(busy, b => Assert.Equal(MessageStatus.Waiting, h.Record(b).Status));   // shown as waiting for the budget
+
+        // After the recheck the busy portal is read again (work for its other methods is not held up for long).
+        h.Time.Advance(TimeSpan.FromSeconds(1.5));
+        await dispatcher.RunOnceAsync(Ct);
+        Assert.Contains(MessagesHarness.MemberId, outbox.Reads.Last().Read);
+        Assert.All(busy, b => Assert.Equal(MessageStatus.Waiting, h.Record(b).Status));   // shown as waiting for the budget
+    }
+}

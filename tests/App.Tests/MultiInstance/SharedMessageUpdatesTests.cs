@@ -19,11 +19,7 @@ public sealed class SharedMessageUpdatesTests
     public async Task AChangePublishedOnInstanceA_ReachesASubscriberOnInstanceB_AndIsNotEchoedBackToA()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(Ct);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-        };
+        var settings = database.AppSettings();
         // Until the message log is shared, B's store plays the shared one: A reads its rows too.
         var shared = new SharedRows();
         await using var a = await SandboxedApp.StartAsync(

@@ -16,13 +16,9 @@ public sealed class SharedRateBudgetTests
         // burst of 9 (8 after its headroom) and 3 per second. A busy machine may hold admitted calls back and let them
         // arrive together: calls admitted within D seconds number at most 8 + 3·D, so the portal's 20 hold for any
         // D up to 4 s. Unshared, the three instances would let 24 out at once, more than the portal's 20.
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-            ["Bitrix24:Burst"] = "9",
-            ["Bitrix24:RequestsPerSecond"] = "3",
-        };
+        var settings = database.AppSettings(
+            ("Bitrix24:Burst", "9"),
+            ("Bitrix24:RequestsPerSecond", "3"));
         await using var app = await SandboxedApp.StartAsync(
             settings: settings, configureSandbox: o => o.Portals.ForEach(p => { p.Burst = 20; p.RequestsPerSecond = 4; }), cancellationToken: Ct);
         await using var b = await app.StartPeerAsync(settings);
@@ -34,14 +30,7 @@ public sealed class SharedRateBudgetTests
 
         // 12 calls per instance at once: each instance alone would let 8 out at once and the rest at 3/s, the three
         // together 24 at once and 9/s: they stay within the portal's bucket only if each knows what the other two spend.
-        using var start = new ManualResetEventSlim();
-        var calls = Enumerable.Range(0, 36).Select(i => Task.Run(async () =>
-        {
-            start.Wait(Ct);
-            return await instances[i % 3].ForPortal(app.Portal.MemberId).App.InfoAsync(Ct);
-        }, Ct)).ToList();
-        start.Set();
-        var answers = await Task.WhenAll(calls);
+        var answers = await AtOnce.RunAsync(36, i => instances[i % 3].ForPortal(app.Portal.MemberId).App.InfoAsync(Ct), Ct);
 
         Assert.All(answers, info => Assert.Equal(app.Sandbox.App.ClientId, info.Code));
         var during = app.Portal.Calls.Skip(before).ToList();

@@ -11,11 +11,7 @@ public sealed class SharedTokenRefreshTests
     public async Task FiftyCallersOnThreeInstances_WithAnExpiredToken_CauseExactlyOneRefresh_AndNoFailure()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(Ct);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-        };
+        var settings = database.AppSettings();
         await using var app = await SandboxedApp.StartAsync(settings: settings, cancellationToken: Ct);
         await using var b = await app.StartPeerAsync(settings);
         await using var c = await app.StartPeerAsync(settings);
@@ -23,14 +19,7 @@ public sealed class SharedTokenRefreshTests
         var refreshesBefore = app.OAuth.Count;
 
         app.Sandbox.Faults.ExpireAccessTokens();
-        using var start = new ManualResetEventSlim();
-        var calls = Enumerable.Range(0, 50).Select(i => Task.Run(async () =>
-        {
-            start.Wait(Ct);
-            return await instances[i % 3].ForPortal(app.Portal.MemberId).App.InfoAsync(Ct);
-        }, Ct)).ToList();
-        start.Set();
-        var answers = await Task.WhenAll(calls);
+        var answers = await AtOnce.RunAsync(50, i => instances[i % 3].ForPortal(app.Portal.MemberId).App.InfoAsync(Ct), Ct);
 
         Assert.All(answers, info => Assert.Equal(app.Sandbox.App.ClientId, info.Code));
         Assert.Equal(1, app.OAuth.Count - refreshesBefore);

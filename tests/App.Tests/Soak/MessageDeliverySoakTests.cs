@@ -27,7 +27,7 @@ namespace LineBridge.Soak;
 public partial class MessageDeliverySoakTests
 {
     private const int Workers = 8;
-    private const string Connector = "linebridge";
+    private const string Connector = SoakPortals.Connector;
     // The pace of the whole client side, so kills and faults fall across a run of about a minute.
     private const double OperationsPerSecond = 25;
 
@@ -83,25 +83,7 @@ public partial class MessageDeliverySoakTests
             await app.WaitUntilReadyAsync(TimeSpan.FromSeconds(120), Ct);
             using (var browser = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(100) })
             {
-                foreach (var portal in sandbox.Portals)
-                {
-                    var frame = portal.BuildFramePost(userId: 1);
-                    using var installed = await browser.PostAsync(frame.Url, frame.ToContent(), Ct);
-                    Assert.True(installed.IsSuccessStatusCode, $"install on {portal.Host}: {(int)installed.StatusCode} {await installed.Content.ReadAsStringAsync(Ct)}");
-                    portal.FinishInstall(userId: 1);
-                    // As the open-lines service does when an administrator connects a line: imconnector.activate.
-                    var token = (string?)(await browser.GetFromJsonAsync<JsonObject>(new Uri(portal.BaseUri, "_sandbox/token?user=1"), Ct))!["access_token"];
-                    foreach (var line in portal.OpenLines.Where(l => l.Active).Take(2))
-                    {
-                        using var activate = new HttpRequestMessage(HttpMethod.Post, new Uri(portal.BaseUri, "rest/imconnector.activate"))
-                        {
-                            Content = JsonContent.Create(new { CONNECTOR = Connector, LINE = line.Id, ACTIVE = 1 }),
-                        };
-                        activate.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                        using var activated = await browser.SendAsync(activate, Ct);
-                        Assert.True(activated.IsSuccessStatusCode, $"activate line {line.Id} on {portal.Host}: {await activated.Content.ReadAsStringAsync(Ct)}");
-                    }
-                }
+                foreach (var portal in sandbox.Portals) await SoakPortals.InstallAndConnectAsync(browser, portal, lines: 2, Ct);
             }
             var lines = new List<SoakLine>();
             var keys = new Dictionary<string, string>();

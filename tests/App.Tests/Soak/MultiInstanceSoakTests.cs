@@ -1,8 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json.Nodes;
 using LineBridge.Infrastructure;
 using LineBridge.Messages;
 using LineBridge.Replies;
@@ -109,24 +106,13 @@ public partial class MessageDeliverySoakTests
                 for (var p = 0; p < sandbox.Portals.Count; p++)
                 {
                     var portal = sandbox.Portals[p];
-                    var frame = portal.BuildFramePost(userId: 1);
-                    using var installed = await browser.PostAsync(frame.Url, frame.ToContent(), Ct);
-                    Assert.True(installed.IsSuccessStatusCode, $"install on {portal.Host}: {(int)installed.StatusCode} {await installed.Content.ReadAsStringAsync(Ct)}");
-                    portal.FinishInstall(userId: 1);
-                    var token = (string?)(await browser.GetFromJsonAsync<JsonObject>(new Uri(portal.BaseUri, "_sandbox/token?user=1"), Ct))!["access_token"];
+                    var connected = await SoakPortals.InstallAndConnectAsync(browser, portal, lines: 2, Ct);
                     var key = await apiKeys.RotateAsync(portal.MemberId, Ct);
-                    foreach (var line in portal.OpenLines.Where(l => l.Active).Take(2))
+                    foreach (var line in connected)
                     {
-                        using var activate = new HttpRequestMessage(HttpMethod.Post, new Uri(portal.BaseUri, "rest/imconnector.activate"))
-                        {
-                            Content = JsonContent.Create(new { CONNECTOR = Connector, LINE = line.Id, ACTIVE = 1 }),
-                        };
-                        activate.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                        using var activated = await browser.SendAsync(activate, Ct);
-                        Assert.True(activated.IsSuccessStatusCode, $"activate line {line.Id} on {portal.Host}: {await activated.Content.ReadAsStringAsync(Ct)}");
-                        connections.MarkConnected(portal.MemberId, line.Id);
-                        webhooks.SetUrl(portal.MemberId, line.Id, webhook.Url.AbsoluteUri, DateTime.UtcNow);
-                        lines.Add(new SoakLine(p, portal, line.Id, key));
+                        connections.MarkConnected(portal.MemberId, line);
+                        webhooks.SetUrl(portal.MemberId, line, webhook.Url.AbsoluteUri, DateTime.UtcNow);
+                        lines.Add(new SoakLine(p, portal, line, key));
                     }
                 }
             }

@@ -20,11 +20,7 @@ public sealed class AppOnPostgreSqlTests
     public async Task Install_KeepsThePortalAndTheKeyRingInPostgreSql_AndARestartReadsTheTokens()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(Ct);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-        };
+        var settings = database.AppSettings();
         await using var app = await SandboxedApp.StartAsync(settings: settings, cancellationToken: Ct);
 
         await using (var connection = new NpgsqlConnection(database.ConnectionString))
@@ -51,13 +47,9 @@ public sealed class AppOnPostgreSqlTests
     public async Task Messages_LiveInPostgreSql_SentThroughOneInstance_EditedThroughAnother_AndEachReachesThePortalOnce()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync(Ct);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["ConnectionStrings:LineBridge"] = database.ConnectionString,
-            ["Messages:RetryDelay"] = "00:00:00.200",
-            ["Messages:MaxRetryDelay"] = "00:00:02",
-        };
+        var settings = database.AppSettings(
+            ("Messages:RetryDelay", "00:00:00.200"),
+            ("Messages:MaxRetryDelay", "00:00:02"));
         await using var app = await SandboxedApp.StartAsync(settings: settings, cancellationToken: Ct);
         await using var peer = await app.StartPeerAsync(settings);
         Assert.IsType<PostgreSqlMessageStore>(app.Services.GetRequiredService<MessageStore>().Log);

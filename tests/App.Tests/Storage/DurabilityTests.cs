@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LineBridge.Infrastructure;
 using LineBridge.Messages;
 
 namespace LineBridge.Storage;
@@ -23,17 +24,27 @@ public class DurabilityTests
             flushStarted.TrySetResult();
             release.Wait(TestContext.Current.CancellationToken);
         };
+        try
+        {
+            var accept = h.Store.AddAsync([New("m1")], "API", "api");
+            await flushStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
-        var accept = h.Store.AddAsync([New("m1")], "API", "api");
-        await flushStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            // The flush held first may be a late background one (of the file's opening writes, or of the commit's first
+            // pages while it is still being written): every later flush waits behind it, so wait for the commit itself.
+            await SandboxedApp.WaitUntilAsync(() => h.Store.FindByExternal(MessagesHarness.MemberId, 1, "chat-1", "m1") is not null,
+                "m1 is committed (LiteDB shows it)");
+            // The message is written but no flush has finished: the caller must not have its answer yet.
+            Assert.False(accept.IsCompleted);
 
-        // The message is written (LiteDB shows it) but its flush is held: the caller must not have its answer yet.
-        Assert.NotNull(h.Store.FindByExternal(MessagesHarness.MemberId, 1, "chat-1", "m1"));
-        Assert.False(accept.IsCompleted);
-
-        release.Set();
-        var added = await accept.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        Assert.False(added[0].Duplicate);
+            release.Set();
+            var added = await accept.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            Assert.False(added[0].Duplicate);
+        }
+        finally
+        {
+            // A failed assertion must not leave a flush blocked: closing the file waits for it, and the test process hung.
+            release.Set();
+        }
     }
 
     [Fact]

@@ -62,10 +62,7 @@ public sealed class PostgreSqlMigrationsTests
     public async Task MigrateCommand_BringsAnEmptyDatabaseToTheLatestVersion()
     {
         await using var test = await TestPostgres.CreateDatabaseAsync(Ct);
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql", ["ConnectionStrings:LineBridge"] = test.ConnectionString,
-        }).Build();
+        var config = new ConfigurationBuilder().AddInMemoryCollection(test.AppSettings()).Build();
         var output = new StringWriter();
 
         Assert.Equal(0, StorageCommands.RunMigrate(config, output, new StringWriter()));

@@ -606,8 +606,12 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
     /// The oldest pending items, in the order they were accepted (all of them, later items of a message included:
     /// one process holds the file, so there is nobody to share them with and no lease).
     /// </summary>
-    public IReadOnlyList<OutboxItem> Claim(int max) =>
-        _outbox.Query().OrderBy(x => x.Id).Limit(max).ToList();
+    public IReadOnlyList<OutboxItem> Claim(int max, IReadOnlyCollection<string>? except = null) =>
+        except is not { Count: > 0 }
+            ? _outbox.Query().OrderBy(x => x.Id).Limit(max).ToList()
+            : _outbox.Query()
+                .Where(BsonExpression.Create($"($.{nameof(OutboxItem.MemberId)} IN @0) = false", new BsonArray(except.Select(m => new BsonValue(m)))))
+                .OrderBy(x => x.Id).Limit(max).ToList();
 
     /// <summary>One portal's oldest pending items, in the order they were accepted (read by the outbox's MemberId index).</summary>
     public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) =>

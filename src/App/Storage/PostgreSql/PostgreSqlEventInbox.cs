@@ -74,13 +74,7 @@ internal sealed class PostgreSqlEventInbox : IEventInboxStore
     {
         var clock = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
-        var held = c.ExecuteScalar<string?>("""
-            INSERT INTO event_portal_leases (member_id, lease_owner, lease_until) VALUES (@memberId, @owner, @until)
-            ON CONFLICT (member_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
-            WHERE event_portal_leases.lease_owner = @owner OR event_portal_leases.lease_until < @clock
-            RETURNING lease_owner
-            """, new { memberId, owner = Owner, until = clock + Lease, clock });
-        if (held is null) return [];
+        if (!PortalLeases.Events.TakeOrRenew(c, memberId, Owner, clock, clock + Lease)) return [];
         return c.Query<Row>($"""
             SELECT {Columns} FROM event_inbox
             WHERE member_id = @memberId AND {Open} AND next_attempt_at <= @now
@@ -105,11 +99,8 @@ internal sealed class PostgreSqlEventInbox : IEventInboxStore
         var clock = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
         // The lease row is renewed (and locked) first; the event is written only if that found it ours.
-        return c.Execute("""
-            WITH held AS (
-                UPDATE event_portal_leases SET lease_until = @until
-                WHERE member_id = @MemberId AND lease_owner = @owner
-                RETURNING member_id)
+        return c.Execute($"""
+            WITH held AS ({PortalLeases.Events.RenewReturningRow})
             UPDATE event_inbox SET state = @State, attempts = @Attempts, next_attempt_at = @NextAttemptAt, outcome = @Outcome
             WHERE id = @Id AND EXISTS (SELECT 1 FROM held)
             """, new
@@ -137,7 +128,7 @@ internal sealed class PostgreSqlEventInbox : IEventInboxStore
     public void Release()
     {
         using var c = _database.Open();
-        c.Execute("DELETE FROM event_portal_leases WHERE lease_owner = @owner", new { owner = Owner });
+        PortalLeases.Events.Release(c, Owner);
     }
 
     private static InboxEvent ToEvent(Row r) => new()

@@ -21,12 +21,15 @@ public sealed partial class PostgreSqlMessageStore
         delete_first AS DeleteFirst, in_flight AS InFlight
         """;
 
-    public IReadOnlyList<OutboxItem> Claim(int max) => ClaimWhere(null, max);
+    public IReadOnlyList<OutboxItem> Claim(int max, IReadOnlyCollection<string>? except = null) => ClaimWhere(null, max, except);
 
-    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) => ClaimWhere(memberId, max);
+    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) => ClaimWhere(memberId, max, null);
 
-    /// <summary>The claim of <see cref="Claim"/>, of every portal's items (<paramref name="memberId"/> null) or of one portal's.</summary>
-    private List<OutboxItem> ClaimWhere(string? memberId, int max)
+    /// <summary>
+    /// The claim of <see cref="Claim"/>, of every portal's items (<paramref name="memberId"/> null) or of one portal's,
+    /// leaving out the portals in <paramref name="except"/>.
+    /// </summary>
+    private List<OutboxItem> ClaimWhere(string? memberId, int max, IReadOnlyCollection<string>? except)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
@@ -35,6 +38,7 @@ public sealed partial class PostgreSqlMessageStore
                 SELECT o.id FROM message_outbox o
                 WHERE (o.lease_owner IS NULL OR o.lease_owner = @owner OR o.lease_until < @now)
                   AND (@memberId::text IS NULL OR o.member_id = @memberId)
+                  AND NOT (o.member_id = ANY(@except))
                   AND NOT EXISTS (SELECT 1 FROM message_outbox p WHERE p.message_id = o.message_id AND p.id < o.id)
                 ORDER BY o.id
                 LIMIT @max
@@ -44,7 +48,7 @@ public sealed partial class PostgreSqlMessageStore
                 delete_first = o.delete_first OR (o.in_flight AND o.kind = 'Send'), in_flight = false
             FROM heads WHERE o.id = heads.id
             RETURNING {Qualified("o", OutboxColumns)}
-            """, new { owner = Owner, now, until = now + Lease, max, memberId }).ToList();
+            """, new { owner = Owner, now, until = now + Lease, max, memberId, except = except?.ToArray() ?? [] }).ToList();
         claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
         return claimed;
     }
@@ -53,7 +57,7 @@ public sealed partial class PostgreSqlMessageStore
     {
         using var c = _database.Open();
         c.Execute("UPDATE message_outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = @owner", new { owner = Owner });
-        c.Execute("DELETE FROM reply_portal_leases WHERE lease_owner = @owner", new { owner = Owner });
+        PortalLeases.Replies.Release(c, Owner);
     }
 
     public bool HasPendingWork()

@@ -111,13 +111,7 @@ public sealed partial class PostgreSqlMessageStore
     {
         var now = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
-        var held = c.ExecuteScalar<string?>("""
-            INSERT INTO reply_portal_leases (member_id, lease_owner, lease_until) VALUES (@memberId, @owner, @until)
-            ON CONFLICT (member_id) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
-            WHERE reply_portal_leases.lease_owner = @owner OR reply_portal_leases.lease_until < @now
-            RETURNING lease_owner
-            """, new { memberId, owner = Owner, until = now + Lease, now });
-        if (held is null) return [];
+        if (!PortalLeases.Replies.TakeOrRenew(c, memberId, Owner, now, now + Lease)) return [];
         return c.Query<ReplyDelivery>($"SELECT {DeliveryColumns} FROM reply_deliveries WHERE member_id = @memberId ORDER BY id LIMIT @max",
             new { memberId, max }).ToList();
     }
@@ -232,9 +226,7 @@ public sealed partial class PostgreSqlMessageStore
     /// <exception cref="DeliveriesHandedOverException">Another instance holds the portal's deliveries now.</exception>
     private void HoldDeliveries(NpgsqlConnection c, NpgsqlTransaction tx, string memberId)
     {
-        var held = c.Execute("UPDATE reply_portal_leases SET lease_until = @until WHERE member_id = @memberId AND lease_owner = @owner",
-            new { memberId, owner = Owner, until = _time.GetUtcNow().UtcDateTime + Lease }, tx);
-        if (held == 0) throw new DeliveriesHandedOverException(memberId);
+        if (!PortalLeases.Replies.Renew(c, tx, memberId, Owner, _time.GetUtcNow().UtcDateTime + Lease)) throw new DeliveriesHandedOverException(memberId);
     }
 
     private static ReplyDelivery? LoadDelivery(NpgsqlConnection c, NpgsqlTransaction? tx, long id, bool forUpdate = false) =>

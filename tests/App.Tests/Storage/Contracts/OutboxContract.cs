@@ -58,6 +58,23 @@ public abstract class OutboxContract(StorageProvider provider)
     }
 
     [Fact]
+    public async Task Claim_LeavesOutTheExceptedPortals_AndStillGivesTheirWorkLater()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var a1 = store.Add([Sample.Message("a1")], "API", "API")[0].Record.Id;
+        var b1 = store.Add([Sample.Message("b1", memberId: "member-b")], "API", "API")[0].Record.Id;
+        var c1 = store.Add([Sample.Message("c1", memberId: "member-c")], "API", "API")[0].Record.Id;
+
+        var others = store.Outbox.Claim(10, ["member-b", "member-c"]);
+
+        Assert.Equal([a1], others.Select(i => i.MessageId));
+        // Left out is neither read nor held: the portal's work comes with the next claim that does not leave it out.
+        Assert.Equal([a1, b1, c1], Heads(store.Outbox.Claim(10)).Select(i => i.MessageId));
+        Assert.Equal([a1, b1, c1], Heads(store.Outbox.Claim(10, [])).Select(i => i.MessageId));
+    }
+
+    [Fact]
     public async Task ASupersededEdit_IsRecordedAsSuperseded_AndTheMessageFollowsTheVersionThatCarriedIt()
     {
         await using var backend = await StoreBackend.OpenAsync(provider);

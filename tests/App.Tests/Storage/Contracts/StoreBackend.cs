@@ -9,19 +9,28 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LineBridge.Storage.Contracts;
 
 /// <summary>
-/// One provider's stores for a contract test: LiteDB in memory, or PostgreSQL in a fresh database (migrated). Each
-/// contract suite is an abstract class run once per provider by two small subclasses.
+/// One provider's stores for a contract test: LiteDB in a fresh file opened as the app opens it, or PostgreSQL in a
+/// fresh database (migrated). Each contract suite is an abstract class run once per provider by two small subclasses.
 /// </summary>
+/// <remarks>
+/// The LiteDB file is a <see cref="DurableLiteDatabase"/>, never a plain in-memory <see cref="LiteDatabase"/>: the
+/// message store's background workers (committer, deriver of search entries) may still be writing when a test ends,
+/// and only the app's database closes under the write gate and refuses writes after. A plain one closed its engine
+/// under a derivation in flight; LiteDB left that write transaction open, and the finalizer thread's rollback of it
+/// ("discarded page must be writable") later ended the whole test process during an unrelated test.
+/// </remarks>
 public sealed class StoreBackend : IAsyncDisposable
 {
-    private readonly LiteDatabase? _lite;
+    private readonly DurableLiteDatabase? _lite;
+    private readonly string? _liteFolder;
     private readonly TestDatabase? _testDatabase;
     private readonly List<ServiceProvider> _keyRings = [];
 
-    private StoreBackend(StorageProvider provider, LiteDatabase? lite, TestDatabase? testDatabase, PostgreSqlDatabase? postgres)
+    private StoreBackend(StorageProvider provider, DurableLiteDatabase? lite, string? liteFolder, TestDatabase? testDatabase, PostgreSqlDatabase? postgres)
     {
         Provider = provider;
         _lite = lite;
+        _liteFolder = liteFolder;
         _testDatabase = testDatabase;
         Postgres = postgres;
     }
@@ -34,19 +43,22 @@ public sealed class StoreBackend : IAsyncDisposable
     /// <summary>The connection string of the test's PostgreSQL database (null on LiteDB).</summary>
     public string? ConnectionString => _testDatabase?.ConnectionString;
 
+    /// <summary>The LiteDB file (null on PostgreSQL).</summary>
+    internal LiteDatabase? LiteDb => _lite;
+
     /// <summary>Opens the provider; on PostgreSQL skips the test (fails under CI=true) when no server is configured.</summary>
     public static async Task<StoreBackend> OpenAsync(StorageProvider provider)
     {
         if (provider == StorageProvider.LiteDb)
         {
-            var lite = new LiteDatabase(new MemoryStream());
-            LiteDbCollections.EnsureCreated(lite);
-            return new StoreBackend(provider, lite, null, null);
+            var folder = Path.Combine(Path.GetTempPath(), "lb-contract-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(folder);
+            return new StoreBackend(provider, DurableLiteDatabase.Open(Path.Combine(folder, "contract.db")), folder, null, null);
         }
         var database = await TestPostgres.CreateDatabaseAsync(TestContext.Current.CancellationToken);
         var postgres = new PostgreSqlDatabase(database.ConnectionString);
         postgres.Migrate();
-        return new StoreBackend(provider, null, database, postgres);
+        return new StoreBackend(provider, null, null, database, postgres);
     }
 
     internal IPortalRecords PortalRecords() =>
@@ -105,7 +117,11 @@ public sealed class StoreBackend : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var ring in _keyRings) await ring.DisposeAsync();
-        _lite?.Dispose();
+        _lite?.Dispose();   // waits for a write in progress; the store's workers are refused after it
+        if (_liteFolder is not null)
+        {
+            try { Directory.Delete(_liteFolder, recursive: true); } catch (IOException) { }
+        }
         Postgres?.Dispose();
         if (_testDatabase is not null) await _testDatabase.DisposeAsync();
     }
