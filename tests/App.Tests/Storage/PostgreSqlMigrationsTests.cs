@@ -68,4 +68,42 @@ public sealed class PostgreSqlMigrationsTests
         Assert.Equal(0, StorageCommands.RunMigrate(config, output, new StringWriter()));
         Assert.Contains($"version {PostgreSqlMigrations.LatestVersion} ({PostgreSqlMigrations.All.Count} migration(s) applied now)", output.ToString());
     }
+
+    [Fact]
+    public async Task Version7_MovesTheSearchTextOfExistingMessages_IntoTheNarrowSearchTable()
+    {
+        await using var test = await TestPostgres.CreateDatabaseAsync(Ct);
+        await using (var v6 = new Npgsql.NpgsqlConnection(test.ConnectionString))
+        {
+            // A database as version 6 left it, with messages in it.
+            await v6.OpenAsync(Ct);
+            await v6.ExecuteAsync("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+            foreach (var (version, name, sql) in PostgreSqlMigrations.All.Where(m => m.Version <= 6))
+            {
+                await v6.ExecuteAsync(sql);
+                await v6.ExecuteAsync("INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", new { version, name });
+            }
+            foreach (var (id, text, minutes) in new[] { ("a", "Ваш СЧЁТ готов", 1), ("b", "Order shipped", 2), ("c", "счёт оплачен", 3) })
+            {
+                await v6.ExecuteAsync("""
+                    INSERT INTO messages (id, member_id, connector, line, chat_id, external_message_id, external_user_id, payload,
+                        text, search_text, has_files, status, delivered, delete_requested, version, created_at, updated_at, direction)
+                    VALUES (lpad(@id, 24, '0'), @member, 'linebridge', 1, 'chat-1', @id, 'user-1', '{}', @text, lower(@text), false,
+                        'Sent', true, false, 1, @at, @at, 'Incoming')
+                    """, new { id, member = Contracts.Sample.MemberId, text, at = new DateTime(2026, 11, 1, 0, minutes, 0, DateTimeKind.Utc) });
+            }
+        }
+
+        using var database = new PostgreSqlDatabase(test.ConnectionString);
+        Assert.Equal(PostgreSqlMigrations.All.Count - 6, database.Migrate());
+        var store = new PostgreSqlMessageStore(database, TimeProvider.System);
+        var found = store.QueryPage(Contracts.Sample.MemberId, new Components.Messages.MessageQuery(1, Text: "СЧЁТ"));
+
+        Assert.Equal(["c", "a"], found.Items.Select(r => r.ExternalMessageId));
+        Assert.Equal(2, found.Total);
+        using var connection = database.Open();
+        Assert.Equal(3, connection.ExecuteScalar<int>("SELECT count(*) FROM message_search"));
+        Assert.Equal(0, connection.ExecuteScalar<int>(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'messages' AND column_name = 'search_text'"));
+    }
 }

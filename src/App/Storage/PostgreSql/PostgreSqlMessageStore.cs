@@ -144,13 +144,17 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
                      external_user_name, payload, text, search_text, has_files, ord)),
         inserted AS (
             INSERT INTO messages (id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
-                external_user_name, payload, text, search_text, has_files, status, delivered, delete_requested, version,
+                external_user_name, payload, text, has_files, status, delivered, delete_requested, version,
                 created_at, updated_at, direction)
             SELECT id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
-                external_user_name, payload, text, search_text, has_files, 'Queued', false, false, 1, @now, @now, 'Incoming'
+                external_user_name, payload, text, has_files, 'Queued', false, false, 1, @now, @now, 'Incoming'
             FROM input ORDER BY ord
             ON CONFLICT ON CONSTRAINT messages_external DO NOTHING
             RETURNING id),
+        searched AS (
+            INSERT INTO message_search (id, member_id, line, created_at, search_text)
+            SELECT i.id, i.member_id, i.line, @now, i.search_text
+            FROM input i JOIN inserted n ON n.id = i.id ORDER BY i.ord),
         versions AS (
             INSERT INTO message_versions (id, message_id, member_id, version, kind, new_text, changed_by, source, changed_at, status)
             SELECT i.version_id, i.id, i.member_id, 1, 'Send', i.text, @changedBy, @source, @now, 'Queued'
@@ -288,23 +292,34 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
 
     // ---- helpers shared by the parts ----
 
+    // The statement's count is the search row's: 1 when the message was new, 0 when its external id was already there.
     private static bool TryInsert(NpgsqlConnection c, NpgsqlTransaction tx, MessageRecord r) => c.Execute(InsertMessage, Parameters(r), tx) == 1;
 
+    /// <summary>Inserts a message and, in the same statement, its row in <c>message_search</c>; nothing if it is there already.</summary>
     private const string InsertMessage = """
-        INSERT INTO messages (id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
-            external_user_name, payload, text, search_text, portal_text, has_files, status, failure_reason, delivered,
-            delete_requested, version, last_edited_by, created_at, updated_at, portal_user_id, session_id, portal_chat_id,
-            direction, im_chat_id, im_message_id, delivered_as)
-        VALUES (@Id, @MemberId, @Connector, @Line, @ChatId, @ChatName, @ExternalMessageId, @ExternalUserId,
-            @ExternalUserName, @Payload, @Text, @SearchText, @PortalText, @HasFiles, @Status, @FailureReason, @Delivered,
-            @DeleteRequested, @Version, @LastEditedBy, @CreatedAt, @UpdatedAt, @PortalUserId, @SessionId, @PortalChatId,
-            @Direction, @ImChatId, @ImMessageId, @DeliveredAs)
-        ON CONFLICT ON CONSTRAINT messages_external DO NOTHING
+        WITH inserted AS (
+            INSERT INTO messages (id, member_id, connector, line, chat_id, chat_name, external_message_id, external_user_id,
+                external_user_name, payload, text, portal_text, has_files, status, failure_reason, delivered,
+                delete_requested, version, last_edited_by, created_at, updated_at, portal_user_id, session_id, portal_chat_id,
+                direction, im_chat_id, im_message_id, delivered_as)
+            VALUES (@Id, @MemberId, @Connector, @Line, @ChatId, @ChatName, @ExternalMessageId, @ExternalUserId,
+                @ExternalUserName, @Payload, @Text, @PortalText, @HasFiles, @Status, @FailureReason, @Delivered,
+                @DeleteRequested, @Version, @LastEditedBy, @CreatedAt, @UpdatedAt, @PortalUserId, @SessionId, @PortalChatId,
+                @Direction, @ImChatId, @ImMessageId, @DeliveredAs)
+            ON CONFLICT ON CONSTRAINT messages_external DO NOTHING
+            RETURNING id, member_id, line, created_at)
+        INSERT INTO message_search (id, member_id, line, created_at, search_text)
+        SELECT id, member_id, line, created_at, @SearchText FROM inserted
         """;
 
-    /// <summary>Writes a changed record's mutable columns (its search text follows its text in the same statement).</summary>
+    /// <summary>
+    /// Writes a changed record's mutable columns; its search row follows its text in the same statement (and is left
+    /// alone, no new row version, when only the status or the delivery changed).
+    /// </summary>
     private static void Save(NpgsqlConnection c, NpgsqlTransaction tx, MessageRecord r) => c.Execute("""
-        UPDATE messages SET text = @Text, search_text = @SearchText, portal_text = @PortalText, status = @Status,
+        WITH searched AS (
+            UPDATE message_search SET search_text = @SearchText WHERE id = @Id AND search_text <> @SearchText)
+        UPDATE messages SET text = @Text, portal_text = @PortalText, status = @Status,
             failure_reason = @FailureReason, delivered = @Delivered, delete_requested = @DeleteRequested,
             version = @Version, last_edited_by = @LastEditedBy, updated_at = @UpdatedAt, portal_user_id = @PortalUserId,
             session_id = @SessionId, portal_chat_id = @PortalChatId, delivered_as = @DeliveredAs

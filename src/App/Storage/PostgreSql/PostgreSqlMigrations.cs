@@ -201,6 +201,29 @@ public static class PostgreSqlMigrations
                 lease_owner text NOT NULL,
                 lease_until timestamptz NOT NULL);
             """),
+        // Text search reads a narrow table beside messages (issue 15): only what a line's search needs (the line, the
+        // order, the lower-cased text), about a third of a messages row (whose payload dominates), with the trigram
+        // index on it. Cold, a search is bounded by the random reads of its rechecks: the trigram index is lossy for
+        // LIKE, so each candidate row is read; narrow rows, written in time order, put the newest matches on few pages.
+        // The store writes it in the same statement as the message (insert, text edit); messages are never deleted,
+        // and if they ever are, their search rows go with them (ON DELETE CASCADE). The messages table's own trigram
+        // index and search_text column go: one trigram index per message to maintain on accept, not two.
+        // The backfill copies existing rows in time order.
+        (7, "message_search: a narrow table for text search", """
+            CREATE TABLE message_search (
+                id text COLLATE "C" PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+                member_id text NOT NULL,
+                line integer NOT NULL,
+                created_at timestamptz NOT NULL,
+                search_text text NOT NULL);
+            INSERT INTO message_search (id, member_id, line, created_at, search_text)
+            SELECT id, member_id, line, created_at, search_text FROM messages ORDER BY created_at, id;
+            CREATE INDEX message_search_line_time ON message_search (member_id, line, created_at DESC, id DESC);
+            CREATE INDEX message_search_text ON message_search USING gin (search_text gin_trgm_ops);
+            DROP INDEX messages_search;
+            ALTER TABLE messages DROP COLUMN search_text;
+            ANALYZE message_search;
+            """),
     ];
 
     /// <summary>The schema version this build expects.</summary>

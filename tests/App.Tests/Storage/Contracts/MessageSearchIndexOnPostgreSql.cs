@@ -4,7 +4,8 @@ namespace LineBridge.Storage.Contracts;
 
 /// <summary>
 /// Text search on PostgreSQL is served by the trigram index (pg_trgm) on the lower-cased text, Cyrillic included, so
-/// it does not read a line's every message.
+/// it does not read a line's every message; the text and its index live in the narrow table <c>message_search</c>
+/// (schema v7), which follows every message's insert and edit.
 /// </summary>
 public sealed class MessageSearchIndexOnPostgreSql
 {
@@ -18,13 +19,13 @@ public sealed class MessageSearchIndexOnPostgreSql
 
         // The database's locale splits Cyrillic into trigrams (a locale that did not would leave the index nothing to find).
         Assert.True(connection.ExecuteScalar<int>("SELECT cardinality(show_trgm('заказ'))") >= 3);
-        Assert.Equal("ваш заказ отправлен", connection.ExecuteScalar<string>("SELECT search_text FROM messages ORDER BY id LIMIT 1"));
+        Assert.Equal("ваш заказ отправлен", connection.ExecuteScalar<string>("SELECT search_text FROM message_search ORDER BY id LIMIT 1"));
         using var transaction = connection.BeginTransaction();
         connection.Execute("SET LOCAL enable_seqscan = off", transaction: transaction);
         var plan = string.Join('\n', connection.Query<string>(
-            "EXPLAIN SELECT id FROM messages WHERE search_text LIKE @pattern", new { pattern = PostgreSql.PostgreSqlMessageStore.Contains("заказ") }, transaction));
+            "EXPLAIN SELECT id FROM message_search WHERE search_text LIKE @pattern", new { pattern = PostgreSql.PostgreSqlMessageStore.Contains("заказ") }, transaction));
 
-        Assert.Contains("messages_search", plan);
+        Assert.Contains("message_search_text", plan);
     }
 
     [Fact]
