@@ -165,30 +165,40 @@ public partial class MessageDeliverySoakTests
             {
                 var random = new Random(chaosSeed);
                 var nextExpiry = DateTime.UtcNow + TimeSpan.FromSeconds(1 + 2 * random.NextDouble());
-                while (!workloadOver.IsCancellationRequested)
+                bool KillDue() => killAt.Count > 0 && Volatile.Read(ref done) >= killAt[0].At;
+                // The next expiry only once each portal's refresh for the last one was seen (or a while passed):
+                // each expiry's refreshes are then counted apart.
+                bool ExpiryDue()
                 {
-                    if (killAt.Count > 0 && Volatile.Read(ref done) >= killAt[0].At)
+                    var last = expiries.Count == 0 ? DateTime.MinValue : expiries[^1];
+                    var refreshed = tap.Refreshes.Where(r => r.Granted && r.At >= last).Select(r => r.MemberId).Distinct().Count();
+                    return DateTime.UtcNow >= nextExpiry && (refreshed == sandbox.Portals.Count || DateTime.UtcNow - last > TimeSpan.FromSeconds(15));
+                }
+                while (true)
+                {
+                    await SandboxedApp.WaitUntilAsync(() => workloadOver.IsCancellationRequested || KillDue() || ExpiryDue(),
+                        "a kill or a token expiry is due, or the workload is over");
+                    if (workloadOver.IsCancellationRequested) break;
+                    if (KillDue())
                     {
                         var victim = killAt[0].Instance;
                         killAt.RemoveAt(0);
-                        await Task.Delay(random.Next(0, 400), Ct);
+                        // The kill lands amid the next operation or two, not always at the counter's edge.
+                        var landAt = Volatile.Read(ref done) + random.Next(0, 3);
+                        await SandboxedApp.WaitUntilAsync(() => workloadOver.IsCancellationRequested || Volatile.Read(ref done) >= landAt,
+                            "the operation the kill lands amid has started");
                         killTimes.Enqueue(DateTime.UtcNow);
                         instances[victim].Kill();
                         instances[victim].Start();
                         killed.Add($"#{victim} at {Volatile.Read(ref done)}");
                     }
-                    // The next expiry only once each portal's refresh for the last one was seen (or a while passed):
-                    // each expiry's refreshes are then counted apart.
-                    var last = expiries.Count == 0 ? DateTime.MinValue : expiries[^1];
-                    var refreshed = tap.Refreshes.Where(r => r.Granted && r.At >= last).Select(r => r.MemberId).Distinct().Count();
-                    if (DateTime.UtcNow >= nextExpiry && (refreshed == sandbox.Portals.Count || DateTime.UtcNow - last > TimeSpan.FromSeconds(15)))
+                    if (ExpiryDue())
                     {
                         expiries.Add(DateTime.UtcNow);
                         sandbox.Faults.ExpireAccessTokens();
                         stats.TokenExpiries++;
                         nextExpiry = DateTime.UtcNow + TimeSpan.FromSeconds(2 + 2 * random.NextDouble());
                     }
-                    try { await Task.Delay(50, workloadOver.Token); } catch (OperationCanceledException) { }
                 }
             }, Ct);
 
