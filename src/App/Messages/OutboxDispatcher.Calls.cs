@@ -308,7 +308,7 @@ public sealed partial class OutboxDispatcher
 
     private async Task DeliverAsync(IReadOnlyList<Work> work, Method method, CancellationToken cancellationToken)
     {
-        var records = work.Select(w => store.Log.GetById(w.Carrier.MessageId)).ToList();
+        var records = store.Log.GetByIds(work.Select(w => w.Carrier.MessageId).ToList()).ToList();
         Prepared? call;
         using (await StoreTurnAsync(cancellationToken))
         {
@@ -327,7 +327,7 @@ public sealed partial class OutboxDispatcher
     private async Task DeliverBatchAsync(List<(List<Work> Chunk, Method Method)> members, CancellationToken cancellationToken)
     {
         var memberId = members[0].Chunk[0].Carrier.MemberId;
-        var records = members.Select(m => m.Chunk.Select(w => store.Log.GetById(w.Carrier.MessageId)).ToList()).ToList();
+        var records = members.Select(m => store.Log.GetByIds(m.Chunk.Select(w => w.Carrier.MessageId).ToList()).ToList()).ToList();
         var prepared = new List<(Prepared Call, ConnectorMessagesCommand Command)>();
         using (await StoreTurnAsync(cancellationToken))
         {

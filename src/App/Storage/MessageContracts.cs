@@ -83,6 +83,12 @@ public interface IMessageLogStore
     /// <summary>Any portal's message with this id: for the dispatchers, which work across portals.</summary>
     MessageRecord? GetById(ObjectId id);
 
+    /// <summary>
+    /// Many messages of any portal at once (the dispatcher reads a call's worth, up to a few hundred): one entry per id,
+    /// in the order given, null where there is no such message. One query on PostgreSQL, not one per id.
+    /// </summary>
+    IReadOnlyList<MessageRecord?> GetByIds(IReadOnlyList<ObjectId> ids);
+
     /// <summary>The message with exactly this line, chat id and external id (case matters), or null.</summary>
     MessageRecord? FindByExternal(string memberId, int line, string chatId, string externalMessageId);
 

@@ -337,6 +337,8 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
     /// <summary>For the dispatcher, which works across portals; never hand the result to a caller unscoped.</summary>
     public MessageRecord? GetById(ObjectId id) => _messages.FindById(id);
 
+    public IReadOnlyList<MessageRecord?> GetByIds(IReadOnlyList<ObjectId> ids) => ids.Select(id => (MessageRecord?)_messages.FindById(id)).ToList();
+
     public MessageRecord? FindByExternal(string memberId, int line, string chatId, string externalMessageId)
     {
         var key = MessageKeys.External(memberId, line, chatId, externalMessageId);

@@ -33,16 +33,32 @@ public sealed partial class PostgreSqlMessageStore
     {
         var now = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
+        // The portals with work are found by skipping along the (member_id, id) index, one probe per portal, and
+        // each one's oldest items are read from its own part of the index. The plain form (every item in id order,
+        // the left-out portals filtered away) read past every left-out portal's backlog on each round: 200-700 ms a
+        // round with 10 saturated portals' 20,000 paced items ahead of a quiet portal's one (issue 15).
         var claimed = c.Query<OutboxItem>($"""
-            WITH heads AS (
-                SELECT o.id FROM message_outbox o
-                WHERE (o.lease_owner IS NULL OR o.lease_owner = @owner OR o.lease_until < @now)
-                  AND (@memberId::text IS NULL OR o.member_id = @memberId)
-                  AND NOT (o.member_id = ANY(@except))
-                  AND NOT EXISTS (SELECT 1 FROM message_outbox p WHERE p.message_id = o.message_id AND p.id < o.id)
-                ORDER BY o.id
-                LIMIT @max
-                FOR UPDATE SKIP LOCKED)
+            WITH RECURSIVE portals(member_id) AS (
+                (SELECT member_id FROM message_outbox WHERE member_id >= COALESCE(@memberId::text, '') ORDER BY member_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT o.member_id FROM message_outbox o WHERE o.member_id > p.member_id ORDER BY o.member_id LIMIT 1)
+                FROM portals p
+                WHERE p.member_id IS NOT NULL AND @memberId::text IS NULL),
+            heads AS (
+                SELECT h.id FROM portals p
+                CROSS JOIN LATERAL (
+                    SELECT o.id FROM message_outbox o
+                    WHERE o.member_id = p.member_id
+                      AND (o.lease_owner IS NULL OR o.lease_owner = @owner OR o.lease_until < @now)
+                      AND NOT EXISTS (SELECT 1 FROM message_outbox q WHERE q.message_id = o.message_id AND q.id < o.id)
+                    ORDER BY o.id
+                    LIMIT @max
+                    FOR UPDATE SKIP LOCKED) h
+                WHERE p.member_id IS NOT NULL
+                  AND (@memberId::text IS NULL OR p.member_id = @memberId)
+                  AND NOT (p.member_id = ANY(@except))
+                ORDER BY h.id
+                LIMIT @max)
             UPDATE message_outbox o
             SET lease_owner = @owner, lease_until = @until,
                 delete_first = o.delete_first OR (o.in_flight AND o.kind = 'Send'), in_flight = false
@@ -122,26 +138,44 @@ public sealed partial class PostgreSqlMessageStore
             """, new { ids = items.Select(i => i.Id).ToArray(), owner = Owner, hasNext = notBefore is not null, next = notBefore is { } n ? Utc(n) : (DateTime?)null });
     }
 
+    // A call's outcome settles up to a few hundred items at once, so Complete takes a fixed number of statements, not
+    // several per item: on the many-portals benchmark the per-item form took 0.8-2.2 s for 100 items (each statement a
+    // round trip on a busy machine), and those writes slowed every other portal's delivery.
     public IReadOnlyList<MessageRecord> Complete(IReadOnlyList<OutboxCompletion> completions) => InTransaction((c, tx) =>
     {
-        var changed = new Dictionary<ObjectId, MessageRecord>();
+        if (completions.Count == 0) return (IReadOnlyList<MessageRecord>)[];
+        // Only the holder finishes an item: one that lost it to another instance must not settle its message.
+        var held = c.Query<long>("DELETE FROM message_outbox WHERE id = ANY(@ids) AND lease_owner = @owner RETURNING id",
+            new { ids = completions.Select(i => i.Item.Id).Distinct().ToArray(), owner = Owner }, tx).ToHashSet();
+        var settled = completions.Where(i => held.Contains(i.Item.Id)).ToList();
+        // The messages are locked in one order (by id), so two instances settling overlapping messages cannot deadlock.
+        var records = c.Query<MessageRecord>(
+            $"SELECT {MessageColumns} FROM messages WHERE id = ANY(@ids) ORDER BY id FOR NO KEY UPDATE",
+            new { ids = Ids(settled.Select(i => i.Item.MessageId)) }, tx).ToDictionary(r => r.Id);
+
+        // Nothing that follows a failed send can find its message at the portal.
+        var failedSends = settled
+            .Where(i => i.Item.Kind == ChangeKind.Send && !i.Success && i.SupersededBy is null && records.ContainsKey(i.Item.MessageId))
+            .Select(i => i.Item.MessageId).ToList();
+        var notSent = failedSends.Count == 0 ? [] : c.Query<(string MessageId, int Version)>(
+            "DELETE FROM message_outbox WHERE message_id = ANY(@ids) RETURNING message_id, version",
+            new { ids = Ids(failedSends) }, tx).ToList();
+
+        // Each version's new status (the last word on a version wins, as it would one statement after another).
+        var versions = new Dictionary<(ObjectId MessageId, int Version), (MessageStatus Status, string Answer)>();
+        var outcomes = new Dictionary<ObjectId, OutboxCompletion>();
         var now = Now();
-        foreach (var item in completions)
+        foreach (var item in settled)
         {
-            // Only the holder finishes an item: one that lost it to another instance must not settle its message.
-            var held = c.Execute("DELETE FROM message_outbox WHERE id = @id AND lease_owner = @owner",
-                new { id = item.Item.Id, owner = Owner }, tx);
-            if (held == 0) continue;
-            var record = Load(c, tx, item.Item.MessageId, forUpdate: true);
-            if (record is null) continue;
+            if (!records.TryGetValue(item.Item.MessageId, out var record)) continue;
+            var key = (record.Id, item.Item.Version);
             if (item.SupersededBy is not null)
             {
                 // Only its version changes: the newer item that carried its text settles the message.
-                SetVersionStatus(c, tx, record.Id, item.Item.Version, MessageStatus.Superseded, item.PortalAnswer);
+                versions[key] = (MessageStatus.Superseded, item.PortalAnswer);
                 continue;
             }
-            SetVersionStatus(c, tx, record.Id, item.Item.Version, item.Success ? Done(item.Item.Kind) : MessageStatus.Failed, item.PortalAnswer);
-
+            versions[key] = (item.Success ? Done(item.Item.Kind) : MessageStatus.Failed, item.PortalAnswer);
             if (item.Success && item.Item.Kind != ChangeKind.Delete) record.PortalText = item.Item.Text ?? "";
             if (item.Item.Kind == ChangeKind.Send && item.Success)
             {
@@ -150,18 +184,36 @@ public sealed partial class PostgreSqlMessageStore
                 record.SessionId = item.Result?.SessionId ?? record.SessionId;
                 record.PortalChatId = item.Result?.PortalChatId ?? record.PortalChatId;
             }
-            if (item.Item.Kind == ChangeKind.Send && !item.Success)
+            outcomes[record.Id] = item;
+        }
+        foreach (var (messageId, version) in notSent)
+        {
+            versions[(new ObjectId(messageId), version)] = (MessageStatus.Failed, "Not sent: the message never reached the portal.");
+        }
+        if (versions.Count > 0)
+        {
+            var rows = versions.ToList();
+            c.Execute("""
+                UPDATE message_versions v SET status = u.status, portal_answer = u.answer
+                FROM unnest(@ids::text[], @versions::int[], @statuses::text[], @answers::text[]) AS u(message_id, version, status, answer)
+                WHERE v.message_id = u.message_id AND v.version = u.version
+                """, new
             {
-                // Nothing that follows a failed send can find its message at the portal.
-                var later = c.Query<int>("DELETE FROM message_outbox WHERE message_id = @id RETURNING version",
-                    new { id = record.Id.ToString() }, tx).ToList();
-                foreach (var version in later)
-                {
-                    SetVersionStatus(c, tx, record.Id, version, MessageStatus.Failed, "Not sent: the message never reached the portal.");
-                }
-            }
+                ids = rows.Select(r => r.Key.MessageId.ToString()).ToArray(),
+                versions = rows.Select(r => r.Key.Version).ToArray(),
+                statuses = rows.Select(r => r.Value.Status.ToString()).ToArray(),
+                answers = rows.Select(r => r.Value.Answer).ToArray(),
+            }, tx);
+        }
+        if (outcomes.Count == 0) return (IReadOnlyList<MessageRecord>)[];
 
-            if (HasPending(c, tx, record.Id))
+        var pending = c.Query<string>("SELECT DISTINCT message_id FROM message_outbox WHERE message_id = ANY(@ids)",
+            new { ids = Ids(outcomes.Keys) }, tx).ToHashSet(StringComparer.Ordinal);
+        var changed = new List<MessageRecord>();
+        foreach (var (id, item) in outcomes)
+        {
+            var record = records[id];
+            if (pending.Contains(id.ToString()))
             {
                 record.Status = MessageStatus.Queued;
             }
@@ -176,10 +228,30 @@ public sealed partial class PostgreSqlMessageStore
                 record.FailureReason = item.PortalAnswer;
             }
             record.UpdatedAt = now;
-            Save(c, tx, record);
-            changed[record.Id] = record;
+            changed.Add(record);
         }
-        return (IReadOnlyList<MessageRecord>)changed.Values.ToList();
+        // Settling changes no text, so the search rows stay as they are.
+        c.Execute("""
+            UPDATE messages m SET portal_text = u.portal_text, status = u.status, failure_reason = u.failure_reason,
+                delivered = u.delivered, portal_user_id = u.portal_user_id, session_id = u.session_id,
+                portal_chat_id = u.portal_chat_id, updated_at = @now
+            FROM unnest(@ids::text[], @portalTexts::text[], @statuses::text[], @reasons::text[], @delivered::boolean[],
+                @portalUserIds::text[], @sessionIds::text[], @portalChatIds::text[])
+                AS u(id, portal_text, status, failure_reason, delivered, portal_user_id, session_id, portal_chat_id)
+            WHERE m.id = u.id
+            """, new
+        {
+            ids = changed.Select(r => r.Id.ToString()).ToArray(),
+            portalTexts = changed.Select(r => r.PortalText).ToArray(),
+            statuses = changed.Select(r => r.Status.ToString()).ToArray(),
+            reasons = changed.Select(r => r.FailureReason).ToArray(),
+            delivered = changed.Select(r => r.Delivered).ToArray(),
+            portalUserIds = changed.Select(r => r.PortalUserId).ToArray(),
+            sessionIds = changed.Select(r => r.SessionId).ToArray(),
+            portalChatIds = changed.Select(r => r.PortalChatId).ToArray(),
+            now = Utc(now),
+        }, tx);
+        return (IReadOnlyList<MessageRecord>)changed;
     });
 
     public IReadOnlyList<MessageRecord> MarkWaiting(IReadOnlyList<ObjectId> messageIds, string reason)

@@ -243,6 +243,15 @@ public sealed partial class PostgreSqlMessageStore : IMessageLogStore, IOutboxSt
         return Load(c, null, id, forUpdate: false);
     }
 
+    public IReadOnlyList<MessageRecord?> GetByIds(IReadOnlyList<ObjectId> ids)
+    {
+        if (ids.Count == 0) return [];
+        using var c = _database.Open();
+        var found = c.Query<MessageRecord>($"SELECT {MessageColumns} FROM messages WHERE id = ANY(@ids)", new { ids = Ids(ids) })
+            .ToDictionary(r => r.Id);
+        return ids.Select(id => found.GetValueOrDefault(id)).ToList();
+    }
+
     public MessageRecord? FindByExternal(string memberId, int line, string chatId, string externalMessageId)
     {
         using var c = _database.Open();

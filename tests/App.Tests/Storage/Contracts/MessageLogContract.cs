@@ -146,6 +146,22 @@ public abstract class MessageLogContract(StorageProvider provider)
         Assert.Null(store.GetById(ObjectId.NewObjectId()));
         Assert.Equal(id, store.GetVersions(Sample.MemberId, id)[0].MessageId);
     }
+
+    [Fact]
+    public async Task GetByIds_GivesOneEntryPerIdInTheOrderGiven_NullWhereThereIsNone()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var a = store.Add([Sample.Message("a")], "API", "API")[0].Record.Id;
+        var b = store.Add([Sample.Message("b", memberId: "member-b")], "API", "API")[0].Record.Id;
+        var missing = ObjectId.NewObjectId();
+
+        var read = store.Log.GetByIds([b, missing, a, b]);
+
+        Assert.Equal([b, null, a, b], read.Select(r => r?.Id));
+        Assert.Equal("member-b", read[0]!.MemberId);
+        Assert.Empty(store.Log.GetByIds([]));
+    }
 }
 
 public sealed class MessageLogOnLiteDb() : MessageLogContract(StorageProvider.LiteDb);

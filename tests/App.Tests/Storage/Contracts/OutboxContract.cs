@@ -1,3 +1,4 @@
+using LineBridge.Bitrix24.Models;
 using LineBridge.Components.Messages;
 using LineBridge.Infrastructure;
 
@@ -117,6 +118,45 @@ public abstract class OutboxContract(StorageProvider provider)
         Assert.Equal((MessageStatus.Failed, "CHAT_NOT_FOUND"), (record.Status, record.FailureReason));
         Assert.Equal(0, store.CountPending(Sample.MemberId, 1));
         Assert.Equal([MessageStatus.Failed, MessageStatus.Failed], store.GetVersions(Sample.MemberId, id).Select(v => v.Status));
+    }
+
+    [Fact]
+    public async Task Complete_SettlesACallsWorthOfDifferentOutcomesAtOnce_EachAsOnItsOwn()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var delivered = store.Add([Sample.Message("d1", "old")], "API", "API")[0].Record.Id;
+        store.Outbox.Complete([new OutboxCompletion(Heads(store.Outbox.Claim(10)).Single(), true, "SUCCESS")]);
+        var sent = store.Add([Sample.Message("s1", "hello")], "API", "API")[0].Record.Id;
+        var failed = store.Add([Sample.Message("f1", "lost")], "API", "API")[0].Record.Id;
+        store.Change(Sample.MemberId, failed, ChangeKind.Edit, null, "lost, edited", "API", "API");
+        var queued = store.Add([Sample.Message("q1", "first")], "API", "API")[0].Record.Id;
+        store.Change(Sample.MemberId, queued, ChangeKind.Edit, null, "first, edited", "API", "API");
+        store.Change(Sample.MemberId, delivered, ChangeKind.Edit, null, "new", "API", "API");
+        var heads = Heads(store.Outbox.Claim(100)).ToDictionary(i => i.MessageId);
+        Assert.Equal(4, heads.Count);
+
+        var changed = store.Outbox.Complete([
+            new OutboxCompletion(heads[sent], true, "SUCCESS", new MessageItemResult { Success = true, PortalUserId = "7", SessionId = "8", PortalChatId = "9" }),
+            new OutboxCompletion(heads[failed], false, "CHAT_NOT_FOUND"),
+            new OutboxCompletion(heads[queued], true, "SUCCESS"),
+            new OutboxCompletion(heads[delivered], true, "SUCCESS"),
+        ]);
+
+        Assert.Equal([sent, failed, queued, delivered], changed.Select(r => r.Id));
+        var s = store.Get(Sample.MemberId, sent)!;
+        Assert.Equal((MessageStatus.Sent, "hello", true, "7", "8", "9"), (s.Status, s.PortalText, s.Delivered, s.PortalUserId, s.SessionId, s.PortalChatId));
+        var f = store.Get(Sample.MemberId, failed)!;
+        Assert.Equal((MessageStatus.Failed, "CHAT_NOT_FOUND", false), (f.Status, f.FailureReason, f.Delivered));
+        Assert.Equal(
+            [(MessageStatus.Failed, "CHAT_NOT_FOUND"), (MessageStatus.Failed, "Not sent: the message never reached the portal.")],
+            store.GetVersions(Sample.MemberId, failed).Select(v => (v.Status, v.PortalAnswer)));
+        var q = store.Get(Sample.MemberId, queued)!;
+        Assert.Equal((MessageStatus.Queued, "first", true), (q.Status, q.PortalText, q.Delivered));   // its edit still waits
+        var d = store.Get(Sample.MemberId, delivered)!;
+        Assert.Equal((MessageStatus.Sent, "new"), (d.Status, d.PortalText));
+        Assert.Equal([MessageStatus.Sent, MessageStatus.Sent], store.GetVersions(Sample.MemberId, delivered).Select(v => v.Status));
+        Assert.Equal([(queued, ChangeKind.Edit)], Heads(store.Outbox.Claim(100)).Select(i => (i.MessageId, i.Kind)));
     }
 
     [Fact]
