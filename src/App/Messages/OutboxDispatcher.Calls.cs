@@ -11,7 +11,8 @@ namespace LineBridge.Messages;
 // The dispatcher's calls: a portal's work packed into calls and batch requests, each made within the portal's budgets.
 public sealed partial class OutboxDispatcher
 {
-    private async Task DeliverPortalAsync(List<Work> work, CancellationToken cancellationToken)
+    /// <summary>Delivers a portal's ready work; true when at least one call (or batch) went out.</summary>
+    private async Task<bool> DeliverPortalAsync(List<Work> work, CancellationToken cancellationToken)
     {
         var groups = work
             .GroupBy(w => (w.Carrier.Connector, w.Carrier.Line, Method: MethodOf(w.Carrier)))
@@ -22,11 +23,10 @@ public sealed partial class OutboxDispatcher
         using var inFlight = new SemaphoreSlim(Math.Max(1, options.Value.MaxCallsInFlightPerPortal));
         if (options.Value.PackLinesInBatch)
         {
-            await DeliverPackedAsync(groups.Select(g => (g.Key.Method, Pack(g.OrderBy(w => w.Carrier.Id).ToList(), g.Key.Method))).ToList(),
+            return await DeliverPackedAsync(groups.Select(g => (g.Key.Method, Pack(g.OrderBy(w => w.Carrier.Id).ToList(), g.Key.Method))).ToList(),
                 inFlight, cancellationToken);
-            return;
         }
-        var calls = new List<Task>();
+        var calls = new List<Task<bool>>();
         foreach (var group in groups)
         {
             var chunks = Pack(group.OrderBy(w => w.Carrier.Id).ToList(), group.Key.Method);
@@ -34,10 +34,13 @@ public sealed partial class OutboxDispatcher
             {
                 calls.Add(Task.Run(async () =>
                 {
+                    var any = false;
                     foreach (var chunk in chunks)
                     {
                         if (!await CallAsync(chunk, group.Key.Method, inFlight, cancellationToken)) break;
+                        any = true;
                     }
+                    return any;
                 }, CancellationToken.None));
             }
             else
@@ -45,7 +48,7 @@ public sealed partial class OutboxDispatcher
                 calls.AddRange(chunks.Select(chunk => CallAsync(chunk, group.Key.Method, inFlight, cancellationToken)));
             }
         }
-        await Task.WhenAll(calls);
+        return (await Task.WhenAll(calls)).Any(went => went);
     }
 
     /// <summary>
@@ -86,8 +89,9 @@ public sealed partial class OutboxDispatcher
     /// <see cref="ConnectorClient.MaxBatchCommands"/> a batch within <see cref="MessageOptions.MaxCallBytes"/> and one call's
     /// measured time; a batch of one is a plain call.
     /// </summary>
-    private async Task DeliverPackedAsync(List<(Method Method, List<List<Work>> Chunks)> groups, SemaphoreSlim inFlight, CancellationToken cancellationToken)
+    private async Task<bool> DeliverPackedAsync(List<(Method Method, List<List<Work>> Chunks)> groups, SemaphoreSlim inFlight, CancellationToken cancellationToken)
     {
+        var any = false;
         var o = options.Value;
         // Under half a full call, and no more elements than keep a command within the portal's parameter limit at
         // about 20 parameters an element (a command with more, through files, is still caught when it is built).
@@ -106,7 +110,7 @@ public sealed partial class OutboxDispatcher
             var wave = lines.Where(q => q.Count > 0).Select(q => (Chunk: q.Peek(), Method: Method.Send, Line: (Queue<List<Work>>?)q)).ToList();
             if (firstWave) wave.AddRange(others.Select(x => (x.Chunk, x.Method, Line: (Queue<List<Work>>?)null)));
             firstWave = false;
-            if (wave.Count == 0) return;
+            if (wave.Count == 0) return any;
 
             var went = new bool[wave.Count];
             var calls = new List<Task>();
@@ -146,6 +150,7 @@ public sealed partial class OutboxDispatcher
             }
             Flush();
             await Task.WhenAll(calls);
+            any |= went.Any(w => w);
 
             for (var i = 0; i < wave.Count; i++)
             {

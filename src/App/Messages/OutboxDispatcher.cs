@@ -178,7 +178,7 @@ public sealed partial class OutboxDispatcher(
             // A recheck reads the portal's whole backlog (thousands of items, and shows the long waits): in a task of
             // its own, like a delivery, so the round and the quiet portals' messages it starts never wait for it
             // (on PostgreSQL a recheck of 10 saturated portals took 1-1.6 s, every second).
-            foreach (var memberId in due.Where(m => !delivering.Contains(m))) StartPortal(memberId, () => RecheckAsync(memberId, cancellationToken), cancellationToken);
+            foreach (var memberId in due.Where(m => !delivering.Contains(m))) StartPortal(memberId, () => FollowUpAsync(memberId, cancellationToken), cancellationToken);
         }
         var except = delivering.Union(_paced.Keys).Union(waitForPortals ? [] : due).ToList();
         var pending = store.Outbox.Claim(MaxItemsPerRound, except);
@@ -193,25 +193,34 @@ public sealed partial class OutboxDispatcher(
             }
             pending = more;
         }
-        return await DispatchAsync(pending, delivering, now, waitForPortals, cancellationToken);
+        return (await DispatchAsync(pending, delivering, now, waitForPortals, cancellationToken)).Wait;
     }
 
-    /// <summary>Reads one portal's work again after a pause for its operating budget, and delivers what is due.</summary>
-    private async Task RecheckAsync(string memberId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one portal's work (after a pause for its operating budget, or after its delivery) and delivers what is
+    /// due, again and again while its calls go out. The portal's task, not the round, reads its backlog: a saturated
+    /// portal's thousands of items are then read by it alone, and the round stays quick for the other portals.
+    /// </summary>
+    private async Task FollowUpAsync(string memberId, CancellationToken cancellationToken)
     {
-        var pending = store.Outbox.ClaimOf(memberId, MaxItemsPerRound);
-        await DispatchAsync(pending, [], time.GetUtcNow().UtcDateTime, waitForPortals: true, cancellationToken);
+        while (true)
+        {
+            var pending = store.Outbox.ClaimOf(memberId, MaxItemsPerRound);
+            var (_, delivered) = await DispatchAsync(pending, [], time.GetUtcNow().UtcDateTime, waitForPortals: true, cancellationToken);
+            // Nothing went out (nothing due, or all of it waits): the next round or recheck takes it from here.
+            if (!delivered) return;
+        }
     }
 
     /// <summary>
     /// Decides what of the claimed work goes now (gates, order, coalescing, the operating budget), shows what waits and
     /// why, and starts (or, with <paramref name="waitForPortals"/>, makes) each portal's delivery. Returns how long to
-    /// wait before the next round.
+    /// wait before the next round, and whether a delivery went out (with <paramref name="waitForPortals"/>: a call did).
     /// </summary>
-    private async Task<TimeSpan> DispatchAsync(
+    private async Task<(TimeSpan Wait, bool Delivered)> DispatchAsync(
         IReadOnlyList<OutboxItem> pending, HashSet<string> delivering, DateTime now, bool waitForPortals, CancellationToken cancellationToken)
     {
-        if (pending.Count == 0) return IdleAfterPacing(now);
+        if (pending.Count == 0) return (IdleAfterPacing(now), false);
 
         // Each message's pending items in the order they were accepted.
         var byMessage = new Dictionary<ObjectId, List<OutboxItem>>();
@@ -286,18 +295,26 @@ public sealed partial class OutboxDispatcher(
         }
         var untilDue = nextDue - now;
         var idle = untilDue < options.Value.PollInterval ? untilDue : options.Value.PollInterval;
-        if (ready.Count == 0) return idle;
+        if (ready.Count == 0) return (idle, false);
 
-        var started = new List<Task>();
+        var started = new List<Task<bool>>();
         foreach (var portal in ready.GroupBy(w => w.Carrier.MemberId))
         {
             var work = portal.ToList();
-            if (waitForPortals) started.Add(DeliverPortalAsync(work, cancellationToken));
-            else StartPortal(portal.Key, () => DeliverPortalAsync(work, cancellationToken), cancellationToken);
+            var memberId = portal.Key;
+            if (waitForPortals)
+            {
+                started.Add(DeliverPortalAsync(work, cancellationToken));
+                continue;
+            }
+            StartPortal(memberId, async () =>
+            {
+                // Its next work is read by its own task once this delivery is over (see FollowUpAsync).
+                if (await DeliverPortalAsync(work, cancellationToken)) await FollowUpAsync(memberId, cancellationToken);
+            }, cancellationToken);
         }
-        if (!waitForPortals) return idle;
-        await Task.WhenAll(started);
-        return TimeSpan.Zero;
+        if (!waitForPortals) return (idle, true);
+        return (TimeSpan.Zero, (await Task.WhenAll(started)).Any(went => went));
     }
 
     /// <summary>
