@@ -411,6 +411,46 @@ public class OutboxDispatcherIsolationTests
             await dispatcher.StopAsync(CancellationToken.None);
         }
     }
+
+    [Fact]
+    public async Task APortalsNextWork_IsReadByItsOwnTaskAfterItsDelivery_SoASlowReadOfItsBacklogHoldsUpNoOtherPortal()
+    {
+        using var h = new MessagesHarness();
+        var factory = new HangingPortal(MessagesHarness.MemberId, h.Portal);
+        var outbox = new PausingOutbox(h.Store.Outbox);
+        var store = new LineBridge.Storage.MessageStore(h.Store.Log, outbox, h.Store.Search, h.Store.Replies);
+        var signal = new OutboxSignal();
+        var dispatcher = new OutboxDispatcher(store, h.Lines, h.Portals, factory, signal, h.Updates,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxDispatcher>.Instance);
+        var first = h.Send(MessagesHarness.Message("busy-1"));
+        h.Lines.MarkConnected(MessagesHarness.OtherMemberId, 1);
+
+        await dispatcher.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            // The busy portal's call is out; meanwhile more work of it is accepted (its backlog).
+            await SandboxedApp.WaitUntilAsync(() => Volatile.Read(ref factory.HangingCalls) == 1, "the busy portal's call is out");
+            var next = h.Send(MessagesHarness.Message("busy-2"));
+            // Whoever reads that backlog once the call returns is held there, as a slow read of thousands of items is.
+            outbox.PauseNextReadOf(MessagesHarness.MemberId);
+            factory.Release.SetResult();
+            await outbox.Paused.Task.WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
+            Assert.Equal(MessageStatus.Sent, h.Record(first[0]).Status);
+
+            var quiet = h.Service.Send(MessagesHarness.OtherMemberId, 1, [MessagesHarness.Message("quiet-1")], ChangeAuthor.Api);
+            signal.Notify();
+            await SandboxedApp.WaitUntilAsync(() => h.Store.Get(MessagesHarness.OtherMemberId, quiet[0].Record.Id)!.Status == MessageStatus.Sent,
+                "another portal's message is sent while the busy portal's backlog is being read");
+
+            outbox.Resume.SetResult();
+            await SandboxedApp.WaitUntilAsync(() => h.Record(next[0]).Status == MessageStatus.Sent, "the busy portal's next message is sent after its read");
+        }
+        finally
+        {
+            outbox.Resume.TrySetResult();
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
 }
 
 public class OutboxDispatcherBacklogTests

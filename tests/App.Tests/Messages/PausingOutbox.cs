@@ -18,6 +18,22 @@ internal sealed class PausingOutbox(IOutboxStore inner) : IOutboxStore
 
     public void PauseNextClaim() => Volatile.Write(ref _pauseNext, 1);
 
+    private string? _pauseReadOf;
+
+    /// <summary>Holds the next read (a claim or a portal's claim) that finds this portal's work, as a slow read of its backlog would.</summary>
+    public void PauseNextReadOf(string memberId) => Volatile.Write(ref _pauseReadOf, memberId);
+
+    private IReadOnlyList<OutboxItem> PauseIfItReads(IReadOnlyList<OutboxItem> read)
+    {
+        var memberId = Volatile.Read(ref _pauseReadOf);
+        if (memberId is null || !read.Any(i => i.MemberId == memberId)) return read;
+        if (Interlocked.CompareExchange(ref _pauseReadOf, null, memberId) != memberId) return read;
+        Paused.SetResult();
+        // Longer than a test's wait for an outcome: a reader held here must not free itself before the test has failed.
+        Resume.Task.Wait(TimeSpan.FromMinutes(3));
+        return read;
+    }
+
     /// <summary>Each claim's portals left out, and the portals of what it read, in order.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<(IReadOnlyCollection<string> Except, IReadOnlyList<string> Read)> Reads { get; } = new();
 
@@ -38,7 +54,7 @@ internal sealed class PausingOutbox(IOutboxStore inner) : IOutboxStore
             Resume.Task.Wait(TimeSpan.FromSeconds(90));
         }
         Interlocked.Increment(ref _claims);
-        return read;
+        return PauseIfItReads(read);
     }
 
     public IReadOnlyList<MessageRecord> Complete(IReadOnlyList<OutboxCompletion> completions)
@@ -51,7 +67,7 @@ internal sealed class PausingOutbox(IOutboxStore inner) : IOutboxStore
         return inner.Complete(completions);
     }
 
-    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) => HoldClaims ? [] : inner.ClaimOf(memberId, max);
+    public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) => HoldClaims ? [] : PauseIfItReads(inner.ClaimOf(memberId, max));
     public void Release() => inner.Release();
     public bool HasPendingWork() => inner.HasPendingWork();
     public IReadOnlyList<OutboxItem> MarkInFlight(IReadOnlyList<OutboxItem> items) => inner.MarkInFlight(items);
