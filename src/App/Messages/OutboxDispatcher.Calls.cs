@@ -85,7 +85,8 @@ public sealed partial class OutboxDispatcher
     /// requests (one unit of the request bucket each, §5.4). A wave holds the next send call of each line (the one
     /// after it only goes in a later wave, after this one's answer, so a dialog keeps its order) and, in the first
     /// wave, every update and delete call (they may overlap). A call of at least half <see cref="MessageOptions.BatchSize"/>
-    /// elements (or over 50, or of half a call's measured time) goes on its own; the small ones go up to
+    /// elements (or of half a call's measured time, or whose command would pass the portal's parameter limit) goes on
+    /// its own; the small ones go up to
     /// <see cref="ConnectorClient.MaxBatchCommands"/> a batch within <see cref="MessageOptions.MaxCallBytes"/> and one call's
     /// measured time; a batch of one is a plain call.
     /// </summary>
@@ -93,15 +94,15 @@ public sealed partial class OutboxDispatcher
     {
         var any = false;
         var o = options.Value;
-        // Under half a full call, and no more elements than keep a command within the portal's parameter limit at
-        // about 20 parameters an element (a command with more, through files, is still caught when it is built).
+        // Under half a full call, and within the portal's parameter limit as the command is built (a message's
+        // parameters depend on its user, chat and files: from 4 for a plain update to dozens with files).
         // A batch runs within one request, which the cloud interrupts after 60 s: its commands' measured time together
         // stays within one call's (Bitrix24OperatingBudget.MaxItemsPerCall), and a chunk of half a call's time or more goes alone.
         var memberId = groups.SelectMany(g => g.Chunks).FirstOrDefault()?[0].Carrier.MemberId ?? "";
         double Share(int count, Method method) =>
             operatingBudget?.MaxItemsPerCall(memberId, MethodName(method)) is { } perCall ? (double)count / perCall : 0;
-        bool Packable(int count, Method method) => count * 2L < o.BatchSize && count <= ConnectorClient.MaxBatchCommandParameters / 20 &&
-            Share(count, method) < 0.5;
+        bool Packable(List<Work> chunk, Method method) => chunk.Count * 2L < o.BatchSize && Share(chunk.Count, method) < 0.5 &&
+            BatchParameters(chunk, method) <= ConnectorClient.MaxBatchCommandParameters;
         var lines = groups.Where(g => g.Method == Method.Send).Select(g => new Queue<List<Work>>(g.Chunks)).ToList();
         var others = groups.Where(g => g.Method != Method.Send).SelectMany(g => g.Chunks.Select(c => (Chunk: c, g.Method))).ToList();
         var firstWave = true;
@@ -134,7 +135,7 @@ public sealed partial class OutboxDispatcher
             for (var i = 0; i < wave.Count; i++)
             {
                 var (chunk, method, _) = wave[i];
-                if (!Packable(chunk.Count, method))
+                if (!Packable(chunk, method))
                 {
                     var index = i;
                     calls.Add(CallAsync(chunk, method, inFlight, cancellationToken).ContinueWith(t => went[index] = t.GetAwaiter().GetResult(),
@@ -249,6 +250,20 @@ public sealed partial class OutboxDispatcher
     // and whose values are percent-encoded, up to 9 bytes a character (3 UTF-8 bytes, each %XX).
     private static long EstimatedBatchBytes(OutboxItem item, Method method) =>
         2048 + (method is Method.Send or Method.Update ? 9L * (item.Text?.Length ?? 0) : 0);
+
+    /// <summary>
+    /// How many parameters the chunk's call carries as a <c>batch</c> command (its messages as the store has them; a
+    /// message whose record is missing counts nothing, since it does not go).
+    /// </summary>
+    private int BatchParameters(List<Work> chunk, Method method)
+    {
+        var records = store.Log.GetByIds(chunk.Select(w => w.Carrier.MessageId).ToList());
+        var messages = chunk.Select((w, i) => records[i] is { } record ? Build(w.Carrier, record, method) : null).OfType<ConnectorMessage>().ToList();
+        if (messages.Count == 0) return 0;
+        var first = chunk[0].Carrier;
+        var command = new ConnectorMessagesCommand(MethodName(method), new ConnectorMessagesRequest(first.Connector, first.Line, messages));
+        return ConnectorClient.ToBatchCommand(command).Parameters!.Count;
+    }
 
     private static string MethodName(Method method) => method switch
     {

@@ -110,6 +110,28 @@ public class BatchPackingTests
     }
 
     [Fact]
+    public async Task LinesWithAHundredPlainMessagesEach_GoInOneBatchRequest_ACommandOverTheParameterLimitGoesAlone()
+    {
+        await using var h = await StartAsync(lines: 4);
+        var before = h.App.Portal.Calls.Count;
+        // Three lines of 100 messages (about 6 parameters each: within a command's 1,000), and one of 200 (over it).
+        var sizes = new[] { 100, 100, 100, 200 };
+        var added = h.Lines.Select((line, k) => h.Service.Send(h.MemberId, line, [.. Enumerable.Range(0, sizes[k]).Select(i => Message(line, i))], ChangeAuthor.Api))
+            .SelectMany(a => a).ToList();
+        h.Release();
+
+        await SandboxedApp.WaitUntilAsync(() => added.All(a => h.Get(a).Status == MessageStatus.Sent), "all 500 messages are sent");
+        var calls = h.App.Portal.Calls.Skip(before).ToList();
+        var batch = Assert.Single(MessageBatches(calls));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(batch.Parameters, @"imconnector\.send\.messages"));
+        Assert.Single(calls, c => c.Method == "imconnector.send.messages");   // the line of 200, on its own
+        foreach (var (line, k) in h.Lines.Select((line, k) => (line, k)))
+        {
+            Assert.Equal(Enumerable.Range(0, sizes[k]).Select(i => $"line {line} text {i}"), DialogTexts(h.App, line));
+        }
+    }
+
+    [Fact]
     public async Task ALineOffAtThePortal_FailsOnlyItsCommand_ItsWorkWaits_AndTheOtherLinesAreSent()
     {
         await using var h = await StartAsync(lines: 4);

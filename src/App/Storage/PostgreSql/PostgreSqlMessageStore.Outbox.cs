@@ -33,32 +33,16 @@ public sealed partial class PostgreSqlMessageStore
     {
         var now = _time.GetUtcNow().UtcDateTime;
         using var c = _database.Open();
-        // The portals with work are found by skipping along the (member_id, id) index, one probe per portal, and
-        // each one's oldest items are read from its own part of the index. The plain form (every item in id order,
-        // the left-out portals filtered away) read past every left-out portal's backlog on each round: 200-700 ms a
-        // round with 10 saturated portals' 20,000 paced items ahead of a quiet portal's one (issue 15).
         var claimed = c.Query<OutboxItem>($"""
-            WITH RECURSIVE portals(member_id) AS (
-                (SELECT member_id FROM message_outbox WHERE member_id >= COALESCE(@memberId::text, '') ORDER BY member_id LIMIT 1)
-                UNION ALL
-                SELECT (SELECT o.member_id FROM message_outbox o WHERE o.member_id > p.member_id ORDER BY o.member_id LIMIT 1)
-                FROM portals p
-                WHERE p.member_id IS NOT NULL AND @memberId::text IS NULL),
-            heads AS (
-                SELECT h.id FROM portals p
-                CROSS JOIN LATERAL (
-                    SELECT o.id FROM message_outbox o
-                    WHERE o.member_id = p.member_id
-                      AND (o.lease_owner IS NULL OR o.lease_owner = @owner OR o.lease_until < @now)
-                      AND NOT EXISTS (SELECT 1 FROM message_outbox q WHERE q.message_id = o.message_id AND q.id < o.id)
-                    ORDER BY o.id
-                    LIMIT @max
-                    FOR UPDATE SKIP LOCKED) h
-                WHERE p.member_id IS NOT NULL
-                  AND (@memberId::text IS NULL OR p.member_id = @memberId)
-                  AND NOT (p.member_id = ANY(@except))
-                ORDER BY h.id
-                LIMIT @max)
+            WITH heads AS (
+                SELECT o.id FROM message_outbox o
+                WHERE (o.lease_owner IS NULL OR o.lease_owner = @owner OR o.lease_until < @now)
+                  AND (@memberId::text IS NULL OR o.member_id = @memberId)
+                  AND NOT (o.member_id = ANY(@except))
+                  AND NOT EXISTS (SELECT 1 FROM message_outbox p WHERE p.message_id = o.message_id AND p.id < o.id)
+                ORDER BY o.id
+                LIMIT @max
+                FOR UPDATE SKIP LOCKED)
             UPDATE message_outbox o
             SET lease_owner = @owner, lease_until = @until,
                 delete_first = o.delete_first OR (o.in_flight AND o.kind = 'Send'), in_flight = false
