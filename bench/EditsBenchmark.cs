@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LineBridge.Bitrix24;
 using LineBridge.Bitrix24.Models;
 using LineBridge.Components.Messages;
@@ -83,11 +82,11 @@ internal static class EditsBenchmark
         await app.WaitForEmptyBucketAsync();
 
         // ---- LineBridge: edits are accepted as fast as they come; the dispatcher batches them. ----
-        int Delivered() => countEdits("Sent");
+        long Delivered() => countEdits("Sent");
         int Pending() => countEdits("Queued");
         var started = DateTimeOffset.UtcNow;
         var round = 0;
-        var samples = await Sampling.RunAsync(seconds, TimeSpan.FromMilliseconds(500), () =>
+        var samples = await Sampling.RunAsync(seconds, TimeSpan.FromMilliseconds(500), Delivered, () =>
         {
             // Keep a backlog of about two calls' worth per message batch, so the dispatcher is never idle.
             if (Pending() < messageCount * 2)
@@ -95,7 +94,6 @@ internal static class EditsBenchmark
                 round++;
                 service.EditMany(member, ids.Select(id => (id, (int?)null, $"edit {round} of {id}")).ToList(), ChangeAuthor.Api);
             }
-            return Delivered();
         });
         var bridge = Summarize("LineBridge (batched)", samples, app.Portal.Calls, started, seconds);
         if (!naive) return bridge;

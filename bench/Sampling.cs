@@ -13,20 +13,22 @@ internal readonly record struct Sample(double Seconds, long Delivered);
 internal static class Sampling
 {
     /// <summary>
-    /// Runs a phase for <paramref name="seconds"/>: every <paramref name="interval"/> calls <paramref name="tick"/>, which
-    /// tops up the work and returns the elements delivered so far, and records it.
+    /// Runs a phase for <paramref name="seconds"/>: every <paramref name="interval"/> records what <paramref name="read"/>
+    /// returns (the elements delivered so far), then calls <paramref name="topUp"/> to keep the work queued; a last
+    /// sample is read at the end without a top-up, so what the caller reads next belongs to the same moment.
     /// </summary>
-    public static async Task<List<Sample>> RunAsync(double seconds, TimeSpan interval, Func<long> tick)
+    public static async Task<List<Sample>> RunAsync(double seconds, TimeSpan interval, Func<long> read, Action topUp)
     {
         var samples = new List<Sample>();
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         while (!stop.IsCancellationRequested)
         {
-            samples.Add(new Sample(clock.Elapsed.TotalSeconds, tick()));
+            samples.Add(new Sample(clock.Elapsed.TotalSeconds, read()));
+            topUp();
             try { await Task.Delay(interval, stop.Token); } catch (OperationCanceledException) { }
         }
-        samples.Add(new Sample(clock.Elapsed.TotalSeconds, tick()));
+        samples.Add(new Sample(clock.Elapsed.TotalSeconds, read()));
         return samples;
     }
 
