@@ -211,6 +211,13 @@ internal static class DeliveryBenchmark
             $"{name,-26} {last.Delivered,7} in {last.Seconds:F0} s; sustained after {windowSeconds:F0} s: {sustained:F1}/s = {100 * sustained / ceiling:F1} % of the ceiling; " +
             $"{tally.PlainCalls} plain calls + {tally.BatchRequests} batch requests ({tally.BatchElements} elements inside batch commands), {perCommand:F0} elements a command; " +
             $"per line min {perLine.Min()} / max {perLine.Max()}; 503: {tally.Refused503}, 429: {tally.Refused429}"));
+        // The request bucket's bound at the shape LineBridge chose: 2 requests/s, each carrying what its requests did on average.
+        var requests = tally.PlainCalls + tally.BatchRequests;
+        if (requests > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name}: {tally.Elements / (double)requests:F0} elements a request -> at 2 requests/s the bucket carries {2.0 * tally.Elements / requests:F0}/s at this shape"));
+        }
         Console.WriteLine($"  the app's own tally: {appTally.Succeeded} delivered, {appTally.Failed} failed, {appTally.Retried} put back for another attempt");
         return sustained;
     }
