@@ -145,6 +145,29 @@ internal sealed class BenchApp : IAsyncDisposable
         return line;
     }
 
+    /// <summary>
+    /// Connects LineBridge to the first <paramref name="count"/> active open lines of <paramref name="portal"/> (the first
+    /// is connected at install), the way a connect from the settings page does: <c>imconnector.activate</c>, then the
+    /// line marked connected. The portal needs that many active lines (<see cref="SandboxPortalOptions.OpenLineCount"/>:
+    /// its line 3 is inactive). Returns the lines in order.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> ConnectLinesAsync(SandboxPortal portal, int count)
+    {
+        var lines = portal.OpenLines.Where(l => l.Active).Select(l => l.Id).Take(count).ToList();
+        if (lines.Count < count) throw new InvalidOperationException($"{portal.Host} has {lines.Count} active open lines, not {count}.");
+        var connectors = Services.GetRequiredService<LineBridge.Bitrix24.Bitrix24ClientFactory>().ForPortal(portal.MemberId).Connectors;
+        var connections = Services.GetRequiredService<LineConnections>();
+        foreach (var line in lines.Where(l => connections.GetState(portal.MemberId, l) != LineConnectionState.Connected))
+        {
+            await connectors.ActivateAsync("linebridge", line, true);
+            connections.MarkConnected(portal.MemberId, line);
+        }
+        return lines;
+    }
+
+    /// <summary>The <see cref="SandboxPortalOptions.OpenLineCount"/> that gives a portal <paramref name="active"/> active lines (its line 3 is inactive).</summary>
+    public static int OpenLinesFor(int active) => active < 3 ? 3 : active + 1;
+
     /// <summary>Waits until the portal's request bucket has drained, so a phase starts with a full burst.</summary>
     public async Task WaitForEmptyBucketAsync()
     {

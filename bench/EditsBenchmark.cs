@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LineBridge.Bitrix24;
 using LineBridge.Bitrix24.Models;
 using LineBridge.Components.Messages;
@@ -83,14 +82,11 @@ internal static class EditsBenchmark
         await app.WaitForEmptyBucketAsync();
 
         // ---- LineBridge: edits are accepted as fast as they come; the dispatcher batches them. ----
-        int Delivered() => countEdits("Sent");
+        long Delivered() => countEdits("Sent");
         int Pending() => countEdits("Queued");
         var started = DateTimeOffset.UtcNow;
-        var stopwatch = Stopwatch.StartNew();
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         var round = 0;
-        var samples = new List<(double Seconds, int Delivered)>();
-        while (!stop.IsCancellationRequested)
+        var samples = await Sampling.RunAsync(seconds, TimeSpan.FromMilliseconds(500), Delivered, () =>
         {
             // Keep a backlog of about two calls' worth per message batch, so the dispatcher is never idle.
             if (Pending() < messageCount * 2)
@@ -98,9 +94,7 @@ internal static class EditsBenchmark
                 round++;
                 service.EditMany(member, ids.Select(id => (id, (int?)null, $"edit {round} of {id}")).ToList(), ChangeAuthor.Api);
             }
-            samples.Add((stopwatch.Elapsed.TotalSeconds, Delivered()));
-            try { await Task.Delay(500, stop.Token); } catch (OperationCanceledException) { }
-        }
+        });
         var bridge = Summarize("LineBridge (batched)", samples, app.Portal.Calls, started, seconds);
         if (!naive) return bridge;
 
@@ -110,26 +104,14 @@ internal static class EditsBenchmark
         var connectors = app.Services.GetRequiredService<Bitrix24ClientFactory>().ForPortal(member).Connectors;
         var records = ids.Select(id => store.Get(member, id)!).ToList();
         started = DateTimeOffset.UtcNow;
-        stopwatch.Restart();
-        samples.Clear();
-        var naiveDelivered = 0;
-        var failures = 0;
-        using var naiveStop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        for (var i = 0; !naiveStop.IsCancellationRequested; i++)
+        var (naiveSamples, failures) = await Sampling.NaiveAsync(seconds, (i, ct) =>
         {
             var record = records[i % records.Count];
             var sent = MessageStore.DeserializePayload(record.Payload);
-            try
-            {
-                await connectors.UpdateMessagesAsync(new ConnectorMessagesRequest("linebridge", app.Line,
-                    [sent with { Message = new ConnectorMessageBody { Id = record.ExternalMessageId, Text = "naive " + i } }]), naiveStop.Token);
-                naiveDelivered++;
-            }
-            catch (OperationCanceledException) { break; }
-            catch (Bitrix24Exception) { failures++; }
-            samples.Add((stopwatch.Elapsed.TotalSeconds, naiveDelivered));
-        }
-        var naiveRate = Summarize("naive (one call per edit)", samples, app.Portal.Calls, started, seconds);
+            return connectors.UpdateMessagesAsync(new ConnectorMessagesRequest("linebridge", app.Line,
+                [sent with { Message = new ConnectorMessageBody { Id = record.ExternalMessageId, Text = "naive " + i } }]), ct);
+        });
+        var naiveRate = Summarize("naive (one call per edit)", naiveSamples, app.Portal.Calls, started, seconds);
         if (failures > 0) Console.WriteLine($"  naive calls that failed after the client's own retries: {failures}");
 
         Console.WriteLine();
@@ -138,14 +120,12 @@ internal static class EditsBenchmark
     }
 
     /// <summary>Prints totals and the sustained rate after the first quarter of the run; returns that rate.</summary>
-    private static double Summarize(string name, List<(double Seconds, int Delivered)> samples, IReadOnlyList<LineBridge.Sandbox.RecordedCall> calls,
+    private static double Summarize(string name, List<Sample> samples, IReadOnlyList<LineBridge.Sandbox.RecordedCall> calls,
         DateTimeOffset started, int seconds)
     {
         var total = samples.Count > 0 ? samples[^1].Delivered : 0;
         var burstEnd = seconds / 4.0;
-        var after = samples.FirstOrDefault(s => s.Seconds >= burstEnd);
-        var last = samples.Count > 0 ? samples[^1] : default;
-        var sustained = last.Seconds > after.Seconds ? (last.Delivered - after.Delivered) / (last.Seconds - after.Seconds) : 0;
+        var sustained = Sampling.Sustained(samples, burstEnd);
         var window = calls.Where(c => c.Time >= started && c.Time <= started.AddSeconds(seconds + 1)).ToList();
         var limited = window.Where(c => c.Error == QueryLimit).ToList();
         var limitedAfterBurst = limited.Count(c => c.Time >= started.AddSeconds(burstEnd));

@@ -139,16 +139,10 @@ internal static class ManyPortalsBenchmark
             $"p50 {P(0.5):F0} ms, p90 {P(0.9):F0} ms, p99 {P(0.99):F0} ms, max {(sorted.Count > 0 ? sorted[^1] : double.NaN):F0} ms; " +
             $"within 1 s: {sorted.Count(l => l <= 1000)} of {n}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"saturated portals: {busyCalls.Where(c => c.Status == 200).Sum(c => CountElements(c.Parameters))} elements delivered in {seconds} s " +
+            $"saturated portals: {busy.SelectMany(p => p.Calls).Where(c => c.Time >= phaseStart && c.Status == 200).SelectMany(MessageCalls.Of)
+                .Where(c => c.Method == "imconnector.send.messages").Sum(c => c.Elements)} elements delivered in {seconds} s " +
             $"({busyCalls.Count} send calls), backlog never below {(minBacklog == int.MaxValue ? 0 : minBacklog)} per portal; " +
             $"503: {busyCalls.Count(c => c.Status == 503) + quietCalls.Count(c => c.Status == 503)}, 429: {busyCalls.Count(c => c.Status == 429) + quietCalls.Count(c => c.Status == 429)}; load average {load}"));
         return 0;
-    }
-
-    private static int CountElements(string parameters)
-    {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(parameters);
-        var list = node?["MESSAGES"] ?? node?["messages"];
-        return list is System.Text.Json.Nodes.JsonArray a ? a.Count : list is System.Text.Json.Nodes.JsonObject o ? o.Count : 0;
     }
 }

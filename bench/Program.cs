@@ -13,7 +13,8 @@ return command switch
     "seed" => LogBenchmark.Seed(Option("data", "bench-data/log.db"), int.Parse(Option("messages", "1000000"))),
     "edits" => await EditsBenchmark.RunAsync(int.Parse(Option("seconds", "60")), int.Parse(Option("messages", "200")),
         Option("provider", "litedb"), Option("instances", "1").Split(',').Select(int.Parse).ToList()),
-    "delivery" => await DeliveryBenchmark.RunAsync(int.Parse(Option("seconds", "60")), double.Parse(Option("window", "20"), System.Globalization.CultureInfo.InvariantCulture)),
+    "delivery" => await DeliveryBenchmark.RunAsync(int.Parse(Option("seconds", "60")), double.Parse(Option("window", "20"), System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(Option("lines", "1"))),
     "many-portals" => await ManyPortalsBenchmark.RunAsync(int.Parse(Option("portals", "200")), int.Parse(Option("saturated", "10")),
         int.Parse(Option("seconds", "30")), double.Parse(Option("quiet-rate", "10"), System.Globalization.CultureInfo.InvariantCulture),
         Option("provider", "litedb")),
@@ -34,7 +35,9 @@ static int Usage()
         usage: dotnet run -c Release --project bench -- <benchmark> [options]
           edits [--seconds 60] [--messages 200]                   batched edits vs one call per edit, against the sandbox
                 [--provider postgresql --instances 1,3]           edits/s delivered by 1, then 3 instances on one database
-          delivery [--seconds 60] [--window 20]                  sends and edits/s delivered at the sandbox's ceiling (operating budget)
+          delivery [--seconds 60] [--window 20] [--lines 1]      sends and edits/s delivered at the sandbox's ceiling (operating budget),
+                                                                  the backlog spread over N busy lines; then the naive client
+                                                                  (one send call a message) on a second portal
           many-portals [--portals 200] [--saturated 10] [--seconds 30] [--quiet-rate 10] [--provider litedb|postgresql]
                                                                   a quiet portal's delivery time while others are saturated
           send-api [--seconds 20] [--clients 8]                  accepted messages/s and latency of the send API
