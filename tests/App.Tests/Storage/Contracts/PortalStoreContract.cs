@@ -139,3 +139,7 @@ public abstract class PortalStoreContract(StorageProvider provider)
             listed);
     }
 }
+
+public sealed class PortalStoreOnLiteDb() : PortalStoreContract(StorageProvider.LiteDb);
+
+public sealed class PortalStoreOnPostgreSql() : PortalStoreContract(StorageProvider.PostgreSql);
