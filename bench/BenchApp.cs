@@ -6,6 +6,7 @@ using LineBridge.Sandbox;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace LineBridge.Bench;
@@ -47,8 +48,12 @@ internal sealed class BenchApp : IAsyncDisposable
     /// Kestrel's idle keep-alive timeout for HTTP connections over the app's own (<c>Ui:IdleConnectionTimeout</c>, 10 s
     /// here: browsers connect directly); the memory benchmark sets it to compare holds.
     /// </param>
+    /// <param name="deliver">
+    /// False: the outbox dispatcher is stopped once the line is connected (accepted messages stay queued), so a
+    /// benchmark measures the accepts alone.
+    /// </param>
     public static async Task<BenchApp> StartAsync(IDictionary<string, string?>? settings = null, Action<SandboxPortalOptions>? portal = null,
-        IReadOnlyList<SandboxPortalOptions>? morePortals = null, TimeSpan? keepAlive = null)
+        IReadOnlyList<SandboxPortalOptions>? morePortals = null, TimeSpan? keepAlive = null, bool deliver = true)
     {
         var portalOptions = new SandboxPortalOptions { Host = "127.0.0.2" };
         portal?.Invoke(portalOptions);
@@ -77,11 +82,17 @@ internal sealed class BenchApp : IAsyncDisposable
             config[$"Bitrix24:SandboxOrigins:{i}"] = sandbox.Portals[i].BaseUri.GetLeftPart(UriPartial.Authority);
         }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
+        if (!deliver)
+        {
+            // The dispatcher's stop ends its loop with a cancellation the host would take for a crash (and stop).
+            config["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "Critical";
+        }
         var factory = new WebApplicationFactory<Bitrix24AppOptions>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
             web.UseContentRoot(AppContentRoot());
             foreach (var (key, value) in config) web.UseSetting(key, value);
+            if (!deliver) web.ConfigureServices(s => s.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore));
         });
         factory.UseKestrel(k =>
         {
@@ -101,6 +112,7 @@ internal sealed class BenchApp : IAsyncDisposable
         });
         app.Line = app.Lines[app.Portal.MemberId];
         app.ApiKey = await app.Services.GetRequiredService<ApiKeys>().RotateAsync(app.Portal.MemberId);
+        if (!deliver) await app.Services.GetRequiredService<OutboxDispatcher>().StopAsync(CancellationToken.None);
         return app;
     }
 

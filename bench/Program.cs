@@ -19,7 +19,7 @@ return command switch
         int.Parse(Option("seconds", "30")), double.Parse(Option("quiet-rate", "10"), System.Globalization.CultureInfo.InvariantCulture),
         Option("provider", "litedb")),
     "send-api" => await SendApiBenchmark.RunAsync(int.Parse(Option("seconds", "20")), int.Parse(Option("clients", "8")),
-        Option("provider", "litedb"), int.Parse(Option("instances", "1"))),
+        Option("provider", "litedb"), int.Parse(Option("instances", "1")), Option("deliver", "on") != "off", int.Parse(Option("warm-up-max", "30"))),
     "pg-list" => await PgLogBenchmark.RunAsync(int.Parse(Option("messages", "1000000"))),
     "store-add" => await StoreAddBenchmark.RunAsync(double.Parse(Option("seconds", "10")), int.Parse(Option("clients", "32")),
         int.Parse(Option("accepts", "100000"))),
@@ -42,6 +42,8 @@ static int Usage()
                                                                   a quiet portal's delivery time while others are saturated
           send-api [--seconds 20] [--clients 8]                  accepted messages/s and latency of the send API
                    [--provider litedb|postgresql|all] [--instances 1]   all: LiteDB, PostgreSQL x 1, x 3 side by side
+                   [--deliver on|off] [--warm-up-max 30]   off: the dispatcher stopped (accepts alone); warm-up until the
+                                                          JIT settles, at most N s
           pg-list [--messages 1000000]                            PostgreSQL: seed a line, time its list queries cold and warm
           store-add [--seconds 10] [--clients 32] [--accepts 100000]  MessageStore.Add: plain LiteDB vs one fsync per commit; heap
           seed  [--data bench-data/log.db] [--messages 1000000]   fill one line with delivered messages

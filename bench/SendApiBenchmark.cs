@@ -11,7 +11,10 @@ namespace LineBridge.Bench;
 /// <c>--provider litedb</c> (default) is one instance on its LiteDB file; <c>--provider postgresql</c> runs
 /// <c>--instances</c> instances on one database of a private PostgreSQL cluster (<see cref="PrivatePostgres"/>), the
 /// clients spread over them in turn; <c>--provider all</c> runs LiteDB, PostgreSQL × 1 and PostgreSQL × 3 one after
-/// the other in one process and prints them side by side.
+/// the other in one process and prints them side by side. The warm-up lasts until the JIT has settled (see
+/// <see cref="WarmUpAsync"/>); <c>--deliver off</c> stops the first instance's outbox dispatcher after the install,
+/// so the figure is the accepts alone (by default the same process also delivers what it accepts to the in-process
+/// sandbox portal; peers on PostgreSQL still deliver).
 /// </summary>
 internal static class SendApiBenchmark
 {
@@ -20,7 +23,12 @@ internal static class SendApiBenchmark
         public double PerSecond => Accepted / Seconds;
     }
 
-    public static async Task<int> RunAsync(int seconds, int clients, string provider, int instances)
+    // The warm-up ends once the JIT compiles fewer methods than this per second (tiering and dynamic PGO recompile
+    // the hot paths for many seconds on a loaded machine: measured, a 3 s warm-up left the JIT at ~400 methods/s and
+    // 0.4 s of compile per second, about half the process's CPU, for the whole measurement).
+    private const int SettledJitMethodsPerSecond = 20;
+
+    public static async Task<int> RunAsync(int seconds, int clients, string provider, int instances, bool deliver = true, int maxWarmUp = 30)
     {
         var results = new List<Result>();
         PrivatePostgres? cluster = null;
@@ -30,15 +38,15 @@ internal static class SendApiBenchmark
             switch (provider.ToLowerInvariant())
             {
                 case "litedb":
-                    results.Add(await MeasureAsync("LiteDB, 1 instance", null, 1, seconds, clients));
+                    results.Add(await MeasureAsync("LiteDB, 1 instance", null, 1, seconds, clients, deliver, maxWarmUp));
                     break;
                 case "postgresql":
-                    results.Add(await MeasureAsync($"PostgreSQL, {instances} instance(s)", await Database("send_api"), instances, seconds, clients));
+                    results.Add(await MeasureAsync($"PostgreSQL, {instances} instance(s)", await Database("send_api"), instances, seconds, clients, deliver, maxWarmUp));
                     break;
                 case "all":
-                    results.Add(await MeasureAsync("LiteDB, 1 instance", null, 1, seconds, clients));
-                    results.Add(await MeasureAsync("PostgreSQL, 1 instance", await Database("send_api_1"), 1, seconds, clients));
-                    results.Add(await MeasureAsync("PostgreSQL, 3 instances", await Database("send_api_3"), 3, seconds, clients));
+                    results.Add(await MeasureAsync("LiteDB, 1 instance", null, 1, seconds, clients, deliver, maxWarmUp));
+                    results.Add(await MeasureAsync("PostgreSQL, 1 instance", await Database("send_api_1"), 1, seconds, clients, deliver, maxWarmUp));
+                    results.Add(await MeasureAsync("PostgreSQL, 3 instances", await Database("send_api_3"), 3, seconds, clients, deliver, maxWarmUp));
                     break;
                 default:
                     Console.WriteLine("--provider must be litedb, postgresql or all.");
@@ -59,14 +67,15 @@ internal static class SendApiBenchmark
         return 0;
     }
 
-    private static async Task<Result> MeasureAsync(string setup, string? postgres, int instances, int seconds, int clients)
+    private static async Task<Result> MeasureAsync(string setup, string? postgres, int instances, int seconds, int clients, bool deliver, int maxWarmUp)
     {
         var settings = postgres is null ? null : new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "PostgreSql",
             ["ConnectionStrings:LineBridge"] = postgres,
         };
-        await using var app = await BenchApp.StartAsync(settings);
+        await using var app = await BenchApp.StartAsync(settings, deliver: deliver);
+        if (!deliver) setup += ", no delivery";
         var addresses = new List<Uri> { app.BaseUri };
         for (var i = 1; i < instances; i++) addresses.Add(app.StartPeer());
         var https = addresses.Select(address =>
@@ -80,10 +89,13 @@ internal static class SendApiBenchmark
             var url = $"api/v1/lines/{app.Line}/messages";
             // Warm up outside the measurement, under the same load: the JIT's tiers (otherwise the first setup of a
             // process pays for them and the later ones do not), the connection pools of every instance.
-            await LoadAsync("warm", TimeSpan.FromSeconds(Math.Clamp(seconds / 4, 2, 5)));
-            var (latencies, errors, elapsed) = await LoadAsync("c", TimeSpan.FromSeconds(seconds));
+            await WarmUpAsync(running => LoadAsync("warm", running), TimeSpan.FromSeconds(Math.Clamp(seconds / 4, 2, 5)), TimeSpan.FromSeconds(maxWarmUp));
+            var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var deadline = TimeSpan.FromSeconds(seconds);
+            var (latencies, errors, elapsed) = await LoadAsync("c", elapsed => elapsed < deadline);
+            Console.WriteLine($"  JIT during the measurement: {(System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore) / elapsed:F0} methods/s");
 
-            async Task<(List<double>[] Latencies, int Errors, double Elapsed)> LoadAsync(string prefix, TimeSpan deadline)
+            async Task<(List<double>[] Latencies, int Errors, double Elapsed)> LoadAsync(string prefix, Func<TimeSpan, bool> running)
             {
                 var latencies = new List<double>[clients];
                 var errors = 0;
@@ -92,7 +104,7 @@ internal static class SendApiBenchmark
                 {
                     var mine = latencies[c] = [];
                     var http = https[c % instances];
-                    for (var n = 0; stopwatch.Elapsed < deadline; n++)
+                    for (var n = 0; running(stopwatch.Elapsed); n++)
                     {
                         var started = Stopwatch.GetTimestamp();
                         var status = await PostAsync(http, url, $"{prefix}{c}-{n}");
@@ -114,6 +126,40 @@ internal static class SendApiBenchmark
         {
             foreach (var http in https) http.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Runs the load at least <paramref name="minimum"/> and then until the JIT compiles fewer than
+    /// <see cref="SettledJitMethodsPerSecond"/> methods in a second, at most <paramref name="maximum"/>; prints how long
+    /// it took and where the JIT stood.
+    /// </summary>
+    private static async Task WarmUpAsync(Func<Func<TimeSpan, bool>, Task> load, TimeSpan minimum, TimeSpan maximum)
+    {
+        var settled = false;
+        using var stop = new CancellationTokenSource();
+        var watch = Task.Run(async () =>
+        {
+            var started = Stopwatch.StartNew();
+            var last = System.Runtime.JitInfo.GetCompiledMethodCount();
+            using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (await tick.WaitForNextTickAsync())
+            {
+                var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+                var rate = now - last;
+                last = now;
+                if (started.Elapsed >= minimum && rate < SettledJitMethodsPerSecond)
+                {
+                    settled = true;
+                    break;
+                }
+                if (started.Elapsed >= maximum) break;
+            }
+            await stop.CancelAsync();
+        });
+        var warm = Stopwatch.StartNew();
+        await load(_ => !stop.IsCancellationRequested);
+        await watch;
+        Console.WriteLine($"  warm-up {warm.Elapsed.TotalSeconds:F0} s, JIT {(settled ? "settled" : "still compiling at the cap")}");
     }
 
     private static async Task<HttpStatusCode> PostAsync(HttpClient http, string url, string id)

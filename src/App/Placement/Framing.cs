@@ -28,7 +28,14 @@ public static class Framing
         return Uri.TryCreate($"{scheme}://{portal.Domain}", UriKind.Absolute, out var origin) ? origin.GetLeftPart(UriPartial.Authority) : null;
     }
 
-    /// <summary>Sets the page policy on every answer that sets none of its own (the install page sets its own).</summary>
+    /// <summary>The external API's policy value: its JSON answers are no page, so nothing may frame them.</summary>
+    public const string ApiPolicy = "'none'";
+
+    /// <summary>
+    /// Sets the policy on every answer that sets none of its own (the install page sets its own): the page policy, or
+    /// <see cref="ApiPolicy"/> for the external API (<c>/api/</c>). The API's answers skip the store read the page
+    /// policy needs: it took a read of every portal per accepted message.
+    /// </summary>
     public static IApplicationBuilder UseFramingPolicy(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         context.Response.OnStarting(() =>
@@ -36,8 +43,14 @@ public static class Framing
             var headers = context.Response.Headers;
             if (!headers.ContainsKey("Content-Security-Policy"))
             {
+                if (context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+                {
+                    headers.ContentSecurityPolicy = "frame-ancestors " + ApiPolicy;
+                    return Task.CompletedTask;
+                }
                 var options = context.RequestServices.GetRequiredService<IOptions<Bitrix24AppOptions>>().Value;
-                var portals = context.RequestServices.GetRequiredService<PortalStore>().All();
+                // Only who is installed and where: the tokens stay encrypted (decrypting them was most of the cost).
+                var portals = context.RequestServices.GetRequiredService<PortalStore>().AllWithoutSecrets();
                 headers.ContentSecurityPolicy = "frame-ancestors " + PagePolicy(options, portals);
             }
             return Task.CompletedTask;

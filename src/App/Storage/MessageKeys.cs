@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using LineBridge.Components.Messages;
@@ -17,13 +18,28 @@ public static class MessageKeys
 {
     private const int TimeAndIdWidth = 8 + 12;
 
+    // The most portals whose member id hash is kept (a bound: beyond it the hash is computed each time).
+    private const int MaxRememberedMembers = 10_000;
+
+    // Every key of a message starts with its member id's hash: four SHA-256 of the same id per accepted message, and
+    // more per delivery and per API request. Portals are few, so each id is hashed once (ordinal: case matters).
+    private static readonly ConcurrentDictionary<string, byte[]> MemberHashes = new(StringComparer.Ordinal);
+
     private static byte[] Hash(string value, int length) =>
         SHA256.HashData(Encoding.UTF8.GetBytes(value)).AsSpan(0, length).ToArray();
+
+    private static byte[] MemberHash(string memberId)
+    {
+        if (MemberHashes.TryGetValue(memberId, out var hash)) return hash;
+        hash = Hash(memberId, 8);
+        if (MemberHashes.Count < MaxRememberedMembers) MemberHashes.TryAdd(memberId, hash);
+        return hash;
+    }
 
     public static byte[] Line(string memberId, int line)
     {
         var key = new byte[12];
-        Hash(memberId, 8).CopyTo(key, 0);
+        MemberHash(memberId).CopyTo(key, 0);   // copied: the remembered hash never leaves this class
         BinaryPrimitives.WriteInt32BigEndian(key.AsSpan(8), line);
         return key;
     }

@@ -72,6 +72,31 @@ public class MessageApiEndpointsTests
         }
     }
 
+    /// <summary>
+    /// The API's JSON is no page, so nothing may frame it; answering so reads no portal (the page policy read every
+    /// portal with its tokens decrypted, on every accepted message). Pages keep the installed portals' policy.
+    /// </summary>
+    [Fact]
+    public async Task Answers_AreFramedByNoOne_PagesByTheInstalledPortals()
+    {
+        await using var api = await Api.StartAsync();
+
+        var accepted = await api.SendAsync(Api.Body(("c1", "m1", "Hello")));
+        var invalid = await api.SendAsync(new { messages = Array.Empty<object>() });
+        using var anonymous = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = api.App.BaseUri };
+        var unauthorized = await anonymous.PostAsJsonAsync($"api/v1/lines/{api.Line}/messages", new { }, Ct);
+        var page = await anonymous.GetAsync("", Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        foreach (var answer in new[] { accepted, invalid, unauthorized })
+        {
+            Assert.Equal("frame-ancestors 'none'", string.Join(' ', answer.Headers.GetValues("Content-Security-Policy")));
+        }
+        Assert.Contains(api.Portal.BaseUri.GetLeftPart(UriPartial.Authority), string.Join(' ', page.Headers.GetValues("Content-Security-Policy")));
+    }
+
     [Fact]
     public async Task SendEditDelete_ReachTheSandboxesChat()
     {

@@ -113,6 +113,31 @@ public abstract class PortalStoreContract(StorageProvider provider)
         Assert.Equal("The portal refused the refresh token.", found.StatusReason);
         Assert.Null(store.MarkNeedsReauthorization("unknown-member", "x"));
     }
+
+    /// <summary>
+    /// The send API's status check and the framing policy's list read no secret: they work even where the tokens
+    /// cannot be decrypted (another key ring), which <see cref="PortalStore.Find"/> and <see cref="PortalStore.All"/> cannot.
+    /// </summary>
+    [Fact]
+    public async Task FindStatus_AndAllWithoutSecrets_DecryptNothing()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = new PortalStore(backend.PortalRecords(), backend.DataProtection(), TimeProvider.System);
+        store.Save(Sample("member-a"));
+        store.Save(Sample("member-b") with { Domain = "b.bitrix24.com" });
+        store.MarkPaymentRequired("member-b", "Payment required");
+        var foreignKeys = new PortalStore(backend.PortalRecords(), new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider(), TimeProvider.System);
+
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => foreignKeys.Find("member-a"));
+        Assert.Equal(PortalStatus.Installed, foreignKeys.FindStatus("member-a"));
+        Assert.Equal(PortalStatus.PaymentRequired, foreignKeys.FindStatus("member-b"));
+        Assert.Null(foreignKeys.FindStatus("unknown-member"));
+        Assert.Null(foreignKeys.FindStatus(""));
+        var listed = foreignKeys.AllWithoutSecrets().OrderBy(p => p.MemberId).ToList();
+        Assert.Equal(
+            store.All().OrderBy(p => p.MemberId).Select(p => p with { AccessToken = null, RefreshToken = null, ApplicationToken = null }),
+            listed);
+    }
 }
 
 public sealed class PortalStoreOnLiteDb() : PortalStoreContract(StorageProvider.LiteDb);
