@@ -14,7 +14,9 @@ namespace LineBridge.Bench;
 /// the other in one process and prints them side by side. The warm-up lasts until the JIT has settled (see
 /// <see cref="WarmUpAsync"/>); <c>--deliver off</c> stops the first instance's outbox dispatcher after the install,
 /// so the figure is the accepts alone (by default the same process also delivers what it accepts to the in-process
-/// sandbox portal; peers on PostgreSQL still deliver).
+/// sandbox portal; peers on PostgreSQL still deliver). With <c>--provider postgresql</c> the same cluster's own limit
+/// follows in the same run (<see cref="PostgreSqlLimit"/>: a message row and its outbox row per transaction), and the
+/// send API's share of it.
 /// </summary>
 internal static class SendApiBenchmark
 {
@@ -42,6 +44,8 @@ internal static class SendApiBenchmark
                     break;
                 case "postgresql":
                     results.Add(await MeasureAsync($"PostgreSQL, {instances} instance(s)", await Database("send_api"), instances, seconds, clients, deliver, maxWarmUp));
+                    var limit = await PostgreSqlLimit.MeasureAsync(await Database("storage_limit"), clients, seconds);
+                    Console.WriteLine($"  the send API took {results[^1].PerSecond / limit:P1} of it");
                     break;
                 case "all":
                     results.Add(await MeasureAsync("LiteDB, 1 instance", null, 1, seconds, clients, deliver, maxWarmUp));
