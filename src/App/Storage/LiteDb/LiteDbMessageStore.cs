@@ -615,9 +615,14 @@ public sealed partial class LiteDbMessageStore : IMessageLogStore, IOutboxStore,
                 .Where(BsonExpression.Create($"($.{nameof(OutboxItem.MemberId)} IN @0) = false", new BsonArray(except.Select(m => new BsonValue(m)))))
                 .OrderBy(x => x.Id).Limit(max).ToList();
 
-    /// <summary>One portal's oldest pending items, in the order they were accepted (read by the outbox's MemberId index).</summary>
+    /// <summary>
+    /// One portal's oldest pending items, in the order they were accepted (read by the outbox's MemberId index). The
+    /// index ignores case, as LiteDB's collation does: the exact compare keeps out a portal whose id differs only by
+    /// case (its items are its own delivery's).
+    /// </summary>
     public IReadOnlyList<OutboxItem> ClaimOf(string memberId, int max) =>
-        _outbox.Query().Where(Eq(nameof(OutboxItem.MemberId), memberId)).OrderBy(x => x.Id).Limit(max).ToList();
+        _outbox.Query().Where(Eq(nameof(OutboxItem.MemberId), memberId)).OrderBy(x => x.Id).ToEnumerable()
+            .Where(i => i.MemberId == memberId).Take(max).ToList();
 
     /// <summary>Nothing to let go: one process holds the file.</summary>
     public void Release()

@@ -59,6 +59,18 @@ public abstract class OutboxContract(StorageProvider provider)
     }
 
     [Fact]
+    public async Task ClaimOf_LeavesOutAPortalWhoseIdDiffersOnlyInCase()
+    {
+        await using var backend = await StoreBackend.OpenAsync(provider);
+        var store = backend.Messages();
+        var lower = store.Add([Sample.Message("a1", memberId: "member-x")], "API", "API")[0].Record.Id;
+        var upper = store.Add([Sample.Message("b1", memberId: "MEMBER-X")], "API", "API")[0].Record.Id;
+
+        Assert.Equal([lower], store.Outbox.ClaimOf("member-x", 10).Select(i => i.MessageId));
+        Assert.Equal([upper], store.Outbox.ClaimOf("MEMBER-X", 10).Select(i => i.MessageId));
+    }
+
+    [Fact]
     public async Task Claim_LeavesOutTheExceptedPortals_AndStillGivesTheirWorkLater()
     {
         await using var backend = await StoreBackend.OpenAsync(provider);
