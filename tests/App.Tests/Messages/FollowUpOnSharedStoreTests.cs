@@ -1,0 +1,82 @@
+using LineBridge.Components.Messages;
+using LineBridge.Infrastructure;
+using LineBridge.Storage;
+using LineBridge.Storage.Contracts;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LineBridge.Messages;
+
+/// <summary>
+/// Two app instances' dispatchers (each with its portals' follow-ups) on one PostgreSQL outbox: every send reaches the
+/// portal once, and every edit goes only after its send.
+/// </summary>
+public sealed class FollowUpOnSharedStoreTests
+{
+    [Fact]
+    public async Task TwoInstancesDeliveringWithFollowUps_SendEachMessageOnce_AndEachEditAfterItsSend()
+    {
+        await using var backend = await StoreBackend.OpenAsync(StorageProvider.PostgreSql);
+        var ct = TestContext.Current.CancellationToken;
+        var time = TimeProvider.System;
+        var portal = new FakeConnectorClient();
+        var members = new[] { "member-a", "member-b", "member-c" };
+        var options = Microsoft.Extensions.Options.Options.Create(new MessageOptions
+        {
+            RetryDelay = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(200),
+        });
+        (OutboxDispatcher Dispatcher, OutboxSignal Signal, MessageStore Store) Instance()
+        {
+            var store = backend.Messages(time);
+            var signal = new OutboxSignal();
+            var lines = new LineConnections(backend.LineConnectionRecords(), time, signal);
+            var portals = new PortalStore(backend.PortalRecords(), backend.DataProtection(), time);
+            var updates = new MessageUpdates(NullLogger<MessageUpdates>.Instance);
+            return (new OutboxDispatcher(store, lines, portals, new FakeClientFactory(portal), signal, updates, options, time,
+                NullLogger<OutboxDispatcher>.Instance), signal, store);
+        }
+        var a = Instance();
+        var b = Instance();
+        var setup = new LineConnections(backend.LineConnectionRecords(), time);
+        foreach (var m in members) setup.MarkConnected(m, 1);
+
+        await a.Dispatcher.StartAsync(ct);
+        await b.Dispatcher.StartAsync(ct);
+        var ids = new List<(string MemberId, LiteDB.ObjectId Id, string External)>();
+        try
+        {
+            for (var round = 0; round < 6; round++)
+            {
+                foreach (var m in members)
+                {
+                    var added = a.Store.Add(Enumerable.Range(0, 10).Select(i => Sample.Message($"{m}-{round}-{i}", "one", chat: "chat-" + (i % 3), memberId: m)).ToList(), "API", "API");
+                    foreach (var x in added)
+                    {
+                        ids.Add((m, x.Record.Id, x.Record.ExternalMessageId));
+                        a.Store.Change(m, x.Record.Id, ChangeKind.Edit, null, "two", "API", "API");
+                    }
+                }
+                a.Signal.Notify();
+                b.Signal.Notify();
+            }
+            await SandboxedApp.WaitUntilAsync(() => ids.All(x =>
+                a.Store.Get(x.MemberId, x.Id) is { Status: MessageStatus.Sent, PortalText: "two" }), "every message is sent and edited");
+        }
+        finally
+        {
+            await a.Dispatcher.StopAsync(CancellationToken.None);
+            await b.Dispatcher.StopAsync(CancellationToken.None);
+        }
+
+        // The dispatchers are stopped: nothing adds calls now.
+        var calls = portal.Calls.SelectMany(c => c.Request.Messages.Select(m => (c.Method, Id: m.Message.Id!))).ToList();
+        var copies = portal.PortalCopies.GroupBy(c => c).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.Empty(copies);
+        foreach (var (_, _, external) in ids)
+        {
+            var firstSend = calls.FindIndex(c => c.Method == "send" && c.Id == external);
+            var firstUpdate = calls.FindIndex(c => c.Method == "update" && c.Id == external);
+            // An edit made before the send went may travel in the send itself (then no update is needed).
+            Assert.True(firstSend >= 0 && (firstUpdate < 0 || firstSend < firstUpdate), $"{external}: send at {firstSend}, update at {firstUpdate}");
+        }
+    }
+}
