@@ -80,3 +80,46 @@ public sealed class FollowUpOnSharedStoreTests
         }
     }
 }
+
+/// <summary>A portal whose sends wait for their operating budget, in the background service (its rechecks are follow-ups).</summary>
+public sealed class FollowUpPacingTests
+{
+    [Fact]
+    public async Task AnEditOfADeliveredMessage_GoesAtTheRecheck_WhileThePortalsSendsWaitForTheirBudget()
+    {
+        using var h = new MessagesHarness(o => o.PollInterval = TimeSpan.FromMilliseconds(200));
+        var ct = TestContext.Current.CancellationToken;
+        var budget = new LineBridge.Bitrix24.Bitrix24OperatingBudget(
+            Microsoft.Extensions.Options.Options.Create(new LineBridge.Bitrix24.Bitrix24ClientOptions()), h.Time);
+        var signal = new OutboxSignal();
+        var service = new MessageService(h.Store, h.Lines, h.Updates, signal, Microsoft.Extensions.Options.Options.Create(h.Options),
+            Microsoft.Extensions.Options.Options.Create(new LineBridge.Install.Bitrix24AppOptions()), chats: new ChatDirectory(h.Db));
+        var dispatcher = new OutboxDispatcher(h.Store, h.Lines, h.Portals, new FakeClientFactory(h.Portal), signal, h.Updates,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Time, NullLogger<OutboxDispatcher>.Instance, operatingBudget: budget);
+        var first = h.Send(MessagesHarness.Message("m1", "one"));
+
+        await dispatcher.StartAsync(ct);
+        try
+        {
+            signal.Notify();
+            await SandboxedApp.WaitUntilAsync(() => h.Record(first[0]).Status == MessageStatus.Sent, "the first message is sent");
+            // Now the portal's sends have spent their budget for a minute; a second message waits for it.
+            budget.Observe(MessagesHarness.MemberId, "imconnector.send.messages",
+                new LineBridge.Bitrix24.Bitrix24Time(0, 480, h.Time.GetUtcNow().AddMinutes(1).ToUnixTimeSeconds()));
+            var second = service.Send(MessagesHarness.MemberId, 1, [MessagesHarness.Message("m2")], ChangeAuthor.Api);
+            await SandboxedApp.WaitUntilAsync(() => h.Record(second[0]).Status == MessageStatus.Waiting, "the second message waits for the budget");
+
+            service.Edit(MessagesHarness.MemberId, first[0].Record.Id, null, "two", ChangeAuthor.Api);
+            h.Time.Advance(TimeSpan.FromSeconds(1.5));
+            signal.Notify();
+            await SandboxedApp.WaitUntilAsync(() => h.Record(first[0]) is { Status: MessageStatus.Sent, PortalText: "two" },
+                "the edit goes at the portal's recheck although its sends still wait");
+            Assert.Equal(MessageStatus.Waiting, h.Record(second[0]).Status);
+            Assert.DoesNotContain(h.Portal.Calls, c => c.Method == "send" && c.Request.Messages.Any(m => m.Message.Id == "m2"));
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
+}
