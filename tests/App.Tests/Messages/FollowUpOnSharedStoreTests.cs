@@ -123,3 +123,39 @@ public sealed class FollowUpPacingTests
         }
     }
 }
+
+/// <summary>A portal's follow-up ends when its calls change nothing: a refusal that closes its gate is not asked again at once.</summary>
+public sealed class FollowUpEndsTests
+{
+    [Theory]
+    [InlineData(LineBridge.Bitrix24.Bitrix24Errors.PaymentRequired)]
+    [InlineData(LineBridge.Bitrix24.Bitrix24Errors.NotActiveLine)]
+    public async Task ARefusalThatClosesThePortalsGate_IsAskedOnce_WhileTheRoundsGoOn(string code)
+    {
+        using var h = new MessagesHarness(o => o.PollInterval = TimeSpan.FromMilliseconds(100));
+        var ct = TestContext.Current.CancellationToken;
+        h.Portals.Save(new Portal { MemberId = MessagesHarness.MemberId, Domain = "busy.example", ClientEndpoint = "http://127.0.0.1:9/rest/" });
+        var outbox = new PausingOutbox(h.Store.Outbox);
+        var store = new MessageStore(h.Store.Log, outbox, h.Store.Search, h.Store.Replies);
+        var signal = new OutboxSignal();
+        var dispatcher = new OutboxDispatcher(store, h.Lines, h.Portals, new FakeClientFactory(h.Portal), signal, h.Updates,
+            Microsoft.Extensions.Options.Options.Create(h.Options), h.Time, NullLogger<OutboxDispatcher>.Instance);
+        for (var i = 0; i < 50; i++) h.Portal.Failures.Enqueue(FakeConnectorClient.Error((System.Net.HttpStatusCode)402, code));
+        var sent = h.Send(MessagesHarness.Message("m1"), MessagesHarness.Message("m2"));
+
+        await dispatcher.StartAsync(ct);
+        try
+        {
+            signal.Notify();
+            await SandboxedApp.WaitUntilAsync(() => h.Portal.Calls.Count >= 1 && !dispatcher.IsDelivering(MessagesHarness.MemberId), "the portal was asked");
+            var claims = outbox.Claims;
+            await SandboxedApp.WaitUntilAsync(() => outbox.Claims >= claims + 3, "three more rounds ran");
+            Assert.Single(h.Portal.Calls);
+            Assert.All(sent, s => Assert.Equal(MessageStatus.Waiting, h.Record(s).Status));
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
+}
