@@ -101,8 +101,7 @@ public sealed partial class OutboxDispatcher
         var memberId = groups.SelectMany(g => g.Chunks).FirstOrDefault()?[0].Carrier.MemberId ?? "";
         double Share(int count, Method method) =>
             operatingBudget?.MaxItemsPerCall(memberId, MethodName(method)) is { } perCall ? (double)count / perCall : 0;
-        bool Packable(List<Work> chunk, Method method) => chunk.Count * 2L < o.BatchSize && Share(chunk.Count, method) < 0.5 &&
-            BatchParameters(chunk, method) <= ConnectorClient.MaxBatchCommandParameters;
+        bool Small(List<Work> chunk, Method method) => chunk.Count * 2L < o.BatchSize && Share(chunk.Count, method) < 0.5;
         var lines = groups.Where(g => g.Method == Method.Send).Select(g => new Queue<List<Work>>(g.Chunks)).ToList();
         var others = groups.Where(g => g.Method != Method.Send).SelectMany(g => g.Chunks.Select(c => (Chunk: c, g.Method))).ToList();
         var firstWave = true;
@@ -111,6 +110,10 @@ public sealed partial class OutboxDispatcher
             var wave = lines.Where(q => q.Count > 0).Select(q => (Chunk: q.Peek(), Method: Method.Send, Line: (Queue<List<Work>>?)q)).ToList();
             if (firstWave) wave.AddRange(others.Select(x => (x.Chunk, x.Method, Line: (Queue<List<Work>>?)null)));
             firstWave = false;
+            // The small calls' messages, read once for the wave, to count their commands' parameters.
+            var records = ReadRecords(wave.Where(w => Small(w.Chunk, w.Method)).SelectMany(w => w.Chunk));
+            bool Packable(List<Work> chunk, Method method) =>
+                Small(chunk, method) && BatchParameters(chunk, method, records) <= ConnectorClient.MaxBatchCommandParameters;
             if (wave.Count == 0) return any;
 
             var went = new bool[wave.Count];
@@ -255,14 +258,22 @@ public sealed partial class OutboxDispatcher
     /// How many parameters the chunk's call carries as a <c>batch</c> command (its messages as the store has them; a
     /// message whose record is missing counts nothing, since it does not go).
     /// </summary>
-    private int BatchParameters(List<Work> chunk, Method method)
+    private static int BatchParameters(List<Work> chunk, Method method, Dictionary<ObjectId, MessageRecord> records)
     {
-        var records = store.Log.GetByIds(chunk.Select(w => w.Carrier.MessageId).ToList());
-        var messages = chunk.Select((w, i) => records[i] is { } record ? Build(w.Carrier, record, method) : null).OfType<ConnectorMessage>().ToList();
+        var messages = chunk.Where(w => records.ContainsKey(w.Carrier.MessageId))
+            .Select(w => Build(w.Carrier, records[w.Carrier.MessageId], method)).ToList();
         if (messages.Count == 0) return 0;
         var first = chunk[0].Carrier;
         var command = new ConnectorMessagesCommand(MethodName(method), new ConnectorMessagesRequest(first.Connector, first.Line, messages));
         return ConnectorClient.ToBatchCommand(command).Parameters!.Count;
+    }
+
+    /// <summary>The stored messages of the work (one read), by id; a missing one is left out.</summary>
+    private Dictionary<ObjectId, MessageRecord> ReadRecords(IEnumerable<Work> work)
+    {
+        var ids = work.Select(w => w.Carrier.MessageId).Distinct().ToList();
+        if (ids.Count == 0) return [];
+        return store.Log.GetByIds(ids).OfType<MessageRecord>().ToDictionary(r => r.Id);
     }
 
     private static string MethodName(Method method) => method switch
@@ -347,7 +358,8 @@ public sealed partial class OutboxDispatcher
     private async Task DeliverBatchAsync(List<(List<Work> Chunk, Method Method)> members, CancellationToken cancellationToken)
     {
         var memberId = members[0].Chunk[0].Carrier.MemberId;
-        var records = members.Select(m => store.Log.GetByIds(m.Chunk.Select(w => w.Carrier.MessageId).ToList()).ToList()).ToList();
+        var read = ReadRecords(members.SelectMany(m => m.Chunk));
+        var records = members.Select(m => m.Chunk.Select(w => read.GetValueOrDefault(w.Carrier.MessageId)).ToList()).ToList();
         var prepared = new List<(Prepared Call, ConnectorMessagesCommand Command)>();
         using (await StoreTurnAsync(cancellationToken))
         {

@@ -191,29 +191,11 @@ public class DurabilityTests
             var path = Path.Combine(folder, "x.db");
             var db = DurableLiteDatabase.Open(path);
             var store = new MessageStore(db, TimeProvider.System);
-            var collection = db.GetCollection(LiteDb.LiteDbApiKeyRecords.Collection);
+            var collection = CloseDuringWrite.Collection(db);
             // A write holds the gate while the file is asked to close: the close must wait for it, so the write lands
             // (a write transaction left open in a closed engine is finalized later, and its failing rollback ends the
             // process).
-            using var writing = new SemaphoreSlim(0);
-            using var release = new SemaphoreSlim(0);
-            var write = Task.Run(() => LiteDbCollections.Write(db, () =>
-            {
-                writing.Release();
-                release.Wait(ct);
-                collection.Insert(new LiteDB.BsonDocument { ["_id"] = "in-progress" });
-            }), ct);
-            await writing.WaitAsync(ct);
-            using var closing = new SemaphoreSlim(0);
-            var close = Task.Run(() =>
-            {
-                closing.Release();
-                db.Dispose();
-            }, ct);
-            await closing.WaitAsync(ct);
-            release.Release();
-            await write;
-            await close;
+            await CloseDuringWrite.RunAsync(db, () => { db.Dispose(); return Task.CompletedTask; }, ct);
 
             Assert.Throws<ObjectDisposedException>(() => LiteDbCollections.Write(db, () => collection.Insert(new LiteDB.BsonDocument { ["_id"] = "late" })));
             Assert.Throws<ObjectDisposedException>(() => store.Add([New("late")], "API", "api"));

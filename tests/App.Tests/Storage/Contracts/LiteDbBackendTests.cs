@@ -16,28 +16,10 @@ public class LiteDbBackendTests
         var db = backend.LiteDb!;
         var store = backend.Messages();
         store.Add([Sample.Message("m1")], "API", "api");   // also queues a derivation, which the deriver writes on its own
-        var collection = db.GetCollection(LiteDb.LiteDbApiKeyRecords.Collection);
+        var collection = CloseDuringWrite.Collection(db);
 
-        using var writing = new SemaphoreSlim(0);
-        using var release = new SemaphoreSlim(0);
-        var write = Task.Run(() => LiteDbCollections.Write(db, () =>
-        {
-            writing.Release();
-            release.Wait(ct);
-            collection.Insert(new LiteDB.BsonDocument { ["_id"] = "in-progress" });
-        }), ct);
-        await writing.WaitAsync(ct);
-        using var closing = new SemaphoreSlim(0);
-        var close = Task.Run(async () =>
-        {
-            closing.Release();
-            await backend.DisposeAsync();
-        }, ct);
-        await closing.WaitAsync(ct);
-        release.Release();
+        await CloseDuringWrite.RunAsync(db, () => backend.DisposeAsync().AsTask(), ct);
 
-        await write;   // the close waited for it: it was not cut off by a closed engine
-        await close;
         // A worker that runs after the close (as the deriver may) is refused before it opens a LiteDB transaction.
         Assert.Throws<ObjectDisposedException>(() => LiteDbCollections.Write(db, () => collection.Insert(new LiteDB.BsonDocument { ["_id"] = "late" })));
         Assert.Throws<ObjectDisposedException>(() => store.Add([Sample.Message("late")], "API", "api"));
